@@ -1,0 +1,83 @@
+# Two commands matter: `make dev` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      ?= .venv
+SAM_VENV  ?= .venv-sam
+PY        := $(VENV)/bin/python
+# pyenv's 3.13 when the machine has it, else any python3 >= 3.11.
+PYTHON313 := $(shell command -v pyenv >/dev/null 2>&1 && pyenv prefix 3.13.0 2>/dev/null | sed 's|$$|/bin/python3.13|')
+BOOT_PY   := $(if $(wildcard $(PYTHON313)),$(PYTHON313),python3)
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= eu-west-1
+# sam build needs python3.13 on PATH; pyenv exposes it through PYENV_VERSION.
+export PYENV_VERSION := $(shell command -v pyenv >/dev/null 2>&1 && pyenv versions --bare | grep -E '^3\.(11|12|13)\.' | tr '\n' ':' | sed 's/:$$//')
+
+.PHONY: help venv sam-venv browser node dev test lint check-template build deploy invoke bench clean
+# Longer runs (soak, long fuzzing) only with LONG=1.
+PYTEST_ARGS ?= $(if $(LONG),,-m "not slow")
+
+help:
+	@echo "make dev    - start sandbox Altegio, moto, local API Gateway and the page (offline)"
+	@echo "make test   - install everything and run ruff, pytest (browser included) and template checks"
+	@echo "make bench  - run the benchmark; make invoke FN=<LogicalId> EVENT=events/<f>.json"
+
+$(VENV)/.installed: pyproject.toml
+	@$(BOOT_PY) -c 'import sys; assert sys.version_info >= (3, 11), "need python >= 3.11"'
+	test -x $(PY) || $(BOOT_PY) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade 'pip>=25.1'
+	$(PY) -m pip install -q --group dev
+	touch $@
+
+venv: $(VENV)/.installed
+
+$(SAM_VENV)/.installed:
+	test -x $(SAM_VENV)/bin/sam || $(BOOT_PY) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q aws-sam-cli
+	touch $@
+
+sam-venv: $(SAM_VENV)/.installed
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Browser tests need Debian's chromium: run 'sudo apt-get install -y chromium'" >&2; exit 1; fi; }
+
+# axe-core for the accessibility checks in the browser tests.
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+node: $(if $(wildcard package-lock.json),node_modules/.installed)
+
+dev: venv
+	$(PY) -m devstack $(if $(UPSTREAM),--upstream $(UPSTREAM))
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+check-template: venv sam-venv
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM_VENV)/bin/sam validate --lint
+
+build: sam-venv
+	$(SAM_VENV)/bin/sam build
+
+test: venv sam-venv browser node
+	$(VENV)/bin/ruff check .
+	$(MAKE) --no-print-directory check-template
+	$(MAKE) --no-print-directory build
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+deploy: build
+	$(SAM_VENV)/bin/sam deploy $(if $(CONFIG_ENV),--config-env $(CONFIG_ENV))
+
+invoke: venv
+	$(PY) -m devstack.invoke $(FN) $(EVENT)
+
+bench: venv
+	$(PY) -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf .aws-sam bench/results/*.png

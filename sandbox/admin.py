@@ -1,0 +1,108 @@
+"""Admin endpoints under /__admin/ (never rate-limited, no auth): health, ledger, config, reset, sms."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING
+
+from werkzeug.wrappers import Request, Response
+
+from .entities import Record
+from .masking import mask
+from .payloads import iso
+
+if TYPE_CHECKING:
+    from .app import SandboxApp
+
+PREFIX = "/__admin/"
+_STARTED = time.time()
+
+
+def _json(body: object, status: int = 200) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status, content_type="application/json")
+
+
+def appointment_entry(r: Record, first_runtime_id: int) -> dict:
+    return {
+        "record_id": r.id,
+        "location_id": r.location_id,
+        "staff_id": r.staff_id,
+        "service_ids": list(r.service_ids),
+        "datetime": iso(r.start),
+        "length": r.length,
+        "deleted": r.deleted,
+        "online": r.online,
+        "master_requested": r.master_requested,
+        "activity_id": r.activity_id,
+        "clients_count": r.clients_count,
+        "api_id": r.api_id,
+        "created": iso(r.created) if r.created else None,
+        "changed": iso(r.changed) if r.changed else None,
+        "demo": r.id < first_runtime_id,
+        "client": {"name": mask(r.client_name), "phone": mask(r.client_phone)},
+        "review_token": r.review_token,
+    }
+
+
+def ledger(app: SandboxApp, since: int = 0, appointments: bool = True) -> dict:
+    state = app.state
+    out: dict = {"requests": state.ledger.entries(since)}
+    if appointments:
+        with state.lock:
+            out["appointments"] = [
+                appointment_entry(r, state.first_runtime_id) for r in state.records.values()
+            ]
+    return out
+
+
+def _body(request: Request) -> dict:
+    raw = request.get_data()
+    body = json.loads(raw) if raw.strip() else {}
+    if not isinstance(body, dict):
+        raise ValueError("body must be a JSON object")
+    return body
+
+
+def handle(app: SandboxApp, request: Request) -> Response:
+    path, method = request.path.rstrip("/"), request.method
+    if path == "":
+        return _json(
+            {
+                "service": "sandbox-altegio",
+                "api_base": request.host_url + "api/v1",
+                "admin": [PREFIX + p for p in ("health", "ledger", "config", "reset", "sms")],
+            }
+        )
+    action = path.removeprefix(PREFIX.rstrip("/")).strip("/")
+    if action == "health" and method == "GET":
+        return _json(
+            {
+                "status": "ok",
+                "seed": app.config.seed,
+                "uptime_s": round(time.time() - _STARTED, 1),
+                "appointments": len(app.state.records),
+            }
+        )
+    if action == "ledger" and method == "GET":
+        since = request.args.get("since", "0")
+        with_appointments = request.args.get("appointments", "1") not in ("0", "false")
+        return _json(ledger(app, int(since) if since.isdigit() else 0, with_appointments))
+    if action == "config" and method == "GET":
+        return _json({"config": app.config.to_dict()})
+    if action == "config" and method == "POST":
+        try:
+            app.config.apply(_body(request))
+        except (ValueError, TypeError) as exc:
+            return _json({"error": str(exc)}, 400)
+        return _json({"config": app.config.to_dict()})
+    if action == "reset" and method == "POST":
+        try:
+            app.reset(config=bool(_body(request).get("config")))
+        except ValueError as exc:
+            return _json({"error": str(exc)}, 400)
+        return _json({"status": "reset", "appointments": len(app.state.records)})
+    if action == "sms" and method == "GET":
+        phone = request.args.get("phone", "")
+        return _json({"phone": mask(phone), "code": app.state.code_for(phone)})
+    return _json({"error": f"no admin endpoint {method} {request.path}"}, 404)

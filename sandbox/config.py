@@ -1,0 +1,123 @@
+"""The sandbox's knobs: one mutable dataclass, changed at start-up or through POST /__admin/config."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+FAULT_KINDS = ("error", "hang", "malformed", "unauthorized")
+FAULT_KNOBS = {"faults", "error_rate", "error_status", "hang_rate", "hang_seconds", "malformed_rate"}
+
+
+@dataclass
+class FaultRule:
+    """One fault: what happens, to which requests, and when (by rate, every Nth, a count or a window)."""
+
+    kind: str  # error | hang | malformed | unauthorized
+    rate: float | None = None  # probability per matching request
+    every: int | None = None  # every Nth matching request
+    times: int | None = None  # stop after firing this many times
+    after_s: float = 0.0  # active from this many seconds after the rule was set...
+    for_s: float | None = None  # ...for this long (None = for ever)
+    path: str | None = None  # substring of the request path, e.g. "/book_record"
+    methods: list[str] | None = None
+    status: int = 500  # kind=error
+    hang_s: float = 30.0  # kind=hang
+    before: bool = False  # kind=hang: hang before handling, so nothing is committed
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"fault kind must be one of {FAULT_KINDS}, not {self.kind!r}")
+        if self.methods:
+            self.methods = [m.upper() for m in self.methods]
+
+
+@dataclass
+class SandboxConfig:
+    host: str = "127.0.0.1"
+    port: int = 0
+    seed: int = 1
+    partner_token: str = "sandbox-partner-token"
+    # None: a random code per request (still written to the log and to GET /__admin/sms).
+    sms_code: str | None = "123456"
+    rate_limit: bool = True
+    per_second: int = 5
+    per_minute: int = 200
+    # Window lengths are knobs so tests can watch a "minute" pass in a fraction of a second.
+    second_window_s: float = 1.0
+    minute_window_s: float = 60.0
+    trust_forwarded_for: bool = False
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    # Shorthand fault knobs (by rate); `faults` holds rules with schedules.
+    error_rate: float = 0.0
+    error_status: int = 500
+    hang_rate: float = 0.0
+    hang_seconds: float = 30.0
+    malformed_rate: float = 0.0
+    faults: list[FaultRule] = field(default_factory=list)
+    revoked_tokens: list[str] = field(default_factory=list)  # partner or user tokens answered with 401
+    # Documented variants: auth, user data, record detail and i18n answer without the envelope.
+    unwrapped: bool = False
+    # A location without a privacy policy answers 404 instead of an empty agreement.
+    privacy_missing_404: bool = False
+    now: str | None = None  # frozen clock, ISO datetime with offset; None = real time
+    ledger_size: int = 100_000
+    log_requests: bool = True
+
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+    _faults_version: int = field(default=0, init=False, repr=False, compare=False)  # re-arms fault rules
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if not f.name.startswith("_")}
+        out["faults"] = [dataclasses.asdict(r) for r in self.faults]
+        out["revoked_tokens"] = list(self.revoked_tokens)
+        return out
+
+    def apply(self, updates: dict[str, Any]) -> None:
+        """Validate every key first, then set them all under the lock (all or nothing)."""
+        names = {f.name: f for f in dataclasses.fields(self) if not f.name.startswith("_")}
+        unknown = sorted(set(updates) - set(names))
+        if unknown:
+            raise ValueError(f"unknown config keys: {', '.join(unknown)}")
+        coerced = {key: _coerce(key, value, names[key].default) for key, value in updates.items()}
+        with self._lock:
+            for key, value in coerced.items():
+                setattr(self, key, value)
+            if FAULT_KNOBS & coerced.keys():
+                self._faults_version += 1
+
+
+_OPTIONAL_TEXT = {"sms_code", "now"}
+
+
+def _coerce(key: str, value: Any, default: Any) -> Any:
+    """Check a knob's value against the type of its default (JSON gives ints where floats are meant)."""
+    if key == "faults":
+        if not isinstance(value, list):
+            raise ValueError("faults must be a list of rules")
+        return [v if isinstance(v, FaultRule) else FaultRule(**v) for v in value]
+    if key == "revoked_tokens":
+        if not isinstance(value, list | tuple | set):
+            raise ValueError("revoked_tokens must be a list of strings")
+        return [str(v) for v in value]
+    if key in _OPTIONAL_TEXT:
+        if value is not None and key == "now":
+            try:
+                datetime.fromisoformat(str(value)).utcoffset().total_seconds()
+            except (ValueError, AttributeError) as exc:
+                raise ValueError("now must be an ISO datetime with an offset") from exc
+        return None if value is None else str(value)
+    kind = type(default)
+    expected = {bool: "true or false", int: "a whole number", float: "a number"}.get(kind, "text")
+    if kind is bool or isinstance(value, bool) or value is None:
+        if kind is not bool or not isinstance(value, bool):
+            raise ValueError(f"{key} must be {expected}")
+        return value
+    try:
+        return kind(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{key} must be {expected}") from exc

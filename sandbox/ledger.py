@@ -1,0 +1,57 @@
+"""Every request the sandbox served, in order, for tests and the benchmark (bounded, oldest dropped)."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from datetime import UTC, datetime
+
+
+class Ledger:
+    def __init__(self, size: int):
+        self._lock = threading.Lock()
+        self._entries: deque[dict] = deque(maxlen=size)
+        self._seq = 0
+
+    def add(
+        self,
+        *,
+        client_ip: str,
+        method: str,
+        path: str,
+        status: int,
+        ms: float,
+        operation: str | None,
+        fault: str | None,
+    ) -> dict:
+        now = datetime.now(UTC)
+        with self._lock:
+            self._seq += 1
+            entry = {
+                "seq": self._seq,
+                "time": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "ts": now.timestamp(),
+                "client_ip": client_ip,
+                "method": method,
+                "path": path,
+                "status": status,
+                "ms": round(ms, 2),
+                "operation": operation,
+                "fault": fault,
+            }
+            self._entries.append(entry)
+        return entry
+
+    def entries(self, since: int = 0) -> list[dict]:
+        with self._lock:
+            return [e for e in self._entries if e["seq"] > since]
+
+    def resize(self, size: int) -> None:
+        with self._lock:
+            if self._entries.maxlen != size:
+                self._entries = deque(self._entries, maxlen=size)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._seq = 0

@@ -1,0 +1,94 @@
+// Shared state, URL routing and small UI pieces used by every step.
+import { clock, dateLong, isoOffset, t, visitorClock } from './i18n.js';
+import { h } from './dom.js';
+
+// S: what the page knows; sel: what the visitor chose (mirrored in the URL).
+export const S = {
+  cfg: {}, form: null, loc: null, order: [], sms: false, commentRequired: false, privacy: null,
+  services: null, staff: null, slot: null, resolved: null, offset: null, tz: null, currency: null,
+  busy: false,
+};
+export const sel = { service: null, staff: null, date: null, time: null, step: null };
+const KEEP = ['form', 'location', 'lang'];
+
+export function urlFor(s = sel) {
+  const cur = new URLSearchParams(location.search);
+  const q = new URLSearchParams();
+  for (const k of KEEP) if (cur.get(k)) q.set(k, cur.get(k));
+  if (s.service) q.set('service', s.service);
+  if (s.staff != null) q.set('staff', s.staff);
+  if (s.date) q.set('date', s.date);
+  if (s.time) q.set('time', s.time);
+  if (s.step) q.set('step', s.step);
+  const qs = q.toString().replace(/%3A/g, ':');
+  return location.pathname + (qs ? `?${qs}` : '');
+}
+
+export function readUrl() {
+  const q = new URLSearchParams(location.search);
+  const num = (k) => (/^\d+$/.test(q.get(k) || '') ? +q.get(k) : null);
+  sel.service = num('service');
+  sel.staff = num('staff');
+  sel.date = /^\d{4}-\d\d-\d\d$/.test(q.get('date') || '') ? q.get('date') : null;
+  sel.time = /^\d\d:\d\d$/.test(q.get('time') || '') ? q.get('time') : null;
+  sel.step = q.get('step');
+}
+
+let router = () => {};
+export const setRouter = (f) => { router = f; };
+// Move to a new step (push) or change the current one in place (replace).
+export function go(patch, { replace = false } = {}) {
+  Object.assign(sel, patch);
+  history[replace ? 'replaceState' : 'pushState'](null, '', urlFor());
+  if (!replace) router(true);
+}
+
+export const svc = () => S.services?.services.find((s) => +s.id === +sel.service);
+export const staffName = (id) => {
+  if (!id) return t('staff.any');
+  const m = S.staff?.find((x) => +x.id === +id);
+  return m ? m.name : '';
+};
+
+// Does the visitor's zone differ from the location's at this instant?
+export function zoneDiffers(iso) {
+  const off = isoOffset(iso);
+  return off != null && off !== -new Date(iso).getTimezoneOffset();
+}
+
+// A slot button named with time, full date and team member (the name is its text, so it always
+// contains what is visible: the extra words are visually hidden).
+export function slotButton(slot, date, onPick, staffId = sel.staff, prefix = '') {
+  const local = clock(slot.time, date);
+  const diff = zoneDiffers(slot.datetime);
+  const who = staffId ? t('slot.with', { name: staffName(staffId) }) : t('slot.any');
+  const sr = (text) => h('span', { class: 'sr-only' }, text);
+  return h('button', { type: 'button', class: 'slot', 'data-time': slot.time, onclick: () => onPick(slot, date) },
+    prefix ? h('span', { class: 'slot-day' }, prefix) : null,
+    h('span', { class: 'slot-time' }, local),
+    diff ? h('span', { class: 'slot-mine' }, sr(' ('), visitorClock(slot.datetime, date), sr(` ${t('slot.yoursWord')})`)) : null,
+    sr(`, ${dateLong(date)}, ${who}`));
+}
+
+// Step heading: focus it after a user-driven step change so screen readers hear where they are.
+export function heading(key, vars) {
+  return h('h1', { id: 'step-title', tabindex: '-1' }, t(key, vars));
+}
+
+export function skeletonRows(n, cls = 'skel-row') {
+  return Array.from({ length: n }, () => h('div', { class: `skel ${cls}`, 'aria-hidden': 'true' }));
+}
+
+// Human message for an API failure.
+export function errorText(err) {
+  if (!err) return t('err.generic');
+  if (err.network) return t('err.network');
+  for (const c of [431, 432, 433, 434, 435, 436, 437, 438]) if (err.has?.(c)) return t(`err.${c}`);
+  if (err.status === 429 || err.status === 503) return t('err.busy');
+  if (err.status === 504) return t('err.timeout');
+  if (err.status === 404) return t('err.404');
+  return t('err.generic');
+}
+
+export const saveJSON = (k, v) => { try { sessionStorage.setItem(k, JSON.stringify(v)); } catch { /* private mode */ } };
+export const loadJSON = (k) => { try { return JSON.parse(sessionStorage.getItem(k) || 'null'); } catch { return null; } };

@@ -1,0 +1,173 @@
+"""The load generator: replays the planned sessions on a thread pool with urllib3, recording every request."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import urllib3
+
+from .settings import Settings
+from .visitor import Intent, Session
+
+BUSINESS_CODES = range(431, 439)
+
+
+@dataclass
+class Target:
+    """Where sessions send their requests and what they add (token, API key)."""
+
+    name: str
+    base: str  # ends with /api/v1
+    headers: dict[str, str]
+    cache_header: str | None = None  # X-Cache (gateway), X-Cache-Status (nginx)
+
+
+@dataclass
+class Reply:
+    status: int
+    data: Any
+    codes: list[int]
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+class Stopped(Exception):
+    """The run's time is up: the session ends where it is."""
+
+
+@dataclass
+class Run:
+    target: str
+    started: float  # wall clock of the first planned arrival (warm-up included)
+    measure_from: float  # wall clock where the measured window starts
+    measure_to: float  # ...and where arrivals stop
+    ended: float
+    samples: list[dict] = field(default_factory=list)
+    shown: list[dict] = field(default_factory=list)  # book_times answers: the slots a visitor saw
+    sessions: int = 0
+    sessions_measured: int = 0
+    abandoned: int = 0  # sessions whose last request never came back
+    late_starts: int = 0  # sessions that started > 0.5 s late (all threads busy)
+    errors: list[str] = field(default_factory=list)  # bench bugs, never expected
+
+
+def _codes(data: Any) -> list[int]:
+    out: list[int] = []
+
+    def scan(e: Any) -> None:
+        if isinstance(e, list):
+            for x in e:
+                scan(x)
+        elif isinstance(e, dict):
+            code = e.get("code")
+            if isinstance(code, int | str) and str(code).isdigit():
+                out.append(int(code))
+            elif "message" not in e:
+                for x in e.values():
+                    scan(x)
+
+    if isinstance(data, dict):
+        meta = data.get("meta")
+        if isinstance(meta, dict):
+            scan(meta.get("errors"))
+        scan(data.get("errors"))
+    return out
+
+
+def run_sessions(target: Target, intents: list[Intent], s: Settings) -> Run:
+    http = urllib3.PoolManager(
+        num_pools=4,
+        maxsize=s.concurrency,
+        retries=False,
+        timeout=urllib3.Timeout(connect=5.0, read=s.request_timeout_s),
+    )
+    stop = threading.Event()
+    lock = threading.Lock()
+    start = time.time() + 0.3
+    run = Run(target.name, start, start + s.warmup_s, start + s.warmup_s + s.duration_s, 0.0)
+
+    def session(intent: Intent, measured: bool) -> None:
+        def call(op, method, path, query=None, body=None, headers=None, shown=None) -> Reply:
+            if stop.is_set():
+                raise Stopped
+            url = target.base + path + ("?" + urlencode(query) if query else "")
+            hdrs = {**target.headers, **(headers or {})}
+            payload = None
+            if body is not None:
+                payload = json.dumps(body).encode()
+            t0 = time.time()
+            p0 = time.perf_counter()
+            status, data, cache, err = 0, None, None, None
+            try:
+                r = http.request(method, url, body=payload, headers=hdrs, preload_content=True)
+                status = r.status
+                if target.cache_header:
+                    cache = r.headers.get(target.cache_header)
+                try:
+                    data = json.loads(r.data) if r.data else None
+                except ValueError:
+                    data = None
+            except Exception as exc:  # timeouts, refused connections: a failed request
+                err = type(exc).__name__
+            dt = (time.perf_counter() - p0) * 1000
+            codes = [] if 200 <= status < 300 else _codes(data)
+            sample = {
+                "sid": intent.sid, "op": op, "method": method, "t": t0, "ms": dt, "status": status,
+                "cache": cache, "err": err, "codes": codes, "measured": measured, "loc": intent.location,
+            }  # fmt: skip
+            reply = Reply(
+                status, data.get("data") if isinstance(data, dict) and 200 <= status < 300 else None, codes
+            )
+            with lock:
+                run.samples.append(sample)
+                if shown is not None and reply.ok and isinstance(reply.data, list):
+                    slots = [x["datetime"] for x in reply.data if isinstance(x, dict) and x.get("datetime")]
+                    run.shown.append({**shown, "t": t0 + dt / 1000, "slots": slots, "measured": measured})
+            return reply
+
+        def sleep(seconds: float) -> None:
+            if stop.wait(seconds):
+                raise Stopped
+
+        try:
+            Session(intent, call, sleep).run()
+        except Stopped:
+            pass
+        except Exception as exc:  # a bug in the model must not sink the run: keep it for the report
+            with lock:
+                run.errors.append(f"session {intent.sid}: {type(exc).__name__}: {exc}")
+
+    last_arrival = start + s.warmup_s + s.duration_s
+    with ThreadPoolExecutor(max_workers=s.concurrency, thread_name_prefix=f"visit-{target.name}") as pool:
+        futures = []
+        for intent in intents:
+            due = start + intent.at
+            if (wait := due - time.time()) > 0:
+                time.sleep(wait)
+            elif wait < -0.5:
+                run.late_starts += 1
+            measured = intent.at >= s.warmup_s
+            run.sessions += 1
+            run.sessions_measured += measured
+            futures.append(pool.submit(session, intent, measured))
+        if (wait := last_arrival - time.time()) > 0:
+            time.sleep(wait)
+        # The measured window is over: no new requests; those in flight finish (bounded by their timeout).
+        stop.set()
+        for f in futures:
+            with contextlib.suppress(FutureTimeout):
+                f.result(timeout=s.request_timeout_s + 5)
+        run.abandoned = sum(not f.done() for f in futures)
+    http.clear()
+    run.ended = time.time()
+    return run

@@ -1,0 +1,143 @@
+"""The booking page in headless Chromium against the local stack: first-load bytes, and time from
+navigation to the first bookable day and to slots shown, with a cold and then a warm gateway cache."""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+
+from .contenders import StackProcess
+from .procs import SandboxProcess
+from .settings import Settings
+
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 20_000
+# Deep link to the date step: service chosen, "any" team member (web/README.md, URL).
+DATE_STEP = "?form=1&service=10011&staff=0"
+READY = "() => { const el = document.querySelector(%r); return el ? performance.now() : false; }"
+
+
+def _visit(browser, url: str, click_day: bool) -> dict:
+    ctx = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="Europe/Riga"
+    )
+    ctx.set_default_timeout(TIMEOUT_MS)
+    page = ctx.new_page()
+    seen: dict[str, dict] = {}
+
+    def done(request) -> None:
+        try:
+            sizes = request.sizes()
+        except Exception:  # the request went away with its page
+            return
+        kind = "api" if "/api/" in request.url else "static"
+        seen[request.url + "#" + str(len(seen))] = {
+            "kind": kind,
+            "bytes": sizes.get("responseBodySize", 0) + sizes.get("responseHeadersSize", 0),
+        }
+
+    page.on("requestfinished", done)
+    out: dict = {}
+    try:
+        page.goto(url, wait_until="commit")
+        out["first_bookable_day_ms"] = round(
+            page.wait_for_function(READY % "button.day.free", polling="raf").json_value(), 1
+        )
+        if click_day:
+            page.locator("button.day.free").first.click()
+            out["slots_shown_ms"] = round(
+                page.wait_for_function(READY % "#slots button.slot", polling="raf").json_value(), 1
+            )
+        page.wait_for_load_state("networkidle")
+    finally:
+        out["requests"] = len(seen)
+        out["bytes_static"] = sum(v["bytes"] for v in seen.values() if v["kind"] == "static")
+        out["bytes_api"] = sum(v["bytes"] for v in seen.values() if v["kind"] == "api")
+        ctx.close()
+    return out
+
+
+def _first_load(browser, url: str) -> dict:
+    """Bytes over the wire for the first screen (service step), nothing cached in the browser."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page = ctx.new_page()
+    total = {"static": 0, "api": 0, "requests": 0}
+
+    def done(request) -> None:
+        try:
+            sizes = request.sizes()
+        except Exception:
+            return
+        total["api" if "/api/" in request.url else "static"] += sizes.get("responseBodySize", 0) + sizes.get(
+            "responseHeadersSize", 0
+        )
+        total["requests"] += 1
+
+    page.on("requestfinished", done)
+    try:
+        page.goto(url, wait_until="networkidle", timeout=TIMEOUT_MS)
+        page.wait_for_selector("button.card.svc", timeout=TIMEOUT_MS)
+    finally:
+        ctx.close()
+    return {
+        "bytes_total": total["static"] + total["api"],
+        "bytes_static": total["static"],
+        "bytes_api": total["api"],
+        "requests": total["requests"],
+    }
+
+
+def measure(s: Settings, runs: int = 3, log=print) -> dict:
+    chromium = shutil.which("chromium")
+    if not chromium:
+        return {"available": False, "note": "Debian's chromium is not installed (make browser)"}
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return {"available": False, "note": "playwright is not installed (make venv)"}
+    sandbox = SandboxProcess(s)
+    stack = None
+    try:
+        stack = StackProcess(sandbox.api_base)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=ARGS, headless=True)
+            try:
+                cold = _visit(browser, stack.page_url + DATE_STEP, click_day=True)
+                first = _first_load(browser, stack.page_url + "?form=1")
+                warm = [_visit(browser, stack.page_url + DATE_STEP, click_day=True) for _ in range(runs)]
+                version = browser.version
+            finally:
+                browser.close()
+    except Exception as exc:  # the page figures must not sink the load figures
+        log(f"  page: failed: {type(exc).__name__}: {exc}")
+        return {"available": False, "note": f"{type(exc).__name__}: {str(exc)[:300]}"}
+    finally:
+        if stack is not None:
+            stack.stop()
+        sandbox.stop()
+
+    def med(key: str):
+        vals = [w[key] for w in warm if w.get(key) is not None]
+        return round(statistics.median(vals), 1) if vals else None
+
+    return {
+        "available": True,
+        "chromium": version,
+        "first_load": first,
+        "cold_cache": cold,
+        "warm_cache": {
+            "first_bookable_day_ms": med("first_bookable_day_ms"),
+            "slots_shown_ms": med("slots_shown_ms"),
+            "runs": runs,
+        },
+        "note": "fresh browser context each visit (no browser cache); 'cold' is the first visit after "
+        "the stack started (empty gateway cache); times from navigation start (performance.now())",
+    }

@@ -1,0 +1,162 @@
+"""Ratios measured in one run, the table printed on stdout, and the JSON file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .visitor import OPERATIONS
+
+
+def _ratio(a, b) -> float | None:
+    return round(a / b, 2) if a is not None and b else None
+
+
+def ratios(contenders: dict) -> dict:
+    """How the gateway compares with each other contender (same run settings, same machine, same run)."""
+    gw = contenders.get("gateway")
+    if not gw or "latency_ms" not in gw:
+        return {}
+    out = {}
+    for other in ("direct", "nginx"):
+        c = contenders.get(other)
+        if not c or "latency_ms" not in c:
+            continue
+        out[f"gateway_vs_{other}"] = {
+            # > 1: the gateway answers that many times faster
+            "p50_speedup": _ratio(c["latency_ms"]["p50"], gw["latency_ms"]["p50"]),
+            "p95_speedup": _ratio(c["latency_ms"]["p95"], gw["latency_ms"]["p95"]),
+            "p99_speedup": _ratio(c["latency_ms"]["p99"], gw["latency_ms"]["p99"]),
+            # > 1: the gateway serves that many times more requests per second
+            "served_ratio": _ratio(gw["served_rps"], c["served_rps"]),
+            # < 1: the gateway sends that share of the other's upstream traffic
+            "upstream_ratio": _ratio(
+                gw["upstream"]["requests_in_window"], c["upstream"]["requests_in_window"]
+            ),
+            "failed": {"gateway": gw["failed"], other: c["failed"]},
+        }
+    return out
+
+
+def _fmt(v, digits: int = 1) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}"
+    return str(v)
+
+
+def _lat(d: dict | None) -> str:
+    if not d:
+        return "-"
+    return f"{_fmt(d['p50'], 0)}/{_fmt(d['p95'], 0)}/{_fmt(d['p99'], 0)}"
+
+
+def table(results: dict) -> str:
+    s = results["settings"]
+    cs = {k: v for k, v in results["contenders"].items() if "latency_ms" in v}
+    names = list(cs)
+    w = 20
+    lines = [
+        f"make bench ({s['mode']}): {s['rate']:g} req/s offered by visitor sessions "
+        f"for {s['duration_s']:g} s "
+        f"(after {s['warmup_s']:g} s warm-up), at most {s['concurrency']} sessions at once, "
+        f"{s['book_share']:.0%} book;",
+        f"upstream = sandbox Altegio with its limits on (5/s, 200/min per IP) and {s['latency_ms']:g}±"
+        f"{s['jitter_ms']:g} ms latency; every contender gets a fresh sandbox and the same visitors.",
+        "",
+        f"{'':34}" + "".join(f"{n:>{w}}" for n in names),
+    ]
+
+    def row(label: str, fn) -> None:
+        lines.append(f"{label:34}" + "".join(f"{fn(cs[n]):>{w}}" for n in names))
+
+    row("offered req/s", lambda c: _fmt(c["offered_rps"]))
+    row("served req/s", lambda c: _fmt(c["served_rps"]))
+    row("failed requests", lambda c: f"{c['failed']} ({c['failed_share']:.1%})")
+    row("  most common failure", lambda c: next((f"{k} x{v}" for k, v in c["failed_by_status"].items()), "-"))
+    row("latency p50/p95/p99 ms", lambda c: _lat(c["latency_ms"]))
+    row("upstream busiest second", lambda c: str(c["upstream"]["busiest_second"]))
+    row("upstream busiest minute", lambda c: str(c["upstream"]["busiest_minute"]))
+    row("upstream 429s", lambda c: str(c["upstream"]["status_429"]))
+    row("upstream calls per request", lambda c: _fmt(c["upstream"]["per_client_request"], 3))
+    row("cache hit ratio", lambda c: f"{c['cache']['hit_ratio']:.1%}")
+    row("stale slots shown", lambda c: f"{c['slots']['stale_slots_shown']} of {c['slots']['slots_shown']}")
+    row(
+        "booking conflicts (433)",
+        lambda c: f"{c['bookings']['conflicts_433']} of {c['bookings']['attempts']}",
+    )
+    row("bookings created", lambda c: str(c["bookings"]["created"]))
+    lines += ["", "latency per operation, p50/p95/p99 ms (answered requests):"]
+    for op in OPERATIONS:
+        if any(op in c["latency_ms_by_operation"] for c in cs.values()):
+            row(f"  {op}", lambda c, op=op: _lat(c["latency_ms_by_operation"].get(op)))
+    for key, r in results.get("ratios", {}).items():
+        lines.append(
+            f"{key.replace('_', ' ')}: p50 {_fmt(r['p50_speedup'], 2)}x, p95 {_fmt(r['p95_speedup'], 2)}x, "
+            f"p99 {_fmt(r['p99_speedup'], 2)}x faster; serves {_fmt(r['served_ratio'], 2)}x the requests/s "
+            f"with {_fmt(r['upstream_ratio'], 2)}x the upstream calls"
+        )
+    if "direct" in cs:
+        lines.append(
+            "direct: every session calls from one IP (a partner backend holding the token), "
+            "so Altegio's per-IP limit applies to all of them together."
+        )
+    cold = results.get("coldstart")
+    if cold:
+        b = cold["baseline"]
+        lines += [
+            "",
+            f"cold start (python {cold['python']}, median of {b['python_pass']['runs']} fresh interpreters):",
+        ]
+        lines.append(
+            f"  python -c pass {b['python_pass']['wall_ms']} ms; "
+            f"import boto3 {b['import_boto3']['import_ms']} ms "
+            f"(process {b['import_boto3']['wall_ms']} ms)"
+        )
+        if cold["functions"]:
+            lines.append(
+                f"  functions ({cold['functions_measured']} of {cold['functions_in_template']}): "
+                f"import median {cold['import_ms_median']} ms, max {cold['import_ms_max']} ms; "
+                f"process median {cold['wall_ms_median']} ms"
+            )
+            for fn, v in cold["functions"].items():
+                lines.append(
+                    f"    {fn:40} " + (f"{v['import_ms']} ms" if "import_ms" in v else v.get("error", ""))
+                )
+        layer = cold["layer"]
+        if layer.get("built"):
+            lines.append(
+                f"  layer {layer['path']}: {layer['unzipped_bytes'] / 1e6:.1f} MB unzipped, "
+                f"{layer['zipped_bytes'] / 1e6:.1f} MB zipped, {layer['files']} files, "
+                f"native {layer['native_arch']}"
+            )
+        else:
+            lines.append(f"  layer: {layer['note']}")
+    page = results.get("page")
+    if page:
+        lines.append("")
+        if page.get("available"):
+            f, c, wm = page["first_load"], page["cold_cache"], page["warm_cache"]
+            lines.append(
+                f"page (Chromium {page['chromium']}): first load {f['bytes_total'] / 1024:.1f} KB "
+                f"({f['bytes_static'] / 1024:.1f} KB static + {f['bytes_api'] / 1024:.1f} KB API, "
+                f"{f['requests']} requests)"
+            )
+            lines.append(
+                f"  navigation -> first bookable day: {c.get('first_bookable_day_ms')} ms cold cache, "
+                f"{wm['first_bookable_day_ms']} ms warm; -> slots shown (after a click): "
+                f"{c.get('slots_shown_ms')} ms cold, {wm['slots_shown_ms']} ms warm"
+            )
+        else:
+            lines.append(f"page: not measured ({page.get('note')})")
+    for name, c in results["contenders"].items():
+        if "error" in c:
+            lines.append(f"{name}: not run ({c['error']})")
+    return "\n".join(lines)
+
+
+def write_json(results: dict, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    return path

@@ -1,0 +1,56 @@
+"""Run settings: one frozen dataclass shared by every contender, with the default and smoke presets."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+CONTENDERS = ("direct", "gateway", "nginx")
+PARTNER_TOKEN = "sandbox-partner-token"
+ACCEPT = "application/vnd.api.v2+json"
+# Altegio's limits, enforced per client IP by the sandbox.
+ALTEGIO_PER_SECOND = 5
+ALTEGIO_PER_MINUTE = 200
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str = "default"
+    contenders: tuple[str, ...] = CONTENDERS
+    rate: float = 50.0  # offered requests/s (visitor sessions arrive at rate / requests per session)
+    duration_s: float = 50.0  # measured window: requests that start in it are the figures
+    warmup_s: float = 10.0  # sessions arriving before the measured window (same for every contender)
+    concurrency: int = 64  # most sessions in flight at once (load-generator threads)
+    book_share: float = 0.10  # share of sessions that go on to book
+    think_scale: float = 1.0  # multiplies every think time of the visitor model
+    seed: int = 7  # visitor plans and arrivals (identical for every contender)
+    sandbox_seed: int = 1
+    latency_ms: float = 150.0  # upstream latency: mean...
+    jitter_ms: float = 25.0  # ...plus or minus this (uniform)
+    request_timeout_s: float = 20.0
+    coldstart_runs: int = 5  # fresh interpreters per function (median reported)
+    coldstart_functions: int = 0  # 0 = every function in template.yaml
+    page: bool = True
+    coldstart: bool = True
+    chart: bool = True
+
+
+DEFAULT = Settings()
+SMOKE = Settings(
+    mode="smoke",
+    rate=20.0,
+    duration_s=6.0,
+    warmup_s=2.0,
+    concurrency=32,
+    book_share=0.25,
+    think_scale=0.3,
+    coldstart_runs=1,
+    coldstart_functions=3,
+)
+
+
+def with_overrides(base: Settings, **changes) -> Settings:
+    return dataclasses.replace(base, **{k: v for k, v in changes.items() if v is not None})

@@ -1,0 +1,267 @@
+"""A local API Gateway REST API: template routes -> REST proxy events (v1.0) -> handlers -> HTTP responses.
+
+It answers like API Gateway where the gateway itself answers: 403 Missing Authentication Token for
+an unknown route or method, 403 Forbidden without the right x-api-key, 502 Internal server error when
+the function fails or returns a malformed response, and the CORS preflight SAM adds.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import uuid
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl, unquote
+
+from .cfn import ACCOUNT
+from .httpd import Request, Response
+from .runtime import FunctionError, Functions
+from .template import Route, Template
+
+log = logging.getLogger("devstack")
+API_ID = "local00api"
+API_HOST = f"{API_ID}.execute-api.localhost"  # the Host CloudFront sends to the API origin
+_SECRET_PARAMS = ("hash", "token", "code", "password")  # path parameters the access log masks
+
+
+def gateway_error(status: int, message: str, error_type: str) -> Response:
+    body = json.dumps({"message": message}).encode()
+    return Response(status, [("Content-Type", "application/json"), ("x-amzn-ErrorType", error_type)], body)
+
+
+class Router:
+    """Resource matching as API Gateway does it: literal segments beat {params}, which beat {greedy+}."""
+
+    def __init__(self, routes: list[Route], stages: set[str]):
+        self.routes = routes
+        self.stages = stages
+        self._resources: dict[str, list[Route]] = {}
+        for r in routes:
+            self._resources.setdefault(r.path, []).append(r)
+
+    def strip_stage(self, path: str) -> str:
+        # /dev/api/v1/... (execute-api URL, or CloudFront's OriginPath) and /api/v1/... both work.
+        first = path.split("/", 2)[1] if path.count("/") >= 2 else ""
+        return path[len(first) + 1 :] if first in self.stages else path
+
+    def resource(self, path: str) -> tuple[str, dict[str, str]] | None:
+        trimmed = path[:-1] if len(path) > 1 and path.endswith("/") else path  # /x/ matches /x
+        parts = trimmed.split("/")[1:]
+        best = None
+        for resource in self._resources:
+            params = self._match(resource.split("/")[1:], parts)
+            if params is not None:
+                rank = tuple(0 if "{" not in s else 2 if s.endswith("+}") else 1 for s in resource.split("/"))
+                if best is None or rank < best[0]:
+                    best = (rank, resource, params)
+        return (best[1], best[2]) if best else None
+
+    @staticmethod
+    def _match(template: list[str], parts: list[str]) -> dict[str, str] | None:
+        params = {}
+        for i, seg in enumerate(template):
+            if seg.startswith("{") and seg.endswith("+}"):
+                rest = parts[i:]
+                if not rest or not all(rest):
+                    return None
+                params[seg[1:-2]] = unquote("/".join(rest))
+                return params
+            if i >= len(parts) or not parts[i]:
+                return None
+            if seg.startswith("{") and seg.endswith("}"):
+                params[seg[1:-1]] = unquote(parts[i])  # pathParameters arrive decoded, `path` does not
+            elif seg != parts[i]:
+                return None
+        return params if len(template) == len(parts) else None
+
+    def methods(self, resource: str) -> dict[str, Route]:
+        return {r.method: r for r in self._resources[resource]}
+
+
+class Gateway:
+    def __init__(self, template: Template, functions: Functions, api_key: str):
+        self.template = template
+        self.functions = functions
+        self.api_key = api_key
+        self.api_key_id = hashlib.sha256(api_key.encode()).hexdigest()[:10]
+        self.router = Router(template.routes, {template.apis[r.api].stage for r in template.routes})
+
+    def __call__(self, req: Request) -> Response:
+        path = self.router.strip_stage(req.path)
+        found = self.router.resource(path)
+        if found is None:
+            return gateway_error(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+        resource, params = found
+        methods = self.router.methods(resource)
+        route = methods.get(req.method)
+        cors = self.template.apis[next(iter(methods.values())).api].cors
+        if route is None and req.method == "OPTIONS" and cors is not None:
+            # SAM adds a mock OPTIONS method to every path of an API with Cors (no key, even beside ANY).
+            return Response(200, [("Content-Type", "application/json"), *cors.items()], b"")
+        route = route or methods.get("ANY")
+        if route is None:
+            return gateway_error(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+        key = req.header("x-api-key")
+        if route.api_key_required and key != self.api_key:
+            return gateway_error(403, "Forbidden", "ForbiddenException")
+        event = self.event(req, route, path, params, key if route.api_key_required else None)
+        resp = self.invoke(route, event)
+        resp.log_path = _mask_path(route.path, params, path)
+        return resp
+
+    def event(self, req: Request, route: Route, path: str, params: dict, api_key: str | None) -> dict:
+        """The REST API's Lambda proxy event, payload format 1.0 (the shape of events/*.json)."""
+        now = datetime.now(UTC)
+        request_id = str(uuid.uuid4())
+        stage = self.template.apis[route.api].stage
+        forwarded = req.header("X-Forwarded-For")
+        headers = [(k, v) for k, v in req.headers if k.lower() != "x-forwarded-for"]
+        headers += [
+            ("X-Forwarded-For", f"{forwarded}, {req.client_ip}" if forwarded else req.client_ip),
+            ("X-Forwarded-Port", str(req.server_port)),
+            ("X-Forwarded-Proto", "http"),
+        ]
+        if req.header("X-Amzn-Trace-Id") is None:
+            headers.append(("X-Amzn-Trace-Id", f"Root=1-{int(now.timestamp()):08x}-{uuid.uuid4().hex[:24]}"))
+        single, multi = _single_and_multi(headers, fold_case=True)
+        q_single, q_multi = _single_and_multi(parse_qsl(req.query, keep_blank_values=True), fold_case=False)
+        body, is_b64 = _event_body(req.body)
+        return {
+            "resource": route.path,
+            "path": path,
+            "httpMethod": req.method,
+            "headers": single or None,
+            "multiValueHeaders": multi or None,
+            "queryStringParameters": q_single or None,
+            "multiValueQueryStringParameters": q_multi or None,
+            "pathParameters": params or None,
+            "stageVariables": None,
+            "requestContext": {
+                "resourceId": hashlib.sha256(route.path.encode()).hexdigest()[:6],
+                "resourcePath": route.path,
+                "httpMethod": req.method,
+                "extendedRequestId": base64.b32encode(uuid.uuid4().bytes).decode()[:16],
+                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "path": f"/{stage}{path}",
+                "accountId": ACCOUNT,
+                "protocol": "HTTP/1.1",
+                "stage": stage,
+                "domainPrefix": API_ID,
+                "requestTimeEpoch": int(now.timestamp() * 1000),
+                "requestId": request_id,
+                "identity": _identity(req, api_key, self.api_key_id if api_key else None),
+                "domainName": req.header("Host") or API_HOST,
+                "deploymentId": "local",
+                "apiId": API_ID,
+            },
+            "body": body,
+            "isBase64Encoded": is_b64,
+        }
+
+    def invoke(self, route: Route, event: dict) -> Response:
+        request_id = event["requestContext"]["requestId"]
+        try:
+            result = self.functions.invoke(route.function, event, request_id)
+            resp = proxy_response(result)
+        except (FunctionError, MalformedResponse) as exc:
+            if isinstance(exc, MalformedResponse):
+                log.error("%s: Malformed Lambda proxy response: %s", route.function, exc)
+            resp = gateway_error(502, "Internal server error", "InternalServerErrorException")
+        trace = event["headers"].get("X-Amzn-Trace-Id") if event["headers"] else None
+        resp.headers += [("x-amzn-RequestId", request_id), ("x-amz-apigw-id", request_id[:16])]
+        if trace:
+            resp.headers.append(("X-Amzn-Trace-Id", trace))
+        return resp
+
+
+class MalformedResponse(ValueError):
+    pass
+
+
+def proxy_response(result: object) -> Response:
+    """A handler's result as API Gateway turns it into HTTP (headers and multiValueHeaders merged)."""
+    if not isinstance(result, dict):
+        raise MalformedResponse(f"the result is {type(result).__name__}, not an object")
+    status = result.get("statusCode")
+    if isinstance(status, str) and status.isdigit():
+        status = int(status)
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        raise MalformedResponse(f"statusCode {status!r}")
+    headers = result.get("headers") or {}
+    multi = result.get("multiValueHeaders") or {}
+    body = result.get("body")
+    if not isinstance(headers, dict) or not isinstance(multi, dict):
+        raise MalformedResponse("headers and multiValueHeaders must be objects")
+    if body is not None and not isinstance(body, str):
+        raise MalformedResponse(f"body must be a string, not {type(body).__name__}")
+    if not all(isinstance(v, list) for v in multi.values()):
+        raise MalformedResponse("multiValueHeaders values must be lists")
+    # The same name and value in both is sent once (the multiValueHeaders copy); other values add up.
+    in_multi = {(k.lower(), str(v)) for k, vs in multi.items() for v in vs}
+    merged = [(k, str(v)) for k, v in headers.items() if (k.lower(), str(v)) not in in_multi]
+    merged += [(k, str(v)) for k, vs in multi.items() for v in vs]
+    if not any(k.lower() == "content-type" for k, _ in merged):
+        merged.append(("Content-Type", "application/json"))  # API Gateway's default
+    if result.get("isBase64Encoded"):
+        try:
+            raw = base64.b64decode(body or "", validate=True)
+        except ValueError as exc:
+            raise MalformedResponse("isBase64Encoded but the body is not base64") from exc
+    else:
+        raw = (body or "").encode()
+    return Response(status, merged, raw)
+
+
+def _single_and_multi(pairs, fold_case: bool) -> tuple[dict, dict]:
+    """`headers` / `queryStringParameters` keep the last value; the multi-value ones keep all, in order."""
+    multi: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for k, v in pairs:
+        key = names.setdefault(k.lower(), k) if fold_case else k  # header names: first spelling wins
+        multi.setdefault(key, []).append(v)
+    return {k: vs[-1] for k, vs in multi.items()}, multi
+
+
+def _event_body(raw: bytes) -> tuple[str | None, bool]:
+    if not raw:
+        return None, False
+    try:
+        return raw.decode("utf-8"), False
+    except UnicodeDecodeError:  # not text: send it as API Gateway does binary, base64
+        return base64.b64encode(raw).decode(), True
+
+
+def _identity(req: Request, api_key: str | None, api_key_id: str | None) -> dict:
+    empty = (
+        "cognitoIdentityPoolId",
+        "cognitoIdentityId",
+        "principalOrgId",
+        "cognitoAuthenticationType",
+        "userArn",
+        "caller",
+        "accessKey",
+        "user",
+        "cognitoAuthenticationProvider",
+        "accountId",
+    )
+    return {
+        **dict.fromkeys(empty),
+        "sourceIp": req.client_ip,
+        "userAgent": req.header("User-Agent"),
+        "apiKey": api_key,
+        "apiKeyId": api_key_id,
+    }
+
+
+def _mask_path(resource: str, params: dict, path: str) -> str:
+    """The request path for the access log, with hashes, tokens and codes starred out."""
+    secret = {k for k in params if any(s in k.lower() for s in _SECRET_PARAMS)}
+    if not secret:
+        return path
+    out = []
+    for seg in resource.split("/"):
+        name = seg[1:-1].rstrip("+") if seg.startswith("{") else None
+        out.append(seg if name is None else ("***" if name in secret else params.get(name, seg)))
+    return "/".join(out)

@@ -1,0 +1,158 @@
+"""CloudFormation YAML and intrinsic functions, resolved locally (no AWS, no samtranslator)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ACCOUNT = "123456789012"  # moto's default account
+_NO_VALUE = object()
+_SUB_VAR = re.compile(r"\$\{([^}]+)\}")
+
+
+class TemplateError(ValueError):
+    """The template cannot be run locally as written; the message says where and why."""
+
+
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class CfnLoader(_Base):  # type: ignore[misc, valid-type]
+    """Safe loader that keeps short tags (!Ref, !Sub, ...) as their long form, as data."""
+
+
+def _tag(loader: yaml.Loader, suffix: str, node: yaml.Node) -> dict:
+    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if name == "Fn::GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+CfnLoader.add_multi_constructor("!", _tag)
+
+
+def load_yaml(path: Path) -> dict:
+    with open(path, encoding="utf-8") as f:
+        return yaml.load(f, Loader=CfnLoader)  # noqa: S506 - CfnLoader is a SafeLoader
+
+
+def as_env_string(value: Any) -> str:
+    """Lambda environment values are strings; CloudFormation stringifies numbers and booleans."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class Resolver:
+    """Ref, Fn::Sub, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split with local values.
+
+    `names` maps a resource's logical id to its local physical name (what Ref returns here).
+    """
+
+    def __init__(self, resources: dict, parameters: dict[str, Any], pseudo: dict[str, str], names: dict):
+        self.resources = resources
+        self.parameters = parameters
+        self.pseudo = pseudo
+        self.names = names
+
+    def resolve(self, value: Any, where: str = "") -> Any:
+        out = self._resolve(value, where)
+        return None if out is _NO_VALUE else out
+
+    def _resolve(self, value: Any, where: str) -> Any:
+        if isinstance(value, dict):
+            if len(value) == 1:
+                ((key, arg),) = value.items()
+                if key == "Ref":
+                    return self.ref(arg, where)
+                if key.startswith("Fn::"):
+                    fn = getattr(self, "_fn_" + key[4:].lower(), None)
+                    if fn is None:
+                        raise TemplateError(f"{where}: {key} is not supported by the local stack")
+                    return fn(arg, where)
+            out = {k: self._resolve(v, f"{where}.{k}") for k, v in value.items()}
+            return {k: v for k, v in out.items() if v is not _NO_VALUE}
+        if isinstance(value, list):
+            return [v for v in (self._resolve(x, where) for x in value) if v is not _NO_VALUE]
+        return value
+
+    def ref(self, name: str, where: str = "") -> Any:
+        if name == "AWS::NoValue":
+            return _NO_VALUE
+        if name in self.parameters:
+            return self.parameters[name]
+        if name in self.pseudo:
+            return self.pseudo[name]
+        if name in self.resources:
+            return self.names.get(name, name)
+        raise TemplateError(f"{where}: Ref to unknown {name!r}")
+
+    def get_att(self, logical_id: str, attr: str, where: str = "") -> str:
+        if logical_id not in self.resources:
+            raise TemplateError(f"{where}: GetAtt of unknown resource {logical_id!r}")
+        name = self.names.get(logical_id, logical_id)
+        rtype = self.resources[logical_id].get("Type", "")
+        if attr == "Arn":
+            service = rtype.split("::")[1].lower() if rtype.count("::") == 2 else "local"
+            kind = {"dynamodb": "table/", "lambda": "function:"}.get(service, "")
+            return f"arn:aws:{service}:{self.pseudo['AWS::Region']}:{ACCOUNT}:{kind}{name}"
+        return f"{name}.{attr}.local"
+
+    def _fn_getatt(self, arg: Any, where: str) -> str:
+        logical_id, attr = arg.split(".", 1) if isinstance(arg, str) else arg
+        return self.get_att(logical_id, self._resolve(attr, where), where)
+
+    def _fn_sub(self, arg: Any, where: str) -> str:
+        text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+
+        def one(m: re.Match) -> str:
+            var = m.group(1)
+            if var.startswith("!"):  # ${!Literal} stays literal
+                return "${" + var[1:] + "}"
+            if var in variables:
+                return str(self.resolve(variables[var], where))
+            if "." in var and not var.startswith("AWS::"):
+                return self.get_att(*var.split(".", 1), where=where)
+            return str(self.ref(var, where))
+
+        return _SUB_VAR.sub(one, text)
+
+    def _fn_join(self, arg: list, where: str) -> str:
+        delimiter, items = arg
+        return delimiter.join(str(x) for x in self._resolve(items, where))
+
+    def _fn_select(self, arg: list, where: str) -> Any:
+        index, items = arg
+        return self._resolve(items, where)[int(self._resolve(index, where))]
+
+    def _fn_split(self, arg: list, where: str) -> list[str]:
+        delimiter, text = arg
+        return str(self._resolve(text, where)).split(delimiter)
+
+
+def check_parameter(name: str, spec: dict, value: Any) -> str:
+    """CloudFormation's own parameter checks, so a bad local override fails like a bad deploy would."""
+    text = as_env_string(value)
+    if "AllowedValues" in spec and text not in [as_env_string(v) for v in spec["AllowedValues"]]:
+        raise TemplateError(f"parameter {name}={text!r} is not one of {spec['AllowedValues']}")
+    if "AllowedPattern" in spec and not re.fullmatch(spec["AllowedPattern"], text):
+        raise TemplateError(f"parameter {name} does not match {spec['AllowedPattern']}")
+    if len(text) < int(spec.get("MinLength", 0)) or len(text) > int(spec.get("MaxLength", 1 << 30)):
+        raise TemplateError(f"parameter {name} has the wrong length ({len(text)})")
+    if spec.get("Type") == "Number":
+        try:
+            number = float(text)
+        except ValueError:
+            raise TemplateError(f"parameter {name}={text!r} is not a number") from None
+        if not float(spec.get("MinValue", "-inf")) <= number <= float(spec.get("MaxValue", "inf")):
+            raise TemplateError(f"parameter {name}={text} is out of range")
+    return text

@@ -1,0 +1,37 @@
+"""POST /api/v1/activity/{location_id}/{event_id}/book: seats in a group event (book_event)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from booking_gateway.allowlist import require_location
+from booking_gateway.app_factory import make_handler
+from booking_gateway.write_models import ActivityBookRequest, EventIdParam, LocationIdParam
+from booking_gateway.write_path import BOOKING_TIMEOUT_MESSAGE, forward, make_write_app, responses
+
+app = make_write_app()
+
+
+@app.post(
+    "/api/v1/activity/<location_id>/<event_id>/book",
+    summary="Book seats in a group event",
+    operation_id="book_event",
+    tags=["Online booking"],
+    responses=responses("book_event", 403, 404, 413, 415, 422, 502, 503, 504),
+)
+def activity_book(
+    location_id: LocationIdParam,
+    event_id: EventIdParam,
+    req: Annotated[ActivityBookRequest, Body(embed=False)],
+):
+    require_location(location_id)
+    return forward(
+        "POST",
+        f"/activity/{location_id}/{event_id}/book",
+        operation="book_event",
+        body=req.upstream(),
+        invalidate=location_id,
+        timeout_message=BOOKING_TIMEOUT_MESSAGE,
+    )
+
+
+lambda_handler = make_handler(app)

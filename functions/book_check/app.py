@@ -1,0 +1,28 @@
+"""POST /api/v1/book_check/{location_id}: validate appointments before booking (validate_booking_params)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from booking_gateway.allowlist import require_location
+from booking_gateway.app_factory import make_handler
+from booking_gateway.write_models import BookCheckRequest, LocationIdParam
+from booking_gateway.write_path import forward, make_write_app, responses
+
+app = make_write_app()
+
+
+@app.post(
+    "/api/v1/book_check/<location_id>",
+    summary="Check that appointments can be booked (201) or why not (422 with 433/436/437/438)",
+    operation_id="validate_booking_params",
+    tags=["Online booking"],
+    responses=responses("validate_booking_params"),
+)
+def book_check(location_id: LocationIdParam, req: Annotated[BookCheckRequest, Body(embed=False)]):
+    require_location(location_id)
+    return forward(
+        "POST", f"/book_check/{location_id}", operation="validate_booking_params", body=req.upstream()
+    )
+
+
+lambda_handler = make_handler(app)

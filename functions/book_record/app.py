@@ -1,0 +1,52 @@
+"""POST /api/v1/book_record/{location_id}: create booking(s) (create_online_booking).
+
+Honours an Idempotency-Key header (one upstream booking per key; see booking_gateway.idempotency), never
+retries the upstream call, answers 504 on a timeout, and invalidates the location's availability before
+answering.
+"""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from booking_gateway import idempotency
+from booking_gateway.allowlist import require_location
+from booking_gateway.app_factory import make_handler
+from booking_gateway.write_models import BookRecordRequest, LocationIdParam
+from booking_gateway.write_path import BOOKING_TIMEOUT_MESSAGE, make_write_app, responses, send
+
+app = make_write_app()
+
+
+@app.post(
+    "/api/v1/book_record/<location_id>",
+    summary="Create booking(s); send an Idempotency-Key to make retries safe",
+    operation_id="create_online_booking",
+    tags=["Online booking"],
+    responses=responses("create_online_booking", 400, 403, 404, 409, 413, 415, 422, 502, 503, 504),
+)
+def book_record(
+    location_id: LocationIdParam,
+    req: Annotated[BookRecordRequest, Body(embed=False)],
+    idempotency_key: Annotated[
+        str | None, Header(alias="idempotency-key", max_length=300, description="One booking per key")
+    ] = None,
+):
+    require_location(location_id)
+    body = req.upstream()
+    return idempotency.once(
+        idempotency.key_from(idempotency_key),
+        scope=[idempotency.caller_of(app.current_event.raw_event), location_id],
+        payload=body,
+        action=lambda: send(
+            "POST",
+            f"/book_record/{location_id}",
+            operation="create_online_booking",
+            body=body,
+            invalidate=location_id,
+            timeout_message=BOOKING_TIMEOUT_MESSAGE,
+        ),
+        context=app.lambda_context,
+    )
+
+
+lambda_handler = make_handler(app)

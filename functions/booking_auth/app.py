@@ -1,0 +1,24 @@
+"""POST /api/v1/booking/auth: sign in with login + password (authorize_online_booking_user) → user_token."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from booking_gateway.app_factory import make_handler
+from booking_gateway.write_models import BookingAuthRequest
+from booking_gateway.write_path import forward, make_write_app, responses
+
+app = make_write_app()
+
+
+@app.post(
+    "/api/v1/booking/auth",
+    summary="Sign in to an online-booking account (phone or e-mail + password)",
+    operation_id="authorize_online_booking_user",
+    tags=["Client cabinet"],
+    responses=responses("authorize_online_booking_user", 401, 403, 404, 413, 415, 422, 502, 503, 504),
+)
+def booking_auth(req: Annotated[BookingAuthRequest, Body(embed=False)]):
+    return forward("POST", "/booking/auth", operation="authorize_online_booking_user", body=req.upstream())
+
+
+lambda_handler = make_handler(app)

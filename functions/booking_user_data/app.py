@@ -1,0 +1,28 @@
+"""GET /api/v1/booking/user/data: the signed-in visitor's profile (get_booking_user). Never cached."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Header
+from booking_gateway.app_factory import make_handler
+from booking_gateway.write_path import AUTH_DOC, forward, make_write_app, responses, user_token
+
+app = make_write_app()
+
+
+@app.get(
+    "/api/v1/booking/user/data",
+    summary="The signed-in visitor's profile",
+    operation_id="get_booking_user",
+    tags=["Client cabinet"],
+    responses=responses("get_booking_user", 401, 403, 404, 502, 503, 504),
+)
+def booking_user_data(
+    authorization: Annotated[str | None, Header(alias="authorization", description=AUTH_DOC)] = None,
+):
+    token = user_token(authorization, required=True)
+    return forward(
+        "GET", "/booking/user/data", operation="get_booking_user", user_token=token, idempotent=True
+    )
+
+
+lambda_handler = make_handler(app)

@@ -1,0 +1,48 @@
+"""GET /api/v1/booking/user/phone_confirmation: code for a new phone (send_phone_update_verification_code).
+
+A GET that sends an SMS: forwarded once, never retried, never cached. `company_id` is a location id and
+goes through the allowlist; `group_id` (a chain) is passed on as it is.
+"""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from booking_gateway.allowlist import require_location
+from booking_gateway.app_factory import make_handler
+from booking_gateway.write_path import AUTH_DOC, WriteRejected, forward, make_write_app, responses, user_token
+
+app = make_write_app()
+
+
+@app.get(
+    "/api/v1/booking/user/phone_confirmation",
+    summary="Send an SMS code to confirm a new phone number (company_id or group_id)",
+    operation_id="send_phone_update_verification_code",
+    tags=["Client cabinet"],
+    responses=responses("send_phone_update_verification_code", 401, 403, 404, 422, 502, 503, 504),
+)
+def booking_user_phone_confirmation(
+    phone: Annotated[str, Query(min_length=7, max_length=32, pattern=r"^\+?[\d\s\-().]+$")],
+    company_id: Annotated[int | None, Query(ge=1, description="Location id")] = None,
+    group_id: Annotated[int | None, Query(ge=1, description="Chain id")] = None,
+    authorization: Annotated[str | None, Header(alias="authorization", description=AUTH_DOC)] = None,
+):
+    if company_id is None and group_id is None:
+        raise WriteRejected(422, "company_id or group_id is required")
+    if company_id is not None:
+        require_location(company_id)
+    token = user_token(authorization, required=True)
+    query = [("phone", phone)]
+    query += [("company_id", str(company_id))] if company_id is not None else []
+    query += [("group_id", str(group_id))] if group_id is not None else []
+    return forward(
+        "GET",
+        "/booking/user/phone_confirmation",
+        operation="send_phone_update_verification_code",
+        query=query,
+        user_token=token,
+        idempotent=False,  # it sends an SMS: never retried
+    )
+
+
+lambda_handler = make_handler(app)

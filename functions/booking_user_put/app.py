@@ -1,0 +1,30 @@
+"""PUT /api/v1/booking/user: change the account's name / e-mail / phone (update_booking_user)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from booking_gateway.app_factory import make_handler
+from booking_gateway.write_models import BookingUserUpdateRequest
+from booking_gateway.write_path import AUTH_DOC, forward, make_write_app, responses, user_token
+
+app = make_write_app()
+
+
+@app.put(
+    "/api/v1/booking/user",
+    summary="Update the signed-in visitor's profile (a new phone needs confirmation_code)",
+    operation_id="update_booking_user",
+    tags=["Client cabinet"],
+    responses=responses("update_booking_user", 401, 403, 404, 413, 415, 422, 502, 503, 504),
+)
+def booking_user_put(
+    req: Annotated[BookingUserUpdateRequest, Body(embed=False)],
+    authorization: Annotated[str | None, Header(alias="authorization", description=AUTH_DOC)] = None,
+):
+    token = user_token(authorization, required=True)
+    return forward(
+        "PUT", "/booking/user", operation="update_booking_user", body=req.upstream(), user_token=token
+    )
+
+
+lambda_handler = make_handler(app)

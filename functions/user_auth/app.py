@@ -1,0 +1,24 @@
+"""POST /api/v1/user/auth: sign in with phone + SMS code (log_in_with_phone_number_and_code) → user_token."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from booking_gateway.app_factory import make_handler
+from booking_gateway.write_models import UserAuthRequest
+from booking_gateway.write_path import forward, make_write_app, responses
+
+app = make_write_app()
+
+
+@app.post(
+    "/api/v1/user/auth",
+    summary="Sign in with the phone and the SMS code from book_code",
+    operation_id="log_in_with_phone_number_and_code",
+    tags=["Client cabinet"],
+    responses=responses("log_in_with_phone_number_and_code", 404, 413, 415, 422, 502, 503, 504),
+)
+def user_auth(req: Annotated[UserAuthRequest, Body(embed=False)]):
+    return forward("POST", "/user/auth", operation="log_in_with_phone_number_and_code", body=req.upstream())
+
+
+lambda_handler = make_handler(app)

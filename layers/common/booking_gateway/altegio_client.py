@@ -1,0 +1,156 @@
+"""The one way to Altegio: a pooled urllib3 client with Altegio's headers, the shared budget, and
+retries only where they are safe (idempotent calls, on connection errors and 502/503/504)."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlencode
+
+import urllib3
+from urllib3.exceptions import HTTPError, ReadTimeoutError
+
+from . import budget
+from .budget import BudgetExhausted
+from .observability import count, logger, metrics
+from .partner_token import get_partner_token
+from .settings import get_settings
+
+ACCEPT = "application/vnd.api.v2+json"
+RETRY_STATUSES = frozenset({502, 503, 504})
+MAX_ATTEMPTS = 3
+
+_pool = urllib3.PoolManager(num_pools=4, maxsize=16, block=False, retries=False)
+
+
+class UpstreamError(Exception):
+    """Altegio could not give a usable answer."""
+
+
+class UpstreamTimeout(UpstreamError):
+    """The request went out and no answer came in time: for a write, its effect is unknown."""
+
+
+class UpstreamUnavailable(UpstreamError):
+    """Connection failed, Altegio answered 5xx, or the body was not JSON."""
+
+
+class UpstreamAuthFailed(UpstreamError):
+    """Altegio refused the partner token even after fetching it again."""
+
+
+class UpstreamRateLimited(BudgetExhausted):
+    """Altegio answered 429: same handling as a spent budget (stale copy or 503 + Retry-After)."""
+
+
+@dataclass
+class UpstreamResponse:
+    status: int
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def _headers(token: str, user_token: str | None, with_body: bool) -> dict[str, str]:
+    auth = f"Bearer {token}" + (f", User {user_token}" if user_token else "")
+    headers = {"Accept": ACCEPT, "Authorization": auth}
+    if with_body:
+        headers["Content-Type"] = "application/json"
+    return headers
+
+
+def _retry_after(headers: Mapping[str, str], default: float = 1.0) -> float:
+    try:
+        return max(0.0, float(headers.get("retry-after", default)))
+    except ValueError:
+        return default
+
+
+def _backoff(attempt: int) -> None:
+    time.sleep(min(1.0, 0.1 * 2**attempt) * random.uniform(0.5, 1.5))
+
+
+def _send(method: str, url: str, body: bytes | None, headers: dict[str, str], read_timeout: float):
+    settings = get_settings()
+    timeout = urllib3.Timeout(connect=settings.connect_timeout, read=read_timeout)
+    started = time.perf_counter()
+    try:
+        resp = _pool.request(method, url, body=body, headers=headers, timeout=timeout, redirect=False)
+    finally:
+        metrics.add_metric(
+            name="UpstreamLatency", unit="Milliseconds", value=(time.perf_counter() - started) * 1000
+        )
+    count("UpstreamCall")
+    return UpstreamResponse(resp.status, resp.data, {k.lower(): v for k, v in resp.headers.items()})
+
+
+def call(
+    method: str,
+    path: str,
+    *,
+    query: list[tuple[str, str]] | None = None,
+    body: dict | None = None,
+    user_token: str | None = None,
+    idempotent: bool,
+    priority: Literal["read", "write"],
+    read_timeout: float | None = None,
+) -> UpstreamResponse:
+    settings = get_settings()
+    url = settings.altegio_base_url + path + (f"?{urlencode(query)}" if query else "")
+    data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
+    if read_timeout is None:
+        read_timeout = settings.read_timeout if idempotent else settings.write_read_timeout
+    attempts = MAX_ATTEMPTS if idempotent else 1
+    token_refreshed = False
+    attempt = 0
+    while True:
+        budget.acquire(priority)
+        token = get_partner_token()
+        try:
+            up = _send(method, url, data, _headers(token, user_token, data is not None), read_timeout)
+        except ReadTimeoutError as exc:
+            if attempt + 1 < attempts:
+                attempt += 1
+                _backoff(attempt)
+                continue
+            raise UpstreamTimeout(f"{method} {path}: no answer within {read_timeout}s") from exc
+        except HTTPError as exc:
+            # Connection refused/reset before a request was read: safe to retry for idempotent calls only.
+            if attempt + 1 < attempts:
+                attempt += 1
+                _backoff(attempt)
+                continue
+            raise UpstreamUnavailable(f"{method} {path}: {type(exc).__name__}") from exc
+        if up.status == 401 and not token_refreshed:
+            # Rotation without redeploy: read the secret again once.
+            logger.info("upstream 401; fetching the partner token again")
+            token_refreshed, attempt = True, 0
+            get_partner_token(force=True)
+            continue
+        if up.status == 401 and not user_token:
+            raise UpstreamAuthFailed(f"{method} {path}: partner token refused")
+        if up.status == 429:
+            count("Upstream429")
+            wait = _retry_after(up.headers)
+            if idempotent and attempt + 1 < attempts and wait <= 1.0:
+                attempt += 1
+                time.sleep(wait + random.uniform(0, 0.1))
+                continue
+            raise UpstreamRateLimited(wait, "Altegio rate limit")
+        if up.status in RETRY_STATUSES and attempt + 1 < attempts:
+            attempt += 1
+            _backoff(attempt)
+            continue
+        if up.status >= 500:
+            raise UpstreamUnavailable(f"{method} {path}: Altegio answered {up.status}")
+        try:
+            up.json()
+        except ValueError as exc:
+            raise UpstreamUnavailable(f"{method} {path}: malformed JSON from Altegio") from exc
+        return up

@@ -1,0 +1,102 @@
+"""The resolver every function uses: Altegio's envelope for every error, never a 500, and the
+tolerance real Altegio clients need (trailing slashes, Altegio's Accept and Authorization forms)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+
+from .envelope import error_response
+from .observability import logger, metrics
+from .settings import get_settings
+
+ACCEPTED = ("application/vnd.api.v2+json", "application/vnd.yclients.v2+json", "application/json", "*/*")
+
+
+def _describe(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
+    items = []
+    for err in errors:
+        loc = [str(part) for part in err.get("loc", ()) if part not in ("path", "query", "header", "body")]
+        items.append({"parameter": ".".join(loc) or "request", "message": str(err.get("msg", "invalid"))})
+    names = ", ".join(dict.fromkeys(i["parameter"] for i in items))
+    return f"Invalid parameter: {names}", items
+
+
+def make_app(**kwargs: Any) -> APIGatewayRestResolver:
+    settings = get_settings()
+    cors = (
+        CORSConfig(
+            allow_origin=settings.allowed_origin,
+            max_age=600,
+            allow_headers=["Authorization", "Idempotency-Key", "X-Api-Key"],
+        )
+        if settings.allowed_origin
+        else None
+    )
+    app = APIGatewayRestResolver(enable_validation=True, cors=cors, **kwargs)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response:
+        message, items = _describe(list(exc.errors()))
+        return error_response(422, message, items)
+
+    @app.exception_handler(ServiceError)
+    def _service(exc: ServiceError) -> Response:
+        return error_response(exc.status_code, exc.msg)
+
+    @app.not_found
+    def _missing(exc: Exception) -> Response:
+        return error_response(404, getattr(exc, "msg", None) or "Not found")
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        logger.exception("unexpected error")
+        return error_response(502, "The gateway could not complete this request; retry shortly.")
+
+    return app
+
+
+def _acceptable(event: dict) -> bool:
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    accept = (headers.get("accept") or "*/*").lower()
+    return any(kind in accept for kind in ACCEPTED)
+
+
+def _normalise(event: dict) -> None:
+    path = event.get("path") or "/"
+    if len(path) > 1 and path.endswith("/"):
+        event["path"] = path.rstrip("/") or "/"
+
+
+def make_handler(app: APIGatewayRestResolver) -> Callable[[dict, Any], dict]:
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    def lambda_handler(event: dict, context: Any) -> dict:
+        try:
+            _normalise(event)
+            if not _acceptable(event):
+                return _as_proxy(error_response(406, "Accept must be application/vnd.api.v2+json"))
+            return app.resolve(event, context)
+        except Exception:
+            logger.exception("unhandled error outside the resolver")
+            return _as_proxy(
+                error_response(502, "The gateway could not complete this request; retry shortly.")
+            )
+
+    return lambda_handler
+
+
+def _as_proxy(resp: Response) -> dict:
+    body = resp.body if isinstance(resp.body, str) else json.dumps(resp.body)
+    return {
+        "statusCode": resp.status_code,
+        "headers": {"Content-Type": "application/json", **resp.headers},
+        "body": body,
+        "isBase64Encoded": False,
+    }

@@ -1,0 +1,43 @@
+"""Altegio's response envelope {success, data, meta}, for the gateway's own answers and Altegio's."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.event_handler import Response
+
+if TYPE_CHECKING:
+    from .altegio_client import UpstreamResponse
+
+JSON = "application/json"
+# Upstream headers worth passing on; hop-by-hop and server details stay behind.
+_PASS_HEADERS = ("retry-after",)
+
+
+def envelope(data: Any, meta: Any = None, success: bool = True) -> dict:
+    return {"success": success, "data": data, "meta": meta if meta is not None else []}
+
+
+def error_response(
+    status: int, message: str, errors: Any = None, headers: Mapping[str, str] | None = None
+) -> Response:
+    meta: dict[str, Any] = {"message": message}
+    if errors is not None:
+        meta["errors"] = errors
+    return Response(
+        status_code=status,
+        content_type=JSON,
+        body=json.dumps({"success": False, "data": None, "meta": meta}, ensure_ascii=False),
+        headers=dict(headers or {}),
+    )
+
+
+def upstream_response(up: UpstreamResponse, headers: Mapping[str, str] | None = None) -> Response:
+    """Altegio's own answer, status and body unchanged."""
+    out = {k: v for k, v in up.headers.items() if k.lower() in _PASS_HEADERS}
+    out.update(headers or {})
+    return Response(
+        status_code=up.status, content_type=JSON, body=up.body.decode("utf-8", "replace"), headers=out
+    )

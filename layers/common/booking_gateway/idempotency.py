@@ -1,0 +1,193 @@
+"""`Idempotency-Key` for POST book_record: Powertools idempotency on its own DynamoDB table.
+
+    return idempotency.once(key, scope=[caller, location_id], payload=req.upstream(),
+                            action=lambda: write_path.send(...), context=app.lambda_context)
+
+- One upstream booking per (caller, location, key): the first request takes the key (an INPROGRESS
+  record, conditional put), books, and stores its answer; repeats get that answer with
+  `Idempotent-Replayed: true`.
+- Concurrent duplicates wait (polling with backoff) until the first finishes and then return its answer;
+  still in progress after the bound → 409 with Retry-After.
+- The same key with a different body (validated and normalised, so whitespace and key order do not
+  matter) → 422.
+- What is stored: every answer Altegio gave (2xx and business errors), and an unknown outcome (timeout,
+  5xx) so that a blind retry with the same key can never book twice. Nothing is stored when nothing
+  happened upstream (budget spent, upstream auth failure, 429): the key is released and a retry works.
+- The key is scoped by the caller's API key, so one partner can never replay another's answer (which
+  carries a record_hash).
+- A DynamoDB failure before the booking → 503 (the gateway cannot promise idempotency, so it does not
+  book); after the booking → the real answer is still returned.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyInconsistentStateError,
+    IdempotencyPersistenceLayerError,
+    IdempotencyValidationError,
+)
+
+from .envelope import error_response
+from .observability import logger
+from .settings import get_settings
+from .write_path import NO_STORE, WriteRejected, WriteResult, respond
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+EXPIRES_AFTER_SECONDS = 24 * 3600
+WAIT_MARGIN_SECONDS = 2.0  # a duplicate waits for the first request: its upstream write timeout + this
+WAIT_SECONDS: float | None = None  # fixed wait instead (tests)
+_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
+
+
+def key_from(value: str | None) -> str | None:
+    """The Idempotency-Key header value, validated; None when absent."""
+    if value is None or value == "":
+        return None
+    value = value.strip()
+    if value.startswith('"') and value.endswith('"') and len(value) > 2:  # the IETF draft's sf-string form
+        value = value[1:-1]
+    if not _KEY.match(value):
+        raise WriteRejected(400, f"{HEADER} must be 1-255 printable ASCII characters without spaces.")
+    return value
+
+
+def caller_of(event: Mapping[str, Any]) -> str:
+    """Who is asking: the API key id API Gateway resolved (or a hash of the key itself)."""
+    identity = ((event.get("requestContext") or {}).get("identity")) or {}
+    if identity.get("apiKeyId"):
+        return f"key-id:{identity['apiKeyId']}"
+    if identity.get("apiKey"):
+        return "key:" + hashlib.sha256(str(identity["apiKey"]).encode()).hexdigest()[:32]
+    return "anonymous"
+
+
+class _NotStored(Exception):
+    """Nothing happened upstream: Powertools deletes the INPROGRESS record so the key can be retried."""
+
+    def __init__(self, result: WriteResult):
+        super().__init__(result.status)
+        self.result = result
+
+
+class _Remaining:
+    """A stand-in Lambda context when the real one cannot tell the remaining time (local invocations)."""
+
+    def __init__(self, seconds: float):
+        self._deadline = time.monotonic() + seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@functools.cache
+def _runner() -> tuple[Callable[..., dict], IdempotencyConfig]:
+    """Built on first use (the persistence layer creates its boto3 client in __init__)."""
+    config = IdempotencyConfig(
+        event_key_jmespath="[scope, key]",
+        payload_validation_jmespath="payload",
+        expires_after_seconds=EXPIRES_AFTER_SECONDS,
+        hash_function="sha256",
+        raise_on_no_idempotency_key=True,
+    )
+    persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
+
+    @idempotent_function(data_keyword_argument="data", config=config, persistence_store=persistence)
+    def run(*, data: dict, action: Callable[[], WriteResult], made: list[WriteResult]) -> dict:
+        result = action()
+        made.append(result)
+        if result.outcome == "not_sent":
+            raise _NotStored(result)
+        return result.to_dict()
+
+    return run, config
+
+
+def reset() -> None:
+    """For tests: rebuild the persistence layer (new table / endpoint) on next use."""
+    _runner.cache_clear()
+
+
+def _register(config: IdempotencyConfig, context: Any) -> float:
+    """Tell Powertools how long this invocation may run (it bounds the INPROGRESS lock); return seconds."""
+    if context is None or not callable(getattr(context, "get_remaining_time_in_millis", None)):
+        context = _Remaining(15.0)
+    config.register_lambda_context(context)
+    return context.get_remaining_time_in_millis() / 1000
+
+
+def once(
+    key: str | None,
+    *,
+    scope: list[Any],
+    payload: dict[str, Any],
+    action: Callable[[], WriteResult],
+    context: Any = None,
+) -> Response:
+    """Run `action` at most once per (scope, key); without a key just run it."""
+    if key is None:
+        return respond(action())
+    run, config = _runner()
+    remaining = _register(config, context)
+    wait = WAIT_SECONDS if WAIT_SECONDS is not None else get_settings().write_read_timeout + WAIT_MARGIN_SECONDS
+    deadline = time.monotonic() + max(0.5, min(wait, remaining - 1.5))
+    data = {"scope": scope, "key": key, "payload": payload}
+    made: list[WriteResult] = []
+    delay = 0.05
+    while True:
+        try:
+            stored = run(data=data, action=action, made=made)
+        except IdempotencyAlreadyInProgressError:
+            if time.monotonic() + delay >= deadline:
+                logger.info("idempotency key still in progress", extra={"waited_s": round(wait, 1)})
+                return error_response(
+                    409,
+                    f"A request with this {HEADER} is still in progress. Retry after a moment "
+                    "to get its answer.",
+                    headers={**NO_STORE, "Retry-After": "1"},
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 0.4)
+            continue
+        except IdempotencyInconsistentStateError:
+            if time.monotonic() + delay >= deadline:
+                raise
+            time.sleep(delay)  # the record changed between put and get: try again
+            continue
+        except IdempotencyValidationError:
+            return error_response(
+                422,
+                f"This {HEADER} was already used with a different request body. "
+                "Use a new key for a different booking.",
+                headers=NO_STORE,
+            )
+        except _NotStored as exc:
+            return respond(exc.result)
+        except IdempotencyPersistenceLayerError:
+            if made:  # the booking went out; its answer matters more than the record of it
+                logger.exception("idempotency record could not be saved after the booking")
+                return respond(made[0])
+            logger.exception("idempotency store unavailable; refusing to book without it")
+            return error_response(
+                503,
+                f"{HEADER} cannot be honoured right now; retry shortly.",
+                headers={**NO_STORE, "Retry-After": "2"},
+            )
+        replayed = not made
+        if replayed:
+            logger.info("idempotent replay")
+        return respond(WriteResult.from_dict(stored), {REPLAYED_HEADER: "true"} if replayed else None)

@@ -1,0 +1,53 @@
+"""The shared logger (masked JSON), metrics (EMF) and a tracer that costs nothing unless X-Ray is on."""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from contextlib import contextmanager
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from .masking import MaskingFormatter, install_filter
+
+logger = Logger(logger_formatter=MaskingFormatter())
+metrics = Metrics()
+install_filter()
+# An invocation that served from cache has no metrics of its own: that is normal, not worth a warning.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+
+def count(name: str, value: float = 1) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+@contextmanager
+def timed(name: str):
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        metrics.add_metric(
+            name=name, unit=MetricUnit.Milliseconds, value=(time.perf_counter() - start) * 1000
+        )
+
+
+def tracing_active() -> bool:
+    # Powertools' Tracer imports the X-Ray SDK (~150 ms) even when disabled: only pay for it in Lambda.
+    return bool(os.environ.get("LAMBDA_TASK_ROOT") and os.environ.get("_X_AMZN_TRACE_ID")) and os.environ.get(
+        "POWERTOOLS_TRACE_DISABLED", ""
+    ).lower() not in ("1", "true")
+
+
+_tracer = None
+
+
+def tracer():
+    global _tracer
+    if _tracer is None and tracing_active():
+        from aws_lambda_powertools import Tracer
+
+        _tracer = Tracer()
+    return _tracer

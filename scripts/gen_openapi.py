@@ -1,0 +1,59 @@
+"""Build the gateway's OpenAPI document from every function's own routes and models.
+
+In Lambda the openapi function cannot import the others, so the merged document is generated here and
+committed as functions/openapi/openapi.json; a test fails when it differs from a fresh generation.
+Usage: python scripts/gen_openapi.py [--check]
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "functions" / "openapi" / "openapi.json"
+INFO = {
+    "title": "Altegio booking gateway",
+    "version": "1.0.0",
+    "description": "Altegio's Online Booking API behind a caching, rate-budgeted gateway. Send x-api-key.",
+}
+
+
+def _load(app_py: Path):
+    spec = importlib.util.spec_from_file_location(f"openapi_src_{app_py.parent.name}", app_py)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def build() -> dict:
+    os.environ.setdefault("ALLOWED_ORIGIN", "https://booking.example.com")
+    sys.path.insert(0, str(ROOT / "layers" / "common"))
+    doc: dict = {"openapi": "3.1.0", "info": INFO, "paths": {}, "components": {"schemas": {}}}
+    for app_py in sorted(ROOT.glob("functions/*/app.py")):
+        if app_py.parent.name == "openapi":
+            continue
+        schema = json.loads(_load(app_py).app.get_openapi_json_schema(title=INFO["title"]))
+        for path, ops in schema.get("paths", {}).items():
+            doc["paths"].setdefault(path, {}).update(ops)
+        doc["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
+    doc["paths"] = dict(sorted(doc["paths"].items()))
+    doc["components"]["schemas"] = dict(sorted(doc["components"]["schemas"].items()))
+    doc["components"]["securitySchemes"] = {"apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}}
+    doc["security"] = [{"apiKey": []}]
+    return doc
+
+
+def render() -> str:
+    return json.dumps(build(), indent=1, sort_keys=False, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":
+    text = render()
+    if "--check" in sys.argv:
+        sys.exit(0 if OUT.read_text() == text else "functions/openapi/openapi.json is stale: run scripts/gen_openapi.py")
+    OUT.write_text(text)
+    print(f"wrote {OUT.relative_to(ROOT)}")

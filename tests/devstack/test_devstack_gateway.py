@@ -1,0 +1,200 @@
+"""The local API Gateway over HTTP on a small test template: events, responses, keys, routes, failures."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from devstack_testkit import KEY, PROJECT, call
+
+from devstack.apigw import Gateway
+from devstack.httpd import Server
+from devstack.runtime import FunctionError, FunctionPool, Functions
+from devstack.template import Template
+
+K = [("x-api-key", KEY)]
+MISSING_TOKEN = {"message": "Missing Authentication Token"}
+# The keys of `sam local generate-event apigateway aws-proxy` (REST proxy, payload format 1.0).
+EVENT_KEYS = {
+    "body",
+    "resource",
+    "path",
+    "httpMethod",
+    "isBase64Encoded",
+    "queryStringParameters",
+    "multiValueQueryStringParameters",
+    "pathParameters",
+    "stageVariables",
+    "headers",
+    "multiValueHeaders",
+    "requestContext",
+}
+CONTEXT_KEYS = {
+    "accountId",
+    "resourceId",
+    "stage",
+    "requestId",
+    "requestTime",
+    "requestTimeEpoch",
+    "identity",
+    "path",
+    "resourcePath",
+    "httpMethod",
+    "apiId",
+    "protocol",
+}
+
+
+@pytest.fixture(scope="module")
+def gw():
+    template = Template(PROJECT / "template.yaml", local={"PageApiKeyValue": KEY})
+    functions = Functions(template, max_instances=3)
+    server = Server(Gateway(template, functions, KEY), label="api")
+    server.functions = functions
+    yield server
+    server.stop()
+
+
+def echo(gw, method, path, headers=K, body=None):
+    r = call(gw.url, method, path, headers, body)
+    assert r.status in (200, 201), (r.status, r.body)
+    return r, r.json()
+
+
+def test_event_has_the_rest_proxy_shape(gw):
+    headers = [*K, ("X-Dup", "1"), ("x-dup", "2"), ("User-Agent", "devstack-test")]
+    query = "service_ids[]=10011&service_ids%5B%5D=10012&x=a+b%2Bc&empty="
+    r, got = echo(gw, "GET", f"/api/v1/echo/a%20b%2F1/?{query}", headers)
+    ev = got["event"]
+    assert set(ev) == EVENT_KEYS and set(ev["requestContext"]) >= CONTEXT_KEYS
+    assert ev["resource"] == "/api/v1/echo/{id}" and ev["httpMethod"] == "GET"
+    assert ev["path"] == "/api/v1/echo/a%20b%2F1/"  # raw, trailing slash kept
+    assert ev["pathParameters"] == {"id": "a b/1"}  # decoded
+    assert ev["queryStringParameters"] == {"service_ids[]": "10012", "x": "a b+c", "empty": ""}
+    assert ev["multiValueQueryStringParameters"] == {
+        "service_ids[]": ["10011", "10012"],
+        "x": ["a b+c"],
+        "empty": [""],
+    }
+    assert ev["headers"]["X-Dup"] == "2" and ev["multiValueHeaders"]["X-Dup"] == ["1", "2"]
+    assert ev["headers"]["X-Forwarded-For"] == "127.0.0.1" and ev["headers"]["X-Forwarded-Proto"] == "http"
+    assert ev["stageVariables"] is None and ev["body"] is None and ev["isBase64Encoded"] is False
+    ctx = ev["requestContext"]
+    assert ctx["stage"] == "test" and ctx["resourcePath"] == "/api/v1/echo/{id}"
+    assert ctx["path"] == "/test/api/v1/echo/a%20b%2F1/"
+    assert ctx["identity"]["sourceIp"] == "127.0.0.1" and ctx["identity"]["userAgent"] == "devstack-test"
+    assert ctx["identity"]["apiKey"] == KEY and ctx["identity"]["apiKeyId"]
+    assert str(uuid.UUID(ctx["requestId"])) == r.header("x-amzn-RequestId")
+    example = json.loads((PROJECT / "events" / "echo.json").read_text())
+    assert set(example) == set(ev)
+
+
+def test_bodies_text_and_binary(gw):
+    _, got = echo(
+        gw, "POST", "/api/v1/echo", [*K, ("Content-Type", "application/json")], b'{"a": "\xc3\xa9"}'
+    )
+    assert got["event"]["body"] == '{"a": "é"}' and got["event"]["isBase64Encoded"] is False
+    assert got["event"]["pathParameters"] is None and got["event"]["queryStringParameters"] is None
+    _, got = echo(gw, "POST", "/api/v1/echo", K, b"\xff\x00\xfe")
+    assert got["event"]["isBase64Encoded"] is True
+    assert base64.b64decode(got["event"]["body"]) == b"\xff\x00\xfe"
+
+
+def test_response_headers_and_multi_value_headers_merged(gw):
+    r, _ = echo(gw, "GET", "/api/v1/echo/1")
+    assert r.all("Set-Cookie") == ["a=1", "b=2"]  # a=1 in both: sent once
+    assert r.all("X-Multi") == ["x", "y"] and r.header("X-Cache") == "bypass"
+    assert r.header("Content-Type") == "application/json" and r.header("x-amzn-RequestId")
+    r = call(gw.url, "GET", "/api/v1/binary", K)
+    assert r.status == 200 and r.header("Content-Type") == "image/png"
+    assert r.body == base64.b64decode("iVBORw0K")
+
+
+def test_api_key_is_checked_where_the_template_requires_it(gw):
+    for headers in ([], [("x-api-key", "wrong")], [("X-Api-Key", KEY + "x")]):
+        r = call(gw.url, "GET", "/api/v1/echo/1", headers)
+        assert (r.status, r.json()) == (403, {"message": "Forbidden"})
+        assert r.header("x-amzn-ErrorType") == "ForbiddenException"
+    assert call(gw.url, "GET", "/api/v1/echo/1", [("X-API-KEY", KEY)]).status == 200
+    _, got = echo(gw, "GET", "/api/v1/open", [])  # Auth: {ApiKeyRequired: false} on the event
+    assert got["event"]["requestContext"]["identity"]["apiKey"] is None
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/v1/nope"),
+        ("DELETE", "/api/v1/echo/1"),
+        ("GET", "/"),
+        ("GET", "/api/v1/echo"),
+        ("GET", "/api/v1/echo//"),
+        ("GET", "/api/v1/echo/1/2"),
+        ("GET", "/api/v1/files/"),
+    ],
+)
+def test_unknown_routes_answer_like_api_gateway(gw, method, path):
+    r = call(gw.url, method, path, K)
+    assert (r.status, r.json()) == (403, MISSING_TOKEN)
+    assert r.header("x-amzn-ErrorType") == "MissingAuthenticationTokenException"
+
+
+def test_routing_literal_greedy_any_and_stage_prefix(gw):
+    _, got = echo(gw, "GET", "/api/v1/echo/special")  # a literal resource beats {id}
+    assert got == {"helper": "other helper", "resource": "/api/v1/echo/special"}
+    _, got = echo(gw, "GET", "/api/v1/echo/other")
+    assert got["helper"] == "echo helper" and got["layer"] == "echo layer"  # private helper, layer on path
+    _, got = echo(gw, "POST", "/api/v1/files/a/b%2Fc.txt")  # Method: any, {path+}
+    assert got["event"]["pathParameters"] == {"path": "a/b/c.txt"}
+    _, got = echo(gw, "GET", "/test/api/v1/echo/5")  # the execute-api URL form with the stage
+    assert (
+        got["event"]["path"] == "/api/v1/echo/5"
+        and got["event"]["requestContext"]["path"] == "/test/api/v1/echo/5"
+    )
+
+
+def test_cors_preflight_needs_no_key(gw):
+    r = call(gw.url, "OPTIONS", "/api/v1/echo/1", [("Origin", "https://hello.example")])
+    assert r.status == 200
+    assert r.header("Access-Control-Allow-Origin") == "https://hello.example"
+    assert r.header("Access-Control-Allow-Methods") == "GET,POST,OPTIONS"
+    assert r.header("Access-Control-Max-Age") == "60"
+    r = call(gw.url, "OPTIONS", "/api/v1/files/a")  # beside Method: any too
+    assert r.status == 200 and r.header("Access-Control-Allow-Origin") == "https://hello.example"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/explode", "/api/v1/malformed", "/api/v1/broken", "/api/v1/missing", "/api/v1/echo/1?decimal=1"],
+)
+def test_failing_functions_answer_502_and_the_rest_keeps_working(gw, path, caplog):
+    r = call(gw.url, "GET", path, K)
+    assert (r.status, r.json()) == (502, {"message": "Internal server error"})
+    assert caplog.text  # and the log says why
+    assert call(gw.url, "GET", "/api/v1/echo/1", K).status == 200
+
+
+def test_context_and_one_invocation_per_copy_with_cold_starts_up_to_the_cap(gw):
+    pool = gw.functions.pools["EchoFunction"]
+    with ThreadPoolExecutor(8) as ex:
+        replies = list(ex.map(lambda i: echo(gw, "GET", f"/api/v1/echo/{i}?sleep=0.3")[1], range(8)))
+    assert {r["overlap"] for r in replies} == {1}  # never two invocations in one copy at once
+    assert len({r["copy"] for r in replies}) == pool.instances == 3  # the cap
+    cold = pool.cold_starts
+    for i in range(3):
+        echo(gw, "GET", f"/api/v1/echo/{i}")
+    assert pool.cold_starts == cold  # warm copies are reused
+    got = replies[0]
+    assert got["function_name"] == "EchoFunction" and got["memory"] == 256
+    assert 0 < got["remaining_ms"] <= 5000
+
+
+def test_a_slow_invocation_fails_like_a_lambda_timeout():
+    template = Template(PROJECT / "template.yaml", local={"PageApiKeyValue": KEY})
+    fn = dataclasses.replace(template.functions["EchoFunction"], timeout=0.05)
+    event = {"httpMethod": "GET", "queryStringParameters": {"sleep": "0.1"}}
+    with pytest.raises(FunctionError, match="Task timed out after 0.05 seconds"):
+        FunctionPool(fn).invoke(event)

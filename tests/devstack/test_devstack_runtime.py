@@ -1,0 +1,54 @@
+"""The Lambda side: module isolation, the context, and forgetting env-derived caches."""
+
+from __future__ import annotations
+
+import sys
+
+from devstack_testkit import PROJECT
+
+from devstack.runtime import LambdaContext, layer_packages, load_module, reset_lambda_caches
+
+LAYER = PROJECT / "layers" / "echo"
+
+
+def test_helper_modules_stay_private_to_each_loaded_copy(monkeypatch):
+    sentinel = object()
+    monkeypatch.setitem(sys.modules, "helper", sentinel)
+    echo_dir, other_dir = PROJECT / "functions" / "echo", PROJECT / "functions" / "other"
+    a = load_module(echo_dir / "app.py", "devstack_test_echo_a", echo_dir, (LAYER,))
+    b = load_module(other_dir / "app.py", "devstack_test_other_b", other_dir, (LAYER,))
+    again = load_module(echo_dir / "app.py", "devstack_test_echo_c", echo_dir, (LAYER,))
+    assert (a.NAME, b.NAME) == ("echo helper", "other helper")
+    assert a.COPY is not again.COPY  # every load is a new copy (a new execution environment)
+    assert sys.modules["helper"] is sentinel and str(echo_dir) not in sys.path
+    assert sys.modules["devstack_test_echo_a"] is a  # registered: pydantic and dataclasses look it up
+
+
+def test_reset_forgets_the_layers_env_derived_caches(monkeypatch):
+    if str(LAYER) not in sys.path:
+        monkeypatch.syspath_prepend(str(LAYER))
+    from echo_layer import settings
+
+    monkeypatch.setenv("GREETING", "one")
+    settings.get_settings.cache_clear()
+    assert settings.get_settings() == "one"
+    monkeypatch.setenv("GREETING", "two")
+    assert settings.get_settings() == "one"
+    assert layer_packages([LAYER]) == {"echo_layer"}
+    reset_lambda_caches({"echo_layer"})
+    assert settings.get_settings() == "two"
+
+
+def test_reset_drops_powertools_parameter_providers():
+    from aws_lambda_powertools.utilities.parameters import base
+
+    base.DEFAULT_PROVIDERS["secrets"] = object()  # a provider holds a boto3 client bound to an endpoint
+    reset_lambda_caches(set())
+    assert base.DEFAULT_PROVIDERS == {}
+
+
+def test_context_has_what_the_python_runtime_gives():
+    ctx = LambdaContext("BookTimesFunction", 512, timeout=15)
+    assert ctx.invoked_function_arn == "arn:aws:lambda:eu-west-1:123456789012:function:BookTimesFunction"
+    assert ctx.function_version == "$LATEST" and ctx.log_group_name == "/aws/lambda/BookTimesFunction"
+    assert 14_000 < ctx.get_remaining_time_in_millis() <= 15_000 and ctx.aws_request_id

@@ -1,0 +1,174 @@
+"""The template model: what devstack reads from template.yaml, and intrinsics resolved locally."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from devstack.cfn import TemplateError, load_yaml
+from devstack.stack import DEFAULT_API_KEY
+from devstack.template import ROOT, Template
+
+PROJECT = Path(__file__).parent / "project"
+LOCAL = {"PageApiKeyValue": DEFAULT_API_KEY, "AltegioBaseUrl": "http://127.0.0.1:1/api/v1"}
+
+
+@pytest.fixture(scope="module")
+def real():
+    return Template(ROOT / "template.yaml", local=LOCAL)
+
+
+@pytest.fixture(scope="module")
+def project():
+    return Template(PROJECT / "template.yaml", local=LOCAL)
+
+
+def test_short_tags_are_kept_as_data():
+    raw = load_yaml(ROOT / "template.yaml")
+    env = raw["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["CACHE_TABLE"] == {"Ref": "CacheTable"}
+    secret = raw["Resources"]["PartnerTokenSecret"]["Properties"]["Name"]
+    assert secret == {"Fn::Sub": "${AWS::StackName}/altegio-partner-token"}
+    arn = raw["Resources"]["BookingApi"]["Properties"]["AccessLogSetting"]["DestinationArn"]
+    assert arn == {"Fn::GetAtt": ["ApiAccessLogs", "Arn"]}
+
+
+def test_every_function_of_the_template_with_its_route(real):
+    raw = load_yaml(ROOT / "template.yaml")["Resources"]
+    declared = {k for k, v in raw.items() if v["Type"] == "AWS::Serverless::Function"}
+    assert set(real.functions) == declared and len(declared) == 25
+    for fn in real.functions.values():
+        assert fn.code_dir == ROOT / "functions" / fn.folder
+        assert fn.handler == "app.lambda_handler" and fn.timeout == 15 and fn.memory_mb == 512
+        assert fn.layers == (ROOT / "layers" / "common",)
+        assert len(fn.routes) == 1 and fn.routes[0].path.startswith("/api/v1/")
+    routes = {(r.method, r.path): r for r in real.routes}
+    assert routes[("GET", "/api/v1/book_staff/{location_id}")].function == "BookStaffFunction"
+    assert routes[("DELETE", "/api/v1/user/records/{record_id}/{record_hash}")].api_key_required
+    assert not routes[("GET", "/api/v1/openapi.json")].api_key_required  # per-event Auth wins
+    assert real.apis["BookingApi"].stage == "dev"
+
+
+def test_environment_globals_merged_and_intrinsics_resolved(real):
+    env = real.environment()
+    assert env["CACHE_TABLE"] == "CacheTable" and env["BUDGET_TABLE"] == "BudgetTable"
+    assert (
+        env["PARTNER_SECRET_ID"] == "local/altegio-partner-token" == real.secrets["PartnerTokenSecret"].name
+    )
+    assert env["ALTEGIO_BASE_URL"] == LOCAL["AltegioBaseUrl"]  # local override
+    assert env["ALLOWED_LOCATION_IDS"] == "101,202"  # Default
+    assert env["UPSTREAM_PER_SECOND"] == "4"  # numbers become strings
+    assert real.functions["BookRecordFunction"].env["IDEMPOTENCY_TABLE"] == "IdempotencyTable"
+    assert "IDEMPOTENCY_TABLE" not in real.functions["BookStaffFunction"].env
+
+
+def test_tables_and_secret_from_the_template(real):
+    assert set(real.tables) == {"CacheTable", "BudgetTable", "IdempotencyTable"}
+    assert real.tables["CacheTable"].ttl_attribute == "expires_at"
+    assert real.tables["IdempotencyTable"].ttl_attribute == "expiration"
+    assert real.tables["IdempotencyTable"].properties["KeySchema"] == [
+        {"AttributeName": "id", "KeyType": "HASH"}
+    ]
+
+
+def test_edge_reads_cloudfront(real):
+    edge = real.edge
+    assert edge.api_prefix == "/api/" and edge.origin_path == "/dev"
+    assert edge.origin_headers == {"x-api-key": DEFAULT_API_KEY}
+    assert edge.security_headers["X-Frame-Options"] == "DENY"
+    assert (
+        edge.security_headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains; preload"
+    )
+    assert edge.security_headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert edge.compress and edge.default_root == "index.html"
+
+
+def test_sub_join_getatt_and_parameter_types(project):
+    env = project.environment()
+    assert env["GREETING"] == "hello from eu-west-1"
+    assert env["JOINED"] == "a-hello-4"
+    assert env["TABLE_ARN"] == "arn:aws:dynamodb:eu-west-1:123456789012:table/ThingsTable"
+    assert env["SECRET_ID"] == "local/token"
+    assert env["ONLY_ECHO"] == "1"
+    assert project.apis["EchoApi"].cors == {
+        "Access-Control-Allow-Origin": "https://hello.example",
+        "Access-Control-Allow-Methods": "GET,POST,OPTIONS",
+        "Access-Control-Allow-Headers": "Content-Type,X-Api-Key",
+        "Access-Control-Max-Age": "60",
+    }
+    assert project.edge.security_headers == {
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "SAMEORIGIN",
+        "X-XSS-Protection": "1; mode=block",
+        "X-Test-Site": "hello",
+    }
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"Greeting": "Not Lower"}, "does not match"),
+        ({"Stage": "qa"}, "is not one of"),
+        ({"PerSecond": 9}, "out of range"),
+        ({"PageApiKeyValue": "short"}, "wrong length"),
+        ({"Nope": "x"}, "unknown template parameters"),
+    ],
+)
+def test_parameter_overrides_are_checked_like_cloudformation(overrides, message):
+    with pytest.raises(TemplateError, match=message):
+        Template(PROJECT / "template.yaml", overrides, local=LOCAL)
+
+
+def test_a_parameter_without_default_needs_a_local_value():
+    with pytest.raises(TemplateError, match="PageApiKeyValue has no Default"):
+        Template(PROJECT / "template.yaml")
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "template.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_two_functions_disagreeing_on_a_variable_fail_loudly(tmp_path):
+    path = _write(
+        tmp_path,
+        """
+Resources:
+  A: {Type: AWS::Serverless::Function, Properties: {CodeUri: a/, Environment: {Variables: {X: "1"}}}}
+  B: {Type: AWS::Serverless::Function, Properties: {CodeUri: b/, Environment: {Variables: {X: "2"}}}}
+""",
+    )
+    template = Template(path)
+    with pytest.raises(TemplateError, match="X is '1' in A but '2' in B"):
+        template.environment()
+    assert template.environment(["B"]) == {"X": "2"}
+
+
+def test_duplicate_routes_and_unsupported_intrinsics_fail_loudly(tmp_path):
+    dup = _write(
+        tmp_path,
+        """
+Resources:
+  A:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: a/, Events: {E: {Type: Api, Properties: {Path: /x, Method: get}}}}
+  B:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: b/, Events: {E: {Type: Api, Properties: {Path: /x, Method: GET}}}}
+""",
+    )
+    with pytest.raises(TemplateError, match="GET /x is routed to both A and B"):
+        Template(dup)
+    cond = _write(
+        tmp_path,
+        """
+Resources:
+  A:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: a/, Environment: {Variables: {X: !If [C, a, b]}}}
+""",
+    )
+    with pytest.raises(TemplateError, match="Fn::If is not supported"):
+        Template(cond)

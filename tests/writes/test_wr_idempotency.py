@@ -1,0 +1,130 @@
+"""POST book_record with an Idempotency-Key, through the local stack (and in-process for the edge cases)."""
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+from wr_kit import NEW_YORK, appointment, appointments_made, bookable_member, client, day, event_for, new_key
+
+from sandbox import FaultRule
+
+
+def _booking(gw, n=1):
+    when = day(gw, NEW_YORK, 1)
+    member, free = bookable_member(gw, NEW_YORK, when)
+    return {**client(n), "appointments": [appointment(member, free[0], 20011)]}
+
+
+def test_twenty_concurrent_requests_with_one_key_make_one_booking(gw):
+    body, key = _booking(gw), new_key()
+    gw.sandbox.configure(latency_ms=150)  # the first booking is still in flight while the others arrive
+
+    def post(_):
+        return gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
+
+    with ThreadPoolExecutor(20) as pool:
+        replies = list(pool.map(post, range(20)))
+    assert [r.status for r in replies] == [201] * 20, [(r.status, r.body) for r in replies if r.status != 201]
+    assert len({json.dumps(r.json, sort_keys=True) for r in replies}) == 1  # everyone got the one answer
+    assert len(appointments_made(gw)) == 1
+    assert len([r for r in gw.bookings() if r["method"] == "POST"]) == 1
+    assert sum(r.headers.get("idempotent-replayed") == "true" for r in replies) == 19
+
+
+def test_a_repeat_gets_the_stored_answer(gw):
+    body, key = _booking(gw), new_key()
+    first = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
+    again = gw.http(
+        "POST",
+        f"/book_record/{NEW_YORK}",
+        body=dict(reversed(body.items())),
+        headers={"Idempotency-Key": key},
+    )  # same body, other key order
+    assert first.status == again.status == 201
+    assert again.json == first.json and again.headers["idempotent-replayed"] == "true"
+    assert len(appointments_made(gw)) == 1
+
+
+def test_a_different_body_with_the_same_key_is_refused(gw):
+    body, key = _booking(gw), new_key()
+    assert (
+        gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key}).status == 201
+    )
+    other = gw.http(
+        "POST",
+        f"/book_record/{NEW_YORK}",
+        body={**body, "comment": "changed"},
+        headers={"Idempotency-Key": key},
+    )
+    assert other.status == 422 and "Idempotency-Key" in other.message
+    assert len([r for r in gw.bookings() if r["method"] == "POST"]) == 1
+
+
+def test_without_a_key_the_request_still_works(gw):
+    body = _booking(gw)
+    assert gw.http("POST", f"/book_record/{NEW_YORK}", body=body).status == 201
+    second = gw.http("POST", f"/book_record/{NEW_YORK}", body=body)  # no key: a second real attempt
+    assert second.status == 422 and 433 in second.codes
+    assert len([r for r in gw.bookings() if r["method"] == "POST"]) == 2
+
+
+def test_a_business_error_is_stored_too(gw):
+    body, key = _booking(gw), new_key()
+    assert gw.http("POST", f"/book_record/{NEW_YORK}", body=body).status == 201  # the slot is now taken
+    first = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
+    again = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
+    assert first.status == again.status == 422 and 433 in again.codes
+    assert again.headers["idempotent-replayed"] == "true"
+    assert len([r for r in gw.bookings() if r["method"] == "POST"]) == 2
+
+
+def test_still_in_progress_after_the_bound_is_409_with_retry_after(gw, monkeypatch):
+    from booking_gateway import idempotency
+
+    monkeypatch.setattr(idempotency, "WAIT_SECONDS", 0.3)
+    gw.sandbox.configure(faults=[FaultRule("hang", path="/book_record", methods=["POST"], hang_s=2.0)])
+    body, key = _booking(gw), new_key()
+    with ThreadPoolExecutor(2) as pool:
+        slow = pool.submit(
+            gw.http, "POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key}
+        )
+        import time
+
+        time.sleep(0.5)
+        early = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
+        first = slow.result()
+    assert early.status == 409 and early.headers["retry-after"] == "1"
+    assert first.status == 201, first.body
+    later = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
+    assert later.status == 201 and later.json == first.json
+    assert len(appointments_made(gw)) == 1
+
+
+def test_nothing_sent_upstream_releases_the_key(gw):
+    body, key = _booking(gw), new_key()
+    gw.sandbox.configure(faults=[FaultRule("unauthorized", path="/book_record", methods=["POST"])])
+    refused = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
+    assert refused.status == 502
+    gw.sandbox.configure(faults=[])
+    retried = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
+    assert retried.status == 201, retried.body
+    assert "idempotent-replayed" not in retried.headers
+    assert len(appointments_made(gw)) == 1
+
+
+def test_the_key_is_scoped_by_api_key(gw):
+    body, key = _booking(gw), new_key()
+    mine = event_for(
+        "book_record", f"/api/v1/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key}
+    )
+    theirs = json.loads(json.dumps(mine))
+    theirs["requestContext"]["identity"]["apiKeyId"] = "another-partner"
+    assert gw.invoke("book_record", mine).status == 201
+    other = gw.invoke("book_record", theirs)
+    assert other.status == 422 and 433 in other.codes  # not the first partner's answer (and record_hash)
+    assert len([r for r in gw.bookings() if r["method"] == "POST"]) == 2
+
+
+def test_a_malformed_key_is_refused(gw):
+    reply = gw.http("POST", f"/book_record/{NEW_YORK}", body=_booking(gw), headers={"Idempotency-Key": "a b"})
+    assert reply.status == 400
+    assert gw.bookings() == [] or all(r["method"] != "POST" for r in gw.bookings())

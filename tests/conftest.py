@@ -63,6 +63,11 @@ def _safe_aws_env(request, monkeypatch):
     # must not cross between stack tests (moto's endpoint) and the others (mock_aws).
     if LocalStack.running() and _last["uses_stack"] is not None and _last["uses_stack"] != uses_stack:
         reset_lambda_caches(layer_packages([LAYER]))
+        # Values the stack's handlers registered for log masking (SMS codes, tokens) stay registered
+        # process-wide; without this the other suites' log assertions would see them masked.
+        masking = sys.modules.get("booking_gateway.masking")
+        if masking is not None and hasattr(masking, "clear_secrets"):
+            masking.clear_secrets()
     _last["uses_stack"] = uses_stack
 
 

@@ -10,6 +10,7 @@ If DynamoDB fails, a conservative in-process limiter takes over: requests are sl
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import time
@@ -34,15 +35,9 @@ class BudgetExhausted(Exception):
         self.retry_after = max(1, int(retry_after + 0.999))
 
 
-_table = None
-_lock = threading.Lock()
-
-
+@functools.cache  # per container; the local stack clears it when the environment changes
 def _tbl():
-    global _table
-    if _table is None:
-        _table = boto3.resource("dynamodb").Table(get_settings().budget_table)
-    return _table
+    return boto3.resource("dynamodb").Table(get_settings().budget_table)
 
 
 def _conditional_failed(exc: ClientError) -> bool:
@@ -69,7 +64,8 @@ def _take_slot(slots: list[int], now: float) -> float | None:
         except ClientError as exc:
             if not _conditional_failed(exc):
                 raise
-            last = float(exc.response.get("Item", {}).get("t", {}).get("N", now))  # raw: errors are not deserialised
+            # The error carries the raw (not deserialised) item.
+            last = float(exc.response.get("Item", {}).get("t", {}).get("N", now))
             wait = last + SLOT_SPACING - now
             earliest = wait if earliest is None else min(earliest, wait)
     return max(0.01, earliest or 0.05)

@@ -9,6 +9,7 @@ DynamoDB deletes expired items lazily (moto never does), so reads check expiry t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 import zlib
@@ -25,14 +26,9 @@ from .settings import get_settings
 CacheUnavailable = (BotoCoreError, ClientError)
 MAX_BODY = 350_000  # DynamoDB items stop at 400 KB
 
-_table = None
-
-
+@functools.cache  # per container; the local stack clears it when the environment changes
 def _tbl():
-    global _table
-    if _table is None:
-        _table = boto3.resource("dynamodb").Table(get_settings().cache_table)
-    return _table
+    return boto3.resource("dynamodb").Table(get_settings().cache_table)
 
 
 @dataclass

@@ -143,7 +143,9 @@ def once(
         return respond(action())
     run, config = _runner()
     remaining = _register(config, context)
-    wait = WAIT_SECONDS if WAIT_SECONDS is not None else get_settings().write_read_timeout + WAIT_MARGIN_SECONDS
+    wait = WAIT_SECONDS
+    if wait is None:
+        wait = get_settings().write_read_timeout + WAIT_MARGIN_SECONDS
     deadline = time.monotonic() + max(0.5, min(wait, remaining - 1.5))
     data = {"scope": scope, "key": key, "payload": payload}
     made: list[WriteResult] = []

@@ -141,7 +141,10 @@ class _SecretRegistry:
         with self._lock:
             if self._pattern is None and self._values:
                 alternatives = sorted(self._values, key=len, reverse=True)
-                self._pattern = re.compile("|".join(re.escape(v) for v in alternatives))
+                # Whole values only: a code "123456" must not eat into an account id "123456789012".
+                self._pattern = re.compile(
+                    r"(?<!\w)(?:" + "|".join(re.escape(v) for v in alternatives) + r")(?!\w)"
+                )
             return self._pattern
 
 

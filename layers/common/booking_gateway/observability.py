@@ -13,7 +13,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from .masking import MaskingFormatter, install_filter
 
 logger = Logger(logger_formatter=MaskingFormatter())
-metrics = Metrics()
+# Explicit fallbacks: the module may be imported before the environment is set (tests, tools).
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "BookingGateway"))
 install_filter()
 # An invocation that served from cache has no metrics of its own: that is normal, not worth a warning.
 warnings.filterwarnings("ignore", message="No application metrics to publish")

@@ -45,5 +45,5 @@ def get_settings() -> Settings:
         connect_timeout=float(env.get("UPSTREAM_CONNECT_TIMEOUT", "2")),
         read_timeout=float(env.get("UPSTREAM_READ_TIMEOUT", "5")),
         write_read_timeout=float(env.get("UPSTREAM_WRITE_TIMEOUT", "8")),
-        budget_wait_seconds=float(env.get("BUDGET_WAIT_SECONDS", "2.5")),
+        budget_wait_seconds=float(env.get("BUDGET_WAIT_SECONDS", "6")),
     )

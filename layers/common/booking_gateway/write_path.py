@@ -52,8 +52,8 @@ TIMEOUT_MESSAGE = (
 )
 BOOKING_TIMEOUT_MESSAGE = (
     "Altegio did not answer in time, so the booking may or may not have been created. "
-    "Look the booking up first (GET /user/records after /user/auth, or by your api_id) and retry "
-    "only if it does not exist."
+    "Do not retry blindly: look the booking up first (sign in with POST /user/auth, then "
+    "GET /user/records) and book again only if it is not there."
 )
 
 
@@ -82,7 +82,7 @@ class WriteResult:
 
 
 _ANSWER_SECRETS = re.compile(r'"(?:user_token|record_hash|hash|0)"\s*:\s*"([^"]+)"')
-# Upstream headers worth passing on (the rest are hop-by-hop or Altegio internals).
+# Upstream headers kept in a WriteResult (stored for replays); envelope.upstream_response keeps the same.
 _PASS_HEADERS = ("retry-after",)
 
 
@@ -355,8 +355,10 @@ def make_write_app(**kwargs: Any):
         business = _business_error(exc)
         if business is not None:
             return _rejected(business)
-        if default_handler is not None:
-            return default_handler(exc)
-        raise ServiceError(422, "Invalid request")
+        if default_handler is None:
+            raise ServiceError(422, "Invalid request")
+        response = default_handler(exc)
+        response.headers.update(NO_STORE)
+        return response
 
     return app

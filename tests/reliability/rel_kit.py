@@ -1,0 +1,396 @@
+"""The reliability suite's kit (issue 8): the gateway when things go wrong.
+
+- `rel` (session): the shared `local_stack` (tests/conftest.py) with helpers: `rel.call(...)` goes through
+  the local API Gateway exactly as a partner's request would; `rel.mark()` / `rel.upstream_since(mark)`
+  show every request that reached the sandbox Altegio (a wire tap in front of its WSGI app, so admin
+  calls and unrouted paths count too, not only the sandbox's own ledger); `rel.cache_keys()` lists the
+  cache table's items.
+- `fresh`: the sandbox back to its demo data and default knobs, the tables emptied (cold cache and budget).
+- WATCH (module level, so it covers the WHOLE pytest session, every suite): every log line of the
+  gateway and the local runtime (root logger at INFO, the Lambda runtime's default; the shared Powertools
+  logger through its own production formatter) and every response the local API Gateway and the page
+  send. Values that must never show are learnt from the traffic itself: phone numbers, SMS codes,
+  passwords sent in bodies, user tokens in Authorization headers and answers, record hashes in paths
+  and answers. test_rel_secrets.py (moved to the very end of the run) checks them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import urllib3
+
+from devstack.apigw import Gateway as _LocalGateway
+from devstack.site import Site as _LocalSite
+
+ROOT = Path(__file__).resolve().parents[2]
+PARTNER_TOKEN = "sandbox-partner-token"
+SMS_CODE = "123456"
+RIGA, NEW_YORK = 101, 202
+SERVICE = {RIGA: 10011, NEW_YORK: 20011}  # offered every day by someone (sandbox/__init__.py)
+API = "/api/v1"
+
+HTTP = urllib3.PoolManager(
+    num_pools=8, maxsize=64, block=False, retries=False, timeout=urllib3.Timeout(connect=3, read=40)
+)
+
+
+# -- replies ---------------------------------------------------------------------------------------------
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]  # lower-case names
+    body: str
+    json: Any = None
+    seconds: float = 0.0
+
+    @classmethod
+    def make(cls, status: int, headers: dict[str, str], body: bytes, seconds: float = 0.0) -> Reply:
+        text = body.decode("utf-8", "replace")
+        try:
+            parsed = json.loads(text) if text else None
+        except ValueError:
+            parsed = None
+        return cls(status, {k.lower(): v for k, v in headers.items()}, text, parsed, seconds)
+
+    @property
+    def message(self) -> str | None:
+        meta = self.json.get("meta") if isinstance(self.json, dict) else None
+        return meta.get("message") if isinstance(meta, dict) else None
+
+    @property
+    def data(self) -> Any:
+        return self.json.get("data") if isinstance(self.json, dict) and "success" in self.json else self.json
+
+    @property
+    def is_error_envelope(self) -> bool:
+        j = self.json
+        return (
+            isinstance(j, dict)
+            and j.get("success") is False
+            and "data" in j
+            and isinstance(j.get("meta"), dict)
+            and isinstance(j["meta"].get("message"), str)
+            and bool(j["meta"]["message"].strip())
+        )
+
+    def short(self) -> str:
+        return f"{self.status} {self.body[:300]!r}"
+
+
+# -- the session-wide watch: log lines, responses, and the values that must never show ------------------
+_FOREIGN_LOGGERS = ("sandbox", "werkzeug", "moto", "botocore", "boto3", "s3transfer", "hypothesis", "schemathesis")
+_PATH_SECRETS = (
+    re.compile(r"/book_record/\d+/\d+/([^/?#]+)"),
+    re.compile(r"/user/records/\d+/([^/?#]+)"),
+)
+_BODY_SECRET_KEYS = ("phone", "code", "password", "old_password", "new_password", "confirmation_code")
+_ANSWER_SECRET_KEYS = ("user_token", "record_hash", "hash", "phone")
+_AUTH_TOKENS = re.compile(r"(?:Bearer|User)\s+([^\s,]+)", re.IGNORECASE)
+
+
+class _Lines(logging.Handler):
+    """Keeps formatted lines of every logger but the foreign ones (sandbox, moto, HTTP internals)."""
+
+    def __init__(self, max_lines: int = 400_000):
+        super().__init__(logging.INFO)
+        self.lines: deque[tuple[str, str]] = deque(maxlen=max_lines)
+        self.dropped = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith(_FOREIGN_LOGGERS):
+            return
+        try:
+            line = self.format(record)
+        except Exception as exc:  # a line that cannot be formatted is still evidence
+            line = f"UNFORMATTABLE {record.name}: {record.msg!r} {exc!r}"
+        if len(self.lines) == self.lines.maxlen:
+            self.dropped += 1
+        self.lines.append((record.name, line))
+
+
+class Watch:
+    def __init__(self) -> None:
+        self.root_lines = _Lines()
+        self.powertools_lines = _Lines()
+        self._powertools_hooked = False
+        self.secrets: set[str] = {SMS_CODE}
+        self.partner_token_hits: list[str] = []
+        self.responses_seen = 0
+        self._lock = threading.Lock()
+
+    # -- installation (at import of this conftest: before any test of any suite runs) --
+    def install(self) -> None:
+        root = logging.getLogger()
+        if root.level > logging.INFO or root.level == logging.NOTSET:
+            root.setLevel(logging.INFO)  # what the Lambda runtime's root logger passes on
+        root.addHandler(self.root_lines)
+        self.hook_powertools()
+        _tap_class(_LocalGateway, self)
+        _tap_class(_LocalSite, self)
+
+    def hook_powertools(self) -> None:
+        """The gateway's Powertools logger (propagate off) through its own, masking, formatter; and the
+        masking filter on our root handler, as observability.py puts it on the Lambda runtime's handler."""
+        if self._powertools_hooked:
+            return
+        try:
+            from booking_gateway import masking
+            from booking_gateway.observability import logger
+        except Exception:  # the layer is not importable yet: the root handler still sees everything
+            return
+        masking.install_filter([self.root_lines])
+        self.powertools_lines.setFormatter(logger.registered_formatter)
+        logger._logger.addHandler(self.powertools_lines)  # noqa: SLF001 - the stdlib logger under Logger
+        self._powertools_hooked = True
+
+    # -- what the traffic teaches --
+    def learn(self, *values: Any) -> None:
+        with self._lock:
+            for value in values:
+                text = "" if value is None else str(value).strip()
+                if len(text) >= 5:
+                    self.secrets.add(text)
+
+    def learn_request(self, path: str, headers, body: bytes) -> None:
+        for pattern in _PATH_SECRETS:
+            self.learn(*pattern.findall(path))
+        for name, value in headers:
+            if name.lower() == "authorization":
+                self.learn(*(t for t in _AUTH_TOKENS.findall(value) if t != PARTNER_TOKEN or True))
+        if body:
+            try:
+                parsed = json.loads(body)
+            except ValueError:
+                return
+            self._walk(parsed, _BODY_SECRET_KEYS)
+
+    def learn_answer(self, body: bytes) -> None:
+        if b"{" not in body[:200]:
+            return
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            return
+        self._walk(parsed, _ANSWER_SECRET_KEYS)
+
+    def _walk(self, value: Any, keys: tuple[str, ...]) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if str(k).lower() in keys and isinstance(v, str | int) and not isinstance(v, bool):
+                    self.learn(v)
+                else:
+                    self._walk(v, keys)
+        elif isinstance(value, list):
+            for item in value:
+                self._walk(item, keys)
+
+    def observe(self, kind: str, req, resp) -> None:
+        self.responses_seen += 1
+        self.learn_request(req.path, req.headers, req.body or b"")
+        blob = resp.body or b""
+        header_text = "\n".join(f"{k}: {v}" for k, v in resp.headers)
+        if PARTNER_TOKEN.encode() in blob or PARTNER_TOKEN in header_text:
+            self.partner_token_hits.append(f"{kind} {req.method} {req.path} -> {resp.status}")
+        self.learn_answer(blob)
+
+    # -- the check --
+    def all_lines(self) -> list[tuple[str, str]]:
+        return list(self.root_lines.lines) + list(self.powertools_lines.lines)
+
+    def leaks(self) -> list[str]:
+        with self._lock:
+            values = sorted(self.secrets, key=len, reverse=True)
+        if not values:
+            return []
+        pattern = re.compile(r"(?<![\w])(?:" + "|".join(re.escape(v) for v in values) + r")(?![\w])")
+        found = []
+        for name, line in self.all_lines():
+            match = pattern.search(line)
+            if match:
+                found.append(f"{match.group(0)!r} in [{name}] {line[:300]}")
+        return found
+
+
+def _tap_class(cls, watch: Watch) -> None:
+    """Observe every response the local API Gateway / page sends (a wrapper; the class is not edited)."""
+    original = cls.__call__
+    if getattr(original, "_rel_tapped", False):
+        return
+
+    def tapped(self, req):
+        resp = original(self, req)
+        try:
+            watch.observe(cls.__name__, req, resp)
+        except Exception:  # the watch must never change what a test sees
+            logging.getLogger("tests.reliability").exception("watch failed")
+        return resp
+
+    tapped._rel_tapped = True  # type: ignore[attr-defined]
+    cls.__call__ = tapped
+
+
+WATCH = Watch()
+
+
+# -- the sandbox wire tap ---------------------------------------------------------------------------------
+class WireTap:
+    """Every HTTP request that reaches the sandbox (its WSGI app), admin and unrouted paths included."""
+
+    def __init__(self) -> None:
+        self.entries: list[dict] = []
+        self._lock = threading.Lock()
+        self._app = None
+
+    def install(self, sandbox) -> None:
+        server = sandbox._server  # noqa: SLF001 - the werkzeug server calls server.app(environ, ...)
+        if getattr(server.app, "_rel_tap", False):
+            return
+        inner = server.app
+
+        def app(environ, start_response):
+            with self._lock:
+                self.entries.append(
+                    {
+                        "n": len(self.entries) + 1,
+                        "ts": time.time(),
+                        "method": environ.get("REQUEST_METHOD"),
+                        "path": environ.get("PATH_INFO", ""),
+                        "raw": environ.get("RAW_URI") or environ.get("REQUEST_URI") or "",
+                        "query": environ.get("QUERY_STRING", ""),
+                        "auth": environ.get("HTTP_AUTHORIZATION", ""),
+                    }
+                )
+            return inner(environ, start_response)
+
+        app._rel_tap = True  # type: ignore[attr-defined]
+        server.app = app
+
+    def mark(self) -> int:
+        with self._lock:
+            return len(self.entries)
+
+    def since(self, mark: int) -> list[dict]:
+        with self._lock:
+            return list(self.entries[mark:])
+
+
+# -- the gateway under test ---------------------------------------------------------------------------------
+class Rel:
+    def __init__(self, stack) -> None:
+        self.stack = stack
+        self.sandbox = stack.sandbox
+        self.tap = WireTap()
+        self.tap.install(self.sandbox)
+        self.cache_table = stack.template.tables["CacheTable"].name
+        self.budget_table = stack.template.tables["BudgetTable"].name
+        self.idempotency_table = stack.template.tables["IdempotencyTable"].name
+
+    # -- HTTP --
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        raw: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+        api_key: bool = True,
+        content_type: str | None = "application/json",
+        timeout: float = 40.0,
+        base: str | None = None,
+    ) -> Reply:
+        """A request through the local API Gateway; `path` is under /api/v1 (unless it starts with /)."""
+        hdrs = {"Accept": "application/vnd.api.v2+json"}
+        if (body is not None or raw is not None) and content_type:
+            hdrs["Content-Type"] = content_type
+        if api_key:
+            hdrs["x-api-key"] = self.stack.api_key
+        hdrs.update(headers or {})
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        if isinstance(data, str):
+            data = data.encode("utf-8", "surrogatepass")
+        url = (base or self.stack.gateway_url) + (path if path.startswith("/") else f"{API}/{path}")
+        started = time.perf_counter()
+        resp = HTTP.request(
+            method,
+            url,
+            body=data,
+            headers=hdrs,
+            timeout=urllib3.Timeout(connect=3, read=timeout),
+            redirect=False,
+            preload_content=True,
+        )
+        return Reply.make(resp.status, dict(resp.headers), resp.data, time.perf_counter() - started)
+
+    def raw_request(self, raw: bytes, timeout: float = 10.0) -> bytes:
+        """Bytes straight onto a socket to the gateway (for requests urllib3 refuses to build)."""
+        import socket
+
+        host, port = self.stack.gateway_url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=timeout) as s:
+            s.sendall(raw)
+            chunks = []
+            s.settimeout(timeout)
+            while True:
+                try:
+                    chunk = s.recv(65536)
+                except TimeoutError:
+                    break
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                if b"\r\n\r\n" in b"".join(chunks):
+                    head, _, rest = b"".join(chunks).partition(b"\r\n\r\n")
+                    m = re.search(rb"content-length:\s*(\d+)", head, re.IGNORECASE)
+                    if m and len(rest) >= int(m.group(1)):
+                        break
+            return b"".join(chunks)
+
+    # -- upstream and cache evidence --
+    def mark(self) -> int:
+        return self.tap.mark()
+
+    def upstream_since(self, mark: int, *, api_only: bool = False) -> list[dict]:
+        entries = self.tap.since(mark)
+        return [e for e in entries if e["path"].startswith(API)] if api_only else entries
+
+    def cache_keys(self) -> set[str]:
+        table = self.stack.dynamodb.Table(self.cache_table)
+        keys: set[str] = set()
+        kwargs: dict[str, Any] = {"ProjectionExpression": "pk"}
+        while True:
+            page = table.scan(**kwargs)
+            keys.update(str(item["pk"]) for item in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return keys
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def cache_items(self) -> list[dict]:
+        table = self.stack.dynamodb.Table(self.cache_table)
+        items: list[dict] = []
+        kwargs: dict[str, Any] = {}
+        while True:
+            page = table.scan(**kwargs)
+            items += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # -- demo data --
+    def today(self, loc: int):
+        return self.sandbox.state.world.today[loc]
+
+    def reset(self) -> None:
+        self.sandbox.reset(config=True)
+        self.stack.reset()
+
+

@@ -1,0 +1,304 @@
+"""Every operation of the gateway as a valid request made fresh for each use, and the demo data behind them.
+
+`Demo` talks to the sandbox Altegio directly (partner token, marked `X-Rel-Direct`, so the wire tap can
+tell these set-up calls from what the gateway sends): free slots, user tokens, fresh records to look up,
+reschedule or cancel. `OPS` lists the 24 operations with their kind:
+
+- cached:  GET answered from the DynamoDB cache when fresh (stale-if-error applies);
+- cabinet: GET for one visitor (tokens, hashes, personal data): never cached, retried upstream if safe;
+- write:   everything that changes state or sends an SMS: one upstream call, never retried.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rel_kit import HTTP, NEW_YORK, PARTNER_TOKEN, RIGA, SERVICE, SMS_CODE
+
+DIRECT = "X-Rel-Direct"
+DEMO_LOGIN = {"login": "demo", "password": "sandbox-pass"}
+DEMO_PHONE = "+37120000001"
+STAFF = {RIGA: 1011, NEW_YORK: 2021}  # book_staff_seances samples
+REVIEW_TOKEN = {RIGA: "review-101", NEW_YORK: "review-202"}
+
+
+@dataclass
+class Req:
+    op: str
+    method: str
+    path: str  # under /api/v1, query string included
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    # What the request stands for, for the booking ledger: (staff_id, datetime) of a booking.
+    slot: tuple[int, str] | None = None
+
+
+class Demo:
+    """Demo data straight from the sandbox (never through the gateway)."""
+
+    def __init__(self, rel) -> None:
+        self.rel = rel
+        self.sandbox = rel.sandbox
+        self._lock = threading.Lock()
+        self._slots: list[tuple[int, str]] = []
+        self._phones = iter(range(1, 10**6))
+
+    # -- direct calls --
+    def direct(self, method: str, path: str, body: Any = None, user: str | None = None) -> tuple[int, Any]:
+        auth = f"Bearer {PARTNER_TOKEN}" + (f", User {user}" if user else "")
+        headers = {
+            "Accept": "application/vnd.api.v2+json",
+            "Content-Type": "application/json",
+            "Authorization": auth,
+            DIRECT: "1",
+        }
+        resp = HTTP.request(
+            method,
+            self.sandbox.api_base + path,
+            body=json.dumps(body).encode() if body is not None else None,
+            headers=headers,
+        )
+        try:
+            return resp.status, json.loads(resp.data)
+        except ValueError:
+            return resp.status, None
+
+    # -- dates and slots --
+    def today(self, loc: int) -> date:
+        tz = ZoneInfo(self.sandbox.state.world.locations[loc].tz_name)
+        return self.sandbox.state.now().astimezone(tz).date()
+
+    def day(self, loc: int, offset: int = 1) -> str:
+        return (self.today(loc) + timedelta(days=offset)).isoformat()
+
+    def fill_slots(self, loc: int = NEW_YORK, days: int = 12, spacing_min: int = 120) -> None:
+        """Free slots of SERVICE[loc] over the next `days` days, `spacing_min` apart per team member, so
+        that booking one never takes another of the list."""
+        members = sorted(
+            m.id
+            for m in self.sandbox.state.world.staff.values()
+            if m.location_id == loc and SERVICE[loc] in m.service_ids
+        )
+        found: list[tuple[int, str]] = []
+        for offset in range(1, days + 1):
+            for member in members:
+                status, body = self.direct(
+                    "GET", f"/book_times/{loc}/{member}/{self.day(loc, offset)}?service_ids[]={SERVICE[loc]}"
+                )
+                if status != 200:
+                    continue
+                last = None
+                for slot in body["data"]:
+                    when = datetime.fromisoformat(slot["datetime"])
+                    if last is None or when - last >= timedelta(minutes=spacing_min):
+                        found.append((member, slot["datetime"]))
+                        last = when
+        with self._lock:
+            self._slots = found
+
+    def take_slot(self) -> tuple[int, str]:
+        with self._lock:
+            if not self._slots:
+                raise AssertionError("the demo ran out of free slots; fill_slots() with more days")
+            return self._slots.pop(0)
+
+    def slots_left(self) -> int:
+        with self._lock:
+            return len(self._slots)
+
+    # -- people, tokens, records --
+    def phone(self) -> str:
+        with self._lock:
+            return f"+1917555{next(self._phones):04d}"
+
+    def user_token(self) -> str:
+        status, body = self.direct("POST", "/booking/auth", DEMO_LOGIN)
+        assert status == 201, (status, body)
+        return body["data"]["user_token"]
+
+    def record(self, phone: str | None = None) -> tuple[int, str]:
+        """A new booking at New York (no SMS there), made directly: (record_id, record_hash)."""
+        staff, when = self.take_slot()
+        body = {
+            "phone": phone or self.phone(),
+            "fullname": "Rel Test",
+            "email": "rel@example.com",
+            "appointments": [{"id": 1, "services": [SERVICE[NEW_YORK]], "staff_id": staff, "datetime": when}],
+        }
+        status, answer = self.direct("POST", f"/book_record/{NEW_YORK}", body)
+        assert status == 201, (status, answer)
+        return answer["data"][0]["record_id"], answer["data"][0]["record_hash"]
+
+
+def _user(demo: Demo) -> dict[str, str]:
+    return {"Authorization": f"User {demo.user_token()}"}
+
+
+def _booking_body(demo: Demo, staff: int, when: str, phone: str | None = None) -> dict:
+    return {
+        "phone": phone or demo.phone(),
+        "fullname": "Alex Morgan",
+        "email": "alex.morgan@example.com",
+        "appointments": [{"id": 1, "services": [SERVICE[NEW_YORK]], "staff_id": staff, "datetime": when}],
+    }
+
+
+def book_record(demo: Demo, key: str | None = None) -> Req:
+    staff, when = demo.take_slot()
+    headers = {"Idempotency-Key": key or str(uuid.uuid4())}
+    return Req("book_record", "POST", f"book_record/{NEW_YORK}", _booking_body(demo, staff, when), headers, (staff, when))
+
+
+def _book_check(demo: Demo) -> Req:
+    staff, when = demo.take_slot()
+    demo._slots.append((staff, when))  # a check books nothing: the slot stays usable
+    body = {"appointments": [{"id": 1, "services": [SERVICE[NEW_YORK]], "staff_id": staff, "datetime": when}]}
+    return Req("book_check", "POST", f"book_check/{NEW_YORK}", body)
+
+
+def _reschedule(demo: Demo) -> Req:
+    rid, _ = demo.record(phone=DEMO_PHONE)  # the demo account's own booking
+    _, when = demo.take_slot()
+    return Req("book_record_put", "PUT", f"book_record/{NEW_YORK}/{rid}", {"datetime": when}, _user(demo))
+
+
+def _cancel(demo: Demo) -> Req:
+    rid, rhash = demo.record()
+    return Req("user_records_delete", "DELETE", f"user/records/{rid}/{rhash}")
+
+
+def _record_get(demo: Demo) -> Req:
+    rid, rhash = demo.record()
+    return Req("book_record_get", "GET", f"book_record/{NEW_YORK}/{rid}/{rhash}")
+
+
+def _records_get(demo: Demo) -> Req:
+    rid, rhash = demo.record()
+    return Req("user_records_get", "GET", f"user/records/{rid}/{rhash}")
+
+
+def _service_q(loc: int) -> str:
+    return f"service_ids[]={SERVICE[loc]}"
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str  # functions/<name>
+    kind: str  # cached | cabinet | write
+    make: Callable[[Demo, int], Req]  # (demo, location) -> a fresh valid request
+    ok: tuple[int, ...]  # Altegio's success status(es) for it
+
+
+def _op(name: str, kind: str, ok: tuple[int, ...], make: Callable[[Demo, int], Req]) -> Op:
+    return Op(name, kind, make, ok)
+
+
+OPS: dict[str, Op] = {
+    op.name: op
+    for op in (
+        # -- cached reads (location: any of the two) --
+        _op("bookform", "cached", (200,), lambda d, loc: Req("bookform", "GET", f"bookform/{1 if loc == RIGA else 2}")),
+        _op("i18n", "cached", (200,), lambda d, loc: Req("i18n", "GET", "i18n/en-US" if loc == RIGA else "i18n/lv-LV")),
+        _op("privacy_policy", "cached", (200,), lambda d, loc: Req("privacy_policy", "GET", f"privacy_policy/{loc}")),
+        _op("book_services", "cached", (200,), lambda d, loc: Req("book_services", "GET", f"book_services/{loc}")),
+        _op("book_staff", "cached", (200,), lambda d, loc: Req("book_staff", "GET", f"book_staff/{loc}?{_service_q(loc)}")),
+        _op(
+            "book_staff_seances",
+            "cached",
+            (200,),
+            lambda d, loc: Req("book_staff_seances", "GET", f"book_staff_seances/{loc}/{STAFF[loc]}?{_service_q(loc)}"),
+        ),
+        _op("book_dates", "cached", (200,), lambda d, loc: Req("book_dates", "GET", f"book_dates/{loc}?{_service_q(loc)}")),
+        _op(
+            "book_times",
+            "cached",
+            (200,),
+            lambda d, loc: Req("book_times", "GET", f"book_times/{loc}/0/{d.day(loc)}?{_service_q(loc)}"),
+        ),
+        # -- one visitor's reads: never cached --
+        _op("book_record_get", "cabinet", (200,), lambda d, loc: _record_get(d)),
+        _op("user_records_get", "cabinet", (201,), lambda d, loc: _records_get(d)),
+        _op("booking_user_data", "cabinet", (200,), lambda d, loc: Req("booking_user_data", "GET", "booking/user/data", None, _user(d))),
+        _op(
+            "master_record_review_get",
+            "cabinet",
+            (200,),
+            lambda d, loc: Req("master_record_review_get", "GET", f"master_record_review/{REVIEW_TOKEN[loc]}"),
+        ),
+        # -- writes (and the GET that sends an SMS) --
+        _op("book_code", "write", (201,), lambda d, loc: Req("book_code", "POST", f"book_code/{RIGA}", {"phone": d.phone()})),
+        _op("book_check", "write", (201,), lambda d, loc: _book_check(d)),
+        _op("book_record", "write", (201,), lambda d, loc: book_record(d)),
+        _op("book_record_put", "write", (200,), lambda d, loc: _reschedule(d)),
+        _op(
+            "activity_book",
+            "write",
+            (200, 201),
+            lambda d, loc: Req(
+                "activity_book",
+                "POST",
+                f"activity/{NEW_YORK}/7201/book",
+                {"fullname": "Alex Morgan", "phone": d.phone(), "email": "alex@example.com", "clients_count": 1},
+            ),
+        ),
+        _op("user_auth", "write", (201,), lambda d, loc: _user_auth(d)),
+        _op("booking_auth", "write", (201,), lambda d, loc: Req("booking_auth", "POST", "booking/auth", dict(DEMO_LOGIN))),
+        _op(
+            "booking_user_put",
+            "write",
+            (202,),
+            lambda d, loc: Req("booking_user_put", "PUT", "booking/user", {"name": "Demo Visitor"}, _user(d)),
+        ),
+        _op(
+            "booking_user_password",
+            "write",
+            (200,),
+            lambda d, loc: Req(
+                "booking_user_password",
+                "PUT",
+                "booking/user/password",
+                {"old_password": "sandbox-pass", "new_password": "sandbox-pass"},
+                _user(d),
+            ),
+        ),
+        _op(
+            "booking_user_phone_confirmation",
+            "write",
+            (202,),
+            lambda d, loc: Req(
+                "booking_user_phone_confirmation",
+                "GET",
+                f"booking/user/phone_confirmation?company_id={RIGA}&phone=%2B{d.phone()[1:]}",
+                None,
+                _user(d),
+            ),
+        ),
+        _op(
+            "master_record_review_post",
+            "write",
+            (200,),
+            lambda d, loc: Req(
+                "master_record_review_post", "POST", f"master_record_review/{REVIEW_TOKEN[loc]}", {"rating": 5, "text": "Great"}
+            ),
+        ),
+        _op("user_records_delete", "write", (200,), lambda d, loc: _cancel(d)),
+    )
+}
+
+
+def _user_auth(demo: Demo) -> Req:
+    phone = demo.phone()
+    status, body = demo.direct("POST", f"/book_code/{RIGA}", {"phone": phone})  # the code counts after book_code
+    assert status == 201, (status, body)
+    return Req("user_auth", "POST", "user/auth", {"phone": phone, "code": SMS_CODE})
+
+
+def send(rel, req: Req, **kwargs) -> Any:
+    return rel.call(req.method, req.path, body=req.body, headers=req.headers, **kwargs)

@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S"
     )
     logging.getLogger("devstack.access").setLevel(logging.WARNING if a.quiet else logging.INFO)
+    logging.getLogger("botocore").setLevel(logging.WARNING)  # "Found credentials ..." on every cold start
     token = os.environ.pop("ALTEGIO_PARTNER_TOKEN", None)  # into the local secret only, never to handlers
     if a.upstream and not token:
         print("--upstream needs ALTEGIO_PARTNER_TOKEN in the environment", file=sys.stderr)

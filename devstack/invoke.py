@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--state-dir", type=Path, default=ROOT / ".devstack")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("botocore").setLevel(logging.WARNING)
     try:
         event = json.loads(a.event.read_text())
         functions = Template(a.template, local={"PageApiKeyValue": DEFAULT_API_KEY}).functions

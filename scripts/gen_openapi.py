@@ -31,6 +31,7 @@ def _load(app_py: Path):
 
 def build() -> dict:
     os.environ.setdefault("ALLOWED_ORIGIN", "https://booking.example.com")
+    os.environ["GATEWAY_OPENAPI_MODELS"] = "1"  # read routes document Altegio's payload models (read_params)
     sys.path.insert(0, str(ROOT / "layers" / "common"))
     doc: dict = {"openapi": "3.1.0", "info": INFO, "paths": {}, "components": {"schemas": {}}}
     for app_py in sorted(ROOT.glob("functions/*/app.py")):
@@ -54,6 +55,10 @@ def render() -> str:
 if __name__ == "__main__":
     text = render()
     if "--check" in sys.argv:
-        sys.exit(0 if OUT.read_text() == text else "functions/openapi/openapi.json is stale: run scripts/gen_openapi.py")
+        sys.exit(
+            0
+            if OUT.read_text() == text
+            else "functions/openapi/openapi.json is stale: run scripts/gen_openapi.py"
+        )
     OUT.write_text(text)
     print(f"wrote {OUT.relative_to(ROOT)}")

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from booking_gateway.allowlist import require_location
 from booking_gateway.app_factory import make_handler
 from booking_gateway.write_models import ActivityBookRequest, EventIdParam, LocationIdParam
-from booking_gateway.write_path import BOOKING_TIMEOUT_MESSAGE, forward, make_write_app, responses
+from booking_gateway.write_path import BOOKING_TIMEOUT_MESSAGE, forward_write, make_write_app, responses
 
 app = make_write_app()
 
@@ -24,7 +24,7 @@ def activity_book(
     req: Annotated[ActivityBookRequest, Body(embed=False)],
 ):
     require_location(location_id)
-    return forward(
+    return forward_write(
         "POST",
         f"/activity/{location_id}/{event_id}/book",
         operation="book_event",

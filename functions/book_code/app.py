@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from booking_gateway.allowlist import require_location
 from booking_gateway.app_factory import make_handler
 from booking_gateway.write_models import BookCodeRequest, LocationIdParam
-from booking_gateway.write_path import forward, make_write_app, responses
+from booking_gateway.write_path import forward_write, make_write_app, responses
 
 app = make_write_app()
 
@@ -20,7 +20,7 @@ app = make_write_app()
 )
 def book_code(location_id: LocationIdParam, req: Annotated[BookCodeRequest, Body(embed=False)]):
     require_location(location_id)
-    return forward(
+    return forward_write(
         "POST", f"/book_code/{location_id}", operation="send_booking_verification_code", body=req.upstream()
     )
 

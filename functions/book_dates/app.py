@@ -9,6 +9,7 @@ from booking_gateway.read_params import (
     build_query,
     check_date_range,
     reject_unknown,
+    responses,
 )
 from booking_gateway.read_path import serve_get
 
@@ -18,6 +19,7 @@ app = make_app()
 @app.get(
     "/api/v1/book_dates/<location_id>",
     operation_id="get_dates_available_for_booking",
+    responses=responses("get_dates_available_for_booking"),
     tags=["Online booking"],
     summary="Days available for booking",
 )

@@ -10,7 +10,7 @@ from booking_gateway.allowlist import require_location
 from booking_gateway.app_factory import make_handler
 from booking_gateway.masking import register_secret
 from booking_gateway.write_models import LocationIdParam, RecordHashParam, RecordIdParam
-from booking_gateway.write_path import AUTH_DOC, forward, make_write_app, responses, user_token
+from booking_gateway.write_path import AUTH_DOC, forward_write, make_write_app, responses, user_token
 
 app = make_write_app()
 
@@ -30,7 +30,7 @@ def book_record_get(
 ):
     register_secret(record_hash)
     require_location(location_id)
-    return forward(
+    return forward_write(
         "GET",
         f"/book_record/{location_id}/{record_id}/{record_hash}",
         operation="get_online_booking_details",

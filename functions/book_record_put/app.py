@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from booking_gateway.allowlist import require_location
 from booking_gateway.app_factory import make_handler
 from booking_gateway.write_models import LocationIdParam, RecordIdParam, RescheduleRequest
-from booking_gateway.write_path import AUTH_DOC, forward, make_write_app, responses, user_token
+from booking_gateway.write_path import AUTH_DOC, forward_write, make_write_app, responses, user_token
 
 app = make_write_app()
 
@@ -30,7 +30,7 @@ def book_record_put(
 ):
     require_location(location_id)
     token = user_token(authorization, required=True)
-    return forward(
+    return forward_write(
         "PUT",
         f"/book_record/{location_id}/{record_id}",
         operation="update_online_booking_datetime",

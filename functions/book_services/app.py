@@ -8,6 +8,7 @@ from booking_gateway.read_params import (
     StaffId,
     build_query,
     reject_unknown,
+    responses,
 )
 from booking_gateway.read_path import serve_get
 
@@ -17,6 +18,7 @@ app = make_app()
 @app.get(
     "/api/v1/book_services/<location_id>",
     operation_id="get_services_available_for_booking",
+    responses=responses("get_services_available_for_booking"),
     tags=["Online booking"],
     summary="Services available for booking",
 )

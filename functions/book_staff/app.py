@@ -1,7 +1,14 @@
 """GET /api/v1/book_staff/{location_id}: bookable team members (get_team_members_available_for_booking)."""
 
 from booking_gateway.app_factory import make_app, make_handler
-from booking_gateway.read_params import DateTimeQ, LocationId, ServiceIds, build_query, reject_unknown
+from booking_gateway.read_params import (
+    DateTimeQ,
+    LocationId,
+    ServiceIds,
+    build_query,
+    reject_unknown,
+    responses,
+)
 from booking_gateway.read_path import serve_get
 
 app = make_app()
@@ -10,6 +17,7 @@ app = make_app()
 @app.get(
     "/api/v1/book_staff/<location_id>",
     operation_id="get_team_members_available_for_booking",
+    responses=responses("get_team_members_available_for_booking"),
     tags=["Online booking"],
     summary="Team members available for booking",
 )

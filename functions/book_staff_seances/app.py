@@ -8,6 +8,7 @@ from booking_gateway.read_params import (
     TeamMemberId,
     build_query,
     reject_unknown,
+    responses,
 )
 from booking_gateway.read_path import serve_get
 
@@ -17,6 +18,7 @@ app = make_app()
 @app.get(
     "/api/v1/book_staff_seances/<location_id>/<team_member_id>",
     operation_id="get_nearest_time_slots",
+    responses=responses("get_nearest_time_slots"),
     tags=["Online booking"],
     summary="Nearest free time slots of a team member",
 )

@@ -8,6 +8,7 @@ from booking_gateway.read_params import (
     TeamMemberId,
     build_query,
     reject_unknown,
+    responses,
 )
 from booking_gateway.read_path import serve_get
 
@@ -17,6 +18,7 @@ app = make_app()
 @app.get(
     "/api/v1/book_times/<location_id>/<team_member_id>/<date>",
     operation_id="get_time_slots_for_booking",
+    responses=responses("get_time_slots_for_booking"),
     tags=["Online booking"],
     summary="Time slots of one day",
 )

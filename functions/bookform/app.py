@@ -4,7 +4,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from booking_gateway.app_factory import make_app, make_handler
-from booking_gateway.read_params import MAX_ID, reject_unknown
+from booking_gateway.read_params import MAX_ID, reject_unknown, responses
 from booking_gateway.read_path import serve_get
 
 app = make_app()
@@ -13,6 +13,7 @@ app = make_app()
 @app.get(
     "/api/v1/bookform/<id>",
     operation_id="get_booking_form_config",
+    responses=responses("get_booking_form_config"),
     tags=["Online booking"],
     summary="Booking form settings",
 )

@@ -5,7 +5,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from booking_gateway.app_factory import make_handler
 from booking_gateway.write_models import BookingAuthRequest
-from booking_gateway.write_path import forward, make_write_app, responses
+from booking_gateway.write_path import forward_write, make_write_app, responses
 
 app = make_write_app()
 
@@ -18,7 +18,9 @@ app = make_write_app()
     responses=responses("authorize_online_booking_user", 401, 403, 404, 413, 415, 422, 502, 503, 504),
 )
 def booking_auth(req: Annotated[BookingAuthRequest, Body(embed=False)]):
-    return forward("POST", "/booking/auth", operation="authorize_online_booking_user", body=req.upstream())
+    return forward_write(
+        "POST", "/booking/auth", operation="authorize_online_booking_user", body=req.upstream()
+    )
 
 
 lambda_handler = make_handler(app)

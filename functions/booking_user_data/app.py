@@ -4,7 +4,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from booking_gateway.app_factory import make_handler
-from booking_gateway.write_path import AUTH_DOC, forward, make_write_app, responses, user_token
+from booking_gateway.write_path import AUTH_DOC, forward_write, make_write_app, responses, user_token
 
 app = make_write_app()
 
@@ -20,7 +20,7 @@ def booking_user_data(
     authorization: Annotated[str | None, Header(alias="authorization", description=AUTH_DOC)] = None,
 ):
     token = user_token(authorization, required=True)
-    return forward(
+    return forward_write(
         "GET", "/booking/user/data", operation="get_booking_user", user_token=token, idempotent=True
     )
 

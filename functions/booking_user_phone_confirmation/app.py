@@ -9,7 +9,14 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from booking_gateway.allowlist import require_location
 from booking_gateway.app_factory import make_handler
-from booking_gateway.write_path import AUTH_DOC, WriteRejected, forward, make_write_app, responses, user_token
+from booking_gateway.write_path import (
+    AUTH_DOC,
+    WriteRejected,
+    forward_write,
+    make_write_app,
+    responses,
+    user_token,
+)
 
 app = make_write_app()
 
@@ -35,7 +42,7 @@ def booking_user_phone_confirmation(
     query = [("phone", phone)]
     query += [("company_id", str(company_id))] if company_id is not None else []
     query += [("group_id", str(group_id))] if group_id is not None else []
-    return forward(
+    return forward_write(
         "GET",
         "/booking/user/phone_confirmation",
         operation="send_phone_update_verification_code",

@@ -5,7 +5,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from booking_gateway.app_factory import make_handler
 from booking_gateway.write_models import BookingUserUpdateRequest
-from booking_gateway.write_path import AUTH_DOC, forward, make_write_app, responses, user_token
+from booking_gateway.write_path import AUTH_DOC, forward_write, make_write_app, responses, user_token
 
 app = make_write_app()
 
@@ -22,7 +22,7 @@ def booking_user_put(
     authorization: Annotated[str | None, Header(alias="authorization", description=AUTH_DOC)] = None,
 ):
     token = user_token(authorization, required=True)
-    return forward(
+    return forward_write(
         "PUT", "/booking/user", operation="update_booking_user", body=req.upstream(), user_token=token
     )
 

@@ -6,7 +6,7 @@ The record token is a secret link: masked in logs, never cached.
 from booking_gateway.app_factory import make_handler
 from booking_gateway.masking import register_secret
 from booking_gateway.write_models import RecordTokenParam
-from booking_gateway.write_path import forward, make_write_app, responses
+from booking_gateway.write_path import forward_write, make_write_app, responses
 
 app = make_write_app()
 
@@ -20,7 +20,7 @@ app = make_write_app()
 )
 def master_record_review_get(record_token: RecordTokenParam):
     register_secret(record_token)
-    return forward(
+    return forward_write(
         "GET", f"/master_record_review/{record_token}", operation="get_feedback_form_status", idempotent=True
     )
 

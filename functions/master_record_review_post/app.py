@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from booking_gateway.app_factory import make_handler
 from booking_gateway.masking import register_secret
 from booking_gateway.write_models import RecordTokenParam, ReviewRequest
-from booking_gateway.write_path import forward, make_write_app, responses
+from booking_gateway.write_path import forward_write, make_write_app, responses
 
 app = make_write_app()
 
@@ -22,7 +22,7 @@ def master_record_review_post(
     record_token: RecordTokenParam, req: Annotated[ReviewRequest, Body(embed=False)]
 ):
     register_secret(record_token)
-    return forward(
+    return forward_write(
         "POST", f"/master_record_review/{record_token}", operation="submit_feedback_form", body=req.upstream()
     )
 

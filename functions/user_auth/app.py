@@ -5,7 +5,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from booking_gateway.app_factory import make_handler
 from booking_gateway.write_models import UserAuthRequest
-from booking_gateway.write_path import forward, make_write_app, responses
+from booking_gateway.write_path import forward_write, make_write_app, responses
 
 app = make_write_app()
 
@@ -18,7 +18,9 @@ app = make_write_app()
     responses=responses("log_in_with_phone_number_and_code", 404, 413, 415, 422, 502, 503, 504),
 )
 def user_auth(req: Annotated[UserAuthRequest, Body(embed=False)]):
-    return forward("POST", "/user/auth", operation="log_in_with_phone_number_and_code", body=req.upstream())
+    return forward_write(
+        "POST", "/user/auth", operation="log_in_with_phone_number_and_code", body=req.upstream()
+    )
 
 
 lambda_handler = make_handler(app)

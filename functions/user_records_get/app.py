@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 from booking_gateway.app_factory import make_handler
 from booking_gateway.masking import register_secret
 from booking_gateway.write_models import RecordHashParam, RecordIdParam
-from booking_gateway.write_path import AUTH_DOC, forward, make_write_app, responses, user_token
+from booking_gateway.write_path import AUTH_DOC, forward_write, make_write_app, responses, user_token
 
 app = make_write_app()
 
@@ -28,7 +28,7 @@ def user_records_get(
     authorization: Annotated[str | None, Header(alias="authorization", description=AUTH_DOC)] = None,
 ):
     register_secret(record_hash)
-    return forward(
+    return forward_write(
         "GET",
         f"/user/records/{record_id}/{record_hash}",
         operation="get_user_appointment_list",

@@ -15,9 +15,12 @@ TIMEOUT = 15_000
 
 
 def new_page(
-    browser, viewport, *, locale="en-US", reduced_motion="no-preference", tz="America/Los_Angeles"
+    browser, viewport, *, locale="en-US", reduced_motion="no-preference", tz="America/Los_Angeles", axe=False
 ) -> Page:
+    """axe=True lets the test inject axe-core past the page's Content-Security-Policy (script-src 'self');
+    every other page runs under the real policy, so a CSP violation of the page itself fails its test."""
     ctx = browser.new_context(
+        bypass_csp=axe,
         viewport=viewport,
         locale=locale,
         timezone_id=tz,

@@ -55,7 +55,7 @@ def _take(api, loc, slot):
 
 @pytest.mark.parametrize(("form", "viewport"), [(2, DESKTOP), (1, MOBILE)], ids=["newyork-1280", "riga-375"])
 def test_slot_taken_before_booking_offers_nearest(browser, stack, api, axe_source, shots_dir, form, viewport):
-    page = new_page(browser, viewport)
+    page = new_page(browser, viewport, axe=True)
     page.goto(page_url(stack, form=form))
     choose_service(page, False)
     choose_staff(page, False, any_member=False)  # a named member, so the time is really gone

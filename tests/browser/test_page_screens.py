@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 @pytest.mark.parametrize("viewport", [DESKTOP, MOBILE], ids=["1280", "375"])
 def test_every_step_accessible_with_screenshots(browser, stack, axe_source, shots_dir, viewport):
     w = viewport["width"]
-    page = new_page(browser, viewport)
+    page = new_page(browser, viewport, axe=True)
     n = 0
 
     def snap(name):

@@ -1,35 +1,9 @@
-"""Helpers for the read-path suites: HTTP calls through the local stack and the sandbox's ledger."""
+"""Fixtures for the read-path suites."""
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
-
 import pytest
-
-ACCEPT = "application/vnd.api.v2+json"
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict
-    body: bytes
-
-    def json(self):
-        return json.loads(self.body)
-
-
-def http(base: str, path: str, key: str | None, headers: dict | None = None, method: str = "GET") -> Answer:
-    all_headers = {"Accept": ACCEPT, **({"x-api-key": key} if key else {}), **(headers or {})}
-    req = urllib.request.Request(base + path, headers=all_headers, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return Answer(resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read())
-    except urllib.error.HTTPError as exc:
-        return Answer(exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read())
+from rd_kit import http
 
 
 @pytest.fixture
@@ -44,7 +18,3 @@ def upstream(local_stack):
     """GET straight from the sandbox, as the gateway would (partner token)."""
     auth = {"Authorization": "Bearer sandbox-partner-token"}
     return lambda path: http(local_stack.sandbox.api_base, path, None, headers=auth)
-
-
-def upstream_calls(stack, path_part: str, since: int = 0) -> int:
-    return sum(1 for r in stack.sandbox.requests(since) if path_part in r["path"])

@@ -51,7 +51,9 @@ def test_300_requests_over_30_keys_in_10s_stay_within_altegio_limits(local_stack
         upstream = local_stack.sandbox.requests()
     finally:
         local_stack.sandbox.reset(config=True)
-    assert [(a.status, a.body[:120]) for a in answers if a.status != 200] == [], [r for r in upstream if r["status"] != 200][:3]
+    assert [(a.status, a.body[:120]) for a in answers if a.status != 200] == [], [
+        r for r in upstream if r["status"] != 200
+    ][:3]
     assert not [r for r in upstream if r["status"] == 429]
     times = [r["ts"] for r in upstream]
     assert _max_in_window(times, 1.0) <= 5

@@ -6,7 +6,7 @@ import time
 from decimal import Decimal
 
 from booking_gateway import cache
-from conftest import upstream_calls
+from rd_kit import upstream_calls
 
 
 def _items(stack, prefix: str) -> list[dict]:

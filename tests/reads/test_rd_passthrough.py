@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import upstream_calls
+from rd_kit import upstream_calls
 
 TOMORROW = (dt.date.today() + dt.timedelta(days=1)).isoformat()
 READS = [

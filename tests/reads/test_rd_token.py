@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import boto3
-from conftest import upstream_calls
+from rd_kit import upstream_calls
 
 
 def _set_secret(stack, token: str) -> None:

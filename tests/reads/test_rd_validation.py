@@ -58,7 +58,7 @@ def test_unacceptable_accept_header(gw):
 
 
 def test_api_key_is_required(local_stack):
-    from conftest import http
+    from rd_kit import http
 
     assert http(local_stack.api_base, "/bookform/1", None).status == 403
     assert http(local_stack.api_base, "/bookform/1", "wrong-key-0000000000000").status == 403

@@ -1,11 +1,10 @@
 """The reliability suite's kit (issue 8): the gateway when things go wrong.
 
-- `rel` (session): the shared `local_stack` (tests/conftest.py) with helpers: `rel.call(...)` goes through
-  the local API Gateway exactly as a partner's request would; `rel.mark()` / `rel.upstream_since(mark)`
-  show every request that reached the sandbox Altegio (a wire tap in front of its WSGI app, so admin
-  calls and unrouted paths count too, not only the sandbox's own ledger); `rel.cache_keys()` lists the
-  cache table's items.
-- `fresh`: the sandbox back to its demo data and default knobs, the tables emptied (cold cache and budget).
+- Rel: the shared `local_stack` (tests/conftest.py) with helpers: `rel.call(...)` goes through the local
+  API Gateway exactly as a partner's request would; `rel.mark()` / `rel.upstream_since(mark)` show every
+  request that reached the sandbox Altegio from the gateway (a wire tap in front of its WSGI app, so
+  admin calls and unrouted paths count too, not only the sandbox's own ledger; the suite's own set-up
+  calls carry X-Rel-Direct and are left out); `rel.cache_keys()` lists the cache table's items.
 - WATCH (module level, so it covers the WHOLE pytest session, every suite): every log line of the
   gateway and the local runtime (root logger at INFO, the Lambda runtime's default; the shared Powertools
   logger through its own production formatter) and every response the local API Gateway and the page
@@ -19,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import threading
 import time
 from collections import deque
@@ -87,7 +87,16 @@ class Reply:
 
 
 # -- the session-wide watch: log lines, responses, and the values that must never show ------------------
-_FOREIGN_LOGGERS = ("sandbox", "werkzeug", "moto", "botocore", "boto3", "s3transfer", "hypothesis", "schemathesis")
+_FOREIGN_LOGGERS = (
+    "sandbox",
+    "werkzeug",
+    "moto",
+    "botocore",
+    "boto3",
+    "s3transfer",
+    "hypothesis",
+    "schemathesis",
+)
 _PATH_SECRETS = (
     re.compile(r"/book_record/\d+/\d+/([^/?#]+)"),
     re.compile(r"/user/records/\d+/([^/?#]+)"),
@@ -102,11 +111,12 @@ class _Lines(logging.Handler):
 
     def __init__(self, max_lines: int = 400_000):
         super().__init__(logging.INFO)
+        self.skip: set[str] = set()
         self.lines: deque[tuple[str, str]] = deque(maxlen=max_lines)
         self.dropped = 0
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.name.startswith(_FOREIGN_LOGGERS):
+        if record.name.startswith(_FOREIGN_LOGGERS) or record.name in self.skip:
             return
         try:
             line = self.format(record)
@@ -122,32 +132,40 @@ class Watch:
         self.root_lines = _Lines()
         self.powertools_lines = _Lines()
         self._powertools_hooked = False
-        self.secrets: set[str] = {SMS_CODE}
+        self._installed = False
+        self.secrets: set[str] = {SMS_CODE, PARTNER_TOKEN}
         self.partner_token_hits: list[str] = []
         self.responses_seen = 0
         self._lock = threading.Lock()
 
     # -- installation (at import of this conftest: before any test of any suite runs) --
     def install(self) -> None:
+        if self._installed:
+            return
+        self._installed = True
         root = logging.getLogger()
         if root.level > logging.INFO or root.level == logging.NOTSET:
             root.setLevel(logging.INFO)  # what the Lambda runtime's root logger passes on
+        # Powertools puts a SuppressFilter for its own records on the root handlers it finds (the Lambda
+        # runtime's); its lines are collected through its own handler instead.
+        self.root_lines.skip = {"booking-gateway", "service_undefined"}
         root.addHandler(self.root_lines)
-        self.hook_powertools()
         _tap_class(_LocalGateway, self)
         _tap_class(_LocalSite, self)
 
     def hook_powertools(self) -> None:
-        """The gateway's Powertools logger (propagate off) through its own, masking, formatter; and the
-        masking filter on our root handler, as observability.py puts it on the Lambda runtime's handler."""
-        if self._powertools_hooked:
+        """The gateway's Powertools logger through its own (masking) formatter, and the masking filter on
+        our root handler, as observability.py puts it on the Lambda runtime's root handler.
+
+        Only once a handler has imported the layer: importing it here, before the local stack has set
+        the template's environment, would name the logger `service_undefined`."""
+        if self._powertools_hooked or "booking_gateway.observability" not in sys.modules:
             return
-        try:
-            from booking_gateway import masking
-            from booking_gateway.observability import logger
-        except Exception:  # the layer is not importable yet: the root handler still sees everything
-            return
+        from booking_gateway import masking
+        from booking_gateway.observability import logger
+
         masking.install_filter([self.root_lines])
+        self.root_lines.skip.add(logger._logger.name)  # noqa: SLF001
         self.powertools_lines.setFormatter(logger.registered_formatter)
         logger._logger.addHandler(self.powertools_lines)  # noqa: SLF001 - the stdlib logger under Logger
         self._powertools_hooked = True
@@ -165,7 +183,7 @@ class Watch:
             self.learn(*pattern.findall(path))
         for name, value in headers:
             if name.lower() == "authorization":
-                self.learn(*(t for t in _AUTH_TOKENS.findall(value) if t != PARTNER_TOKEN or True))
+                self.learn(*_AUTH_TOKENS.findall(value))
         if body:
             try:
                 parsed = json.loads(body)
@@ -227,7 +245,9 @@ def _tap_class(cls, watch: Watch) -> None:
         return
 
     def tapped(self, req):
+        watch.hook_powertools()
         resp = original(self, req)
+        watch.hook_powertools()
         try:
             watch.observe(cls.__name__, req, resp)
         except Exception:  # the watch must never change what a test sees
@@ -267,6 +287,7 @@ class WireTap:
                         "raw": environ.get("RAW_URI") or environ.get("REQUEST_URI") or "",
                         "query": environ.get("QUERY_STRING", ""),
                         "auth": environ.get("HTTP_AUTHORIZATION", ""),
+                        "direct": bool(environ.get("HTTP_X_REL_DIRECT")),
                     }
                 )
             return inner(environ, start_response)
@@ -360,7 +381,7 @@ class Rel:
         return self.tap.mark()
 
     def upstream_since(self, mark: int, *, api_only: bool = False) -> list[dict]:
-        entries = self.tap.since(mark)
+        entries = [e for e in self.tap.since(mark) if not e["direct"]]
         return [e for e in entries if e["path"].startswith(API)] if api_only else entries
 
     def cache_keys(self) -> set[str]:
@@ -385,12 +406,44 @@ class Rel:
                 return items
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    # -- demo data --
-    def today(self, loc: int):
-        return self.sandbox.state.world.today[loc]
+    def _empty(self, table_name: str, prefix: str = "") -> int:
+        table = self.stack.dynamodb.Table(table_name)
+        n = 0
+        with table.batch_writer() as batch:
+            kwargs: dict[str, Any] = {"ProjectionExpression": "pk"}
+            while True:
+                page = table.scan(**kwargs)
+                for item in page["Items"]:
+                    if str(item["pk"]).startswith(prefix):
+                        batch.delete_item(Key={"pk": item["pk"]})
+                        n += 1
+                if "LastEvaluatedKey" not in page:
+                    return n
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def reset_budget(self) -> None:
+        """A fresh upstream budget, as if the calls before had been long ago (for tests whose subject is
+        not the budget; the load test keeps it)."""
+        self._empty(self.budget_table)
+
+    def clear_cache(self) -> None:
+        self._empty(self.cache_table)
+
+    def age_cache(self) -> int:
+        """Make every cached response no longer fresh (kept, so it may be served stale)."""
+        table = self.stack.dynamodb.Table(self.cache_table)
+        past = int(time.time()) - 1
+        n = 0
+        for item in self.cache_items():
+            if str(item["pk"]).startswith("c#"):
+                table.update_item(
+                    Key={"pk": item["pk"]},
+                    UpdateExpression="SET fresh_until = :t",
+                    ExpressionAttributeValues={":t": past},
+                )
+                n += 1
+        return n
 
     def reset(self) -> None:
         self.sandbox.reset(config=True)
         self.stack.reset()
-
-

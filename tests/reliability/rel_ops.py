@@ -141,163 +141,171 @@ def _user(demo: Demo) -> dict[str, str]:
     return {"Authorization": f"User {demo.user_token()}"}
 
 
-def _booking_body(demo: Demo, staff: int, when: str, phone: str | None = None) -> dict:
-    return {
-        "phone": phone or demo.phone(),
+def _q(loc: int) -> str:
+    return f"service_ids[]={SERVICE[loc]}"
+
+
+def book_record(demo: Demo, key: str | None = None, loc: int = NEW_YORK) -> Req:
+    staff, when = demo.take_slot()
+    body = {
+        "phone": demo.phone(),
         "fullname": "Alex Morgan",
         "email": "alex.morgan@example.com",
         "appointments": [{"id": 1, "services": [SERVICE[NEW_YORK]], "staff_id": staff, "datetime": when}],
     }
-
-
-def book_record(demo: Demo, key: str | None = None) -> Req:
-    staff, when = demo.take_slot()
     headers = {"Idempotency-Key": key or str(uuid.uuid4())}
-    return Req("book_record", "POST", f"book_record/{NEW_YORK}", _booking_body(demo, staff, when), headers, (staff, when))
+    return Req("book_record", "POST", f"book_record/{NEW_YORK}", body, headers, (staff, when))
 
 
-def _book_check(demo: Demo) -> Req:
-    staff, when = demo.take_slot()
-    demo._slots.append((staff, when))  # a check books nothing: the slot stays usable
+# -- one valid request per operation: (demo, location) -> Req ------------------------------------------
+def _bookform(d: Demo, loc: int) -> Req:
+    return Req("bookform", "GET", f"bookform/{1 if loc == RIGA else 2}")
+
+
+def _i18n(d: Demo, loc: int) -> Req:
+    return Req("i18n", "GET", "i18n/en-US" if loc == RIGA else "i18n/lv-LV")
+
+
+def _privacy_policy(d: Demo, loc: int) -> Req:
+    return Req("privacy_policy", "GET", f"privacy_policy/{loc}")
+
+
+def _book_services(d: Demo, loc: int) -> Req:
+    return Req("book_services", "GET", f"book_services/{loc}")
+
+
+def _book_staff(d: Demo, loc: int) -> Req:
+    return Req("book_staff", "GET", f"book_staff/{loc}?{_q(loc)}")
+
+
+def _book_staff_seances(d: Demo, loc: int) -> Req:
+    return Req("book_staff_seances", "GET", f"book_staff_seances/{loc}/{STAFF[loc]}?{_q(loc)}")
+
+
+def _book_dates(d: Demo, loc: int) -> Req:
+    return Req("book_dates", "GET", f"book_dates/{loc}?{_q(loc)}")
+
+
+def _book_times(d: Demo, loc: int) -> Req:
+    return Req("book_times", "GET", f"book_times/{loc}/0/{d.day(loc)}?{_q(loc)}")
+
+
+def _book_record_get(d: Demo, loc: int) -> Req:
+    rid, rhash = d.record()
+    return Req("book_record_get", "GET", f"book_record/{NEW_YORK}/{rid}/{rhash}")
+
+
+def _user_records_get(d: Demo, loc: int) -> Req:
+    rid, rhash = d.record()
+    return Req("user_records_get", "GET", f"user/records/{rid}/{rhash}")
+
+
+def _booking_user_data(d: Demo, loc: int) -> Req:
+    return Req("booking_user_data", "GET", "booking/user/data", None, _user(d))
+
+
+def _master_record_review_get(d: Demo, loc: int) -> Req:
+    return Req("master_record_review_get", "GET", f"master_record_review/{REVIEW_TOKEN[loc]}")
+
+
+def _book_code(d: Demo, loc: int) -> Req:
+    return Req("book_code", "POST", f"book_code/{RIGA}", {"phone": d.phone()})
+
+
+def _book_check(d: Demo, loc: int) -> Req:
+    staff, when = d.take_slot()
+    with d._lock:
+        d._slots.append((staff, when))  # a check books nothing: the slot stays usable
     body = {"appointments": [{"id": 1, "services": [SERVICE[NEW_YORK]], "staff_id": staff, "datetime": when}]}
     return Req("book_check", "POST", f"book_check/{NEW_YORK}", body)
 
 
-def _reschedule(demo: Demo) -> Req:
-    rid, _ = demo.record(phone=DEMO_PHONE)  # the demo account's own booking
-    _, when = demo.take_slot()
-    return Req("book_record_put", "PUT", f"book_record/{NEW_YORK}/{rid}", {"datetime": when}, _user(demo))
+def _book_record(d: Demo, loc: int) -> Req:
+    return book_record(d)
 
 
-def _cancel(demo: Demo) -> Req:
-    rid, rhash = demo.record()
+def _book_record_put(d: Demo, loc: int) -> Req:
+    rid, _ = d.record(phone=DEMO_PHONE)  # the demo account's own booking
+    _, when = d.take_slot()
+    return Req("book_record_put", "PUT", f"book_record/{NEW_YORK}/{rid}", {"datetime": when}, _user(d))
+
+
+def _activity_book(d: Demo, loc: int) -> Req:
+    body = {"fullname": "Alex Morgan", "phone": d.phone(), "email": "alex@example.com", "clients_count": 1}
+    return Req("activity_book", "POST", f"activity/{NEW_YORK}/7201/book", body)
+
+
+def _user_auth(d: Demo, loc: int) -> Req:
+    phone = d.phone()
+    status, body = d.direct("POST", f"/book_code/{RIGA}", {"phone": phone})  # a code counts after this
+    assert status == 201, (status, body)
+    return Req("user_auth", "POST", "user/auth", {"phone": phone, "code": SMS_CODE})
+
+
+def _booking_auth(d: Demo, loc: int) -> Req:
+    return Req("booking_auth", "POST", "booking/auth", dict(DEMO_LOGIN))
+
+
+def _booking_user_put(d: Demo, loc: int) -> Req:
+    return Req("booking_user_put", "PUT", "booking/user", {"name": "Demo Visitor"}, _user(d))
+
+
+def _booking_user_password(d: Demo, loc: int) -> Req:
+    body = {"old_password": "sandbox-pass", "new_password": "sandbox-pass"}
+    return Req("booking_user_password", "PUT", "booking/user/password", body, _user(d))
+
+
+def _booking_user_phone_confirmation(d: Demo, loc: int) -> Req:
+    path = f"booking/user/phone_confirmation?company_id={RIGA}&phone=%2B{d.phone()[1:]}"
+    return Req("booking_user_phone_confirmation", "GET", path, None, _user(d))
+
+
+def _master_record_review_post(d: Demo, loc: int) -> Req:
+    body = {"rating": 5, "text": "Great"}
+    return Req("master_record_review_post", "POST", f"master_record_review/{REVIEW_TOKEN[loc]}", body)
+
+
+def _user_records_delete(d: Demo, loc: int) -> Req:
+    rid, rhash = d.record()
     return Req("user_records_delete", "DELETE", f"user/records/{rid}/{rhash}")
-
-
-def _record_get(demo: Demo) -> Req:
-    rid, rhash = demo.record()
-    return Req("book_record_get", "GET", f"book_record/{NEW_YORK}/{rid}/{rhash}")
-
-
-def _records_get(demo: Demo) -> Req:
-    rid, rhash = demo.record()
-    return Req("user_records_get", "GET", f"user/records/{rid}/{rhash}")
-
-
-def _service_q(loc: int) -> str:
-    return f"service_ids[]={SERVICE[loc]}"
 
 
 @dataclass(frozen=True)
 class Op:
     name: str  # functions/<name>
     kind: str  # cached | cabinet | write
+    ok: tuple[int, ...]  # Altegio's success status(es)
     make: Callable[[Demo, int], Req]  # (demo, location) -> a fresh valid request
-    ok: tuple[int, ...]  # Altegio's success status(es) for it
 
 
-def _op(name: str, kind: str, ok: tuple[int, ...], make: Callable[[Demo, int], Req]) -> Op:
-    return Op(name, kind, make, ok)
-
-
-OPS: dict[str, Op] = {
-    op.name: op
-    for op in (
-        # -- cached reads (location: any of the two) --
-        _op("bookform", "cached", (200,), lambda d, loc: Req("bookform", "GET", f"bookform/{1 if loc == RIGA else 2}")),
-        _op("i18n", "cached", (200,), lambda d, loc: Req("i18n", "GET", "i18n/en-US" if loc == RIGA else "i18n/lv-LV")),
-        _op("privacy_policy", "cached", (200,), lambda d, loc: Req("privacy_policy", "GET", f"privacy_policy/{loc}")),
-        _op("book_services", "cached", (200,), lambda d, loc: Req("book_services", "GET", f"book_services/{loc}")),
-        _op("book_staff", "cached", (200,), lambda d, loc: Req("book_staff", "GET", f"book_staff/{loc}?{_service_q(loc)}")),
-        _op(
-            "book_staff_seances",
-            "cached",
-            (200,),
-            lambda d, loc: Req("book_staff_seances", "GET", f"book_staff_seances/{loc}/{STAFF[loc]}?{_service_q(loc)}"),
-        ),
-        _op("book_dates", "cached", (200,), lambda d, loc: Req("book_dates", "GET", f"book_dates/{loc}?{_service_q(loc)}")),
-        _op(
-            "book_times",
-            "cached",
-            (200,),
-            lambda d, loc: Req("book_times", "GET", f"book_times/{loc}/0/{d.day(loc)}?{_service_q(loc)}"),
-        ),
-        # -- one visitor's reads: never cached --
-        _op("book_record_get", "cabinet", (200,), lambda d, loc: _record_get(d)),
-        _op("user_records_get", "cabinet", (201,), lambda d, loc: _records_get(d)),
-        _op("booking_user_data", "cabinet", (200,), lambda d, loc: Req("booking_user_data", "GET", "booking/user/data", None, _user(d))),
-        _op(
-            "master_record_review_get",
-            "cabinet",
-            (200,),
-            lambda d, loc: Req("master_record_review_get", "GET", f"master_record_review/{REVIEW_TOKEN[loc]}"),
-        ),
-        # -- writes (and the GET that sends an SMS) --
-        _op("book_code", "write", (201,), lambda d, loc: Req("book_code", "POST", f"book_code/{RIGA}", {"phone": d.phone()})),
-        _op("book_check", "write", (201,), lambda d, loc: _book_check(d)),
-        _op("book_record", "write", (201,), lambda d, loc: book_record(d)),
-        _op("book_record_put", "write", (200,), lambda d, loc: _reschedule(d)),
-        _op(
-            "activity_book",
-            "write",
-            (200, 201),
-            lambda d, loc: Req(
-                "activity_book",
-                "POST",
-                f"activity/{NEW_YORK}/7201/book",
-                {"fullname": "Alex Morgan", "phone": d.phone(), "email": "alex@example.com", "clients_count": 1},
-            ),
-        ),
-        _op("user_auth", "write", (201,), lambda d, loc: _user_auth(d)),
-        _op("booking_auth", "write", (201,), lambda d, loc: Req("booking_auth", "POST", "booking/auth", dict(DEMO_LOGIN))),
-        _op(
-            "booking_user_put",
-            "write",
-            (202,),
-            lambda d, loc: Req("booking_user_put", "PUT", "booking/user", {"name": "Demo Visitor"}, _user(d)),
-        ),
-        _op(
-            "booking_user_password",
-            "write",
-            (200,),
-            lambda d, loc: Req(
-                "booking_user_password",
-                "PUT",
-                "booking/user/password",
-                {"old_password": "sandbox-pass", "new_password": "sandbox-pass"},
-                _user(d),
-            ),
-        ),
-        _op(
-            "booking_user_phone_confirmation",
-            "write",
-            (202,),
-            lambda d, loc: Req(
-                "booking_user_phone_confirmation",
-                "GET",
-                f"booking/user/phone_confirmation?company_id={RIGA}&phone=%2B{d.phone()[1:]}",
-                None,
-                _user(d),
-            ),
-        ),
-        _op(
-            "master_record_review_post",
-            "write",
-            (200,),
-            lambda d, loc: Req(
-                "master_record_review_post", "POST", f"master_record_review/{REVIEW_TOKEN[loc]}", {"rating": 5, "text": "Great"}
-            ),
-        ),
-        _op("user_records_delete", "write", (200,), lambda d, loc: _cancel(d)),
-    )
-}
-
-
-def _user_auth(demo: Demo) -> Req:
-    phone = demo.phone()
-    status, body = demo.direct("POST", f"/book_code/{RIGA}", {"phone": phone})  # the code counts after book_code
-    assert status == 201, (status, body)
-    return Req("user_auth", "POST", "user/auth", {"phone": phone, "code": SMS_CODE})
+_TABLE = (
+    # name                              kind       ok
+    ("bookform", "cached", (200,)),
+    ("i18n", "cached", (200,)),
+    ("privacy_policy", "cached", (200,)),
+    ("book_services", "cached", (200,)),
+    ("book_staff", "cached", (200,)),
+    ("book_staff_seances", "cached", (200,)),
+    ("book_dates", "cached", (200,)),
+    ("book_times", "cached", (200,)),
+    ("book_record_get", "cabinet", (200,)),
+    ("user_records_get", "cabinet", (201,)),
+    ("booking_user_data", "cabinet", (200,)),
+    ("master_record_review_get", "cabinet", (200,)),
+    ("book_code", "write", (201,)),
+    ("book_check", "write", (201,)),
+    ("book_record", "write", (201,)),
+    ("book_record_put", "write", (200,)),
+    ("activity_book", "write", (200, 201)),
+    ("user_auth", "write", (201,)),
+    ("booking_auth", "write", (201,)),
+    ("booking_user_put", "write", (202,)),
+    ("booking_user_password", "write", (200,)),
+    ("booking_user_phone_confirmation", "write", (202,)),  # a GET that sends an SMS: never retried
+    ("master_record_review_post", "write", (200,)),
+    ("user_records_delete", "write", (200,)),
+)
+OPS: dict[str, Op] = {name: Op(name, kind, ok, globals()[f"_{name}"]) for name, kind, ok in _TABLE}
 
 
 def send(rel, req: Req, **kwargs) -> Any:

@@ -1,5 +1,18 @@
-"""The one way to Altegio: a pooled urllib3 client with Altegio's headers, the shared budget, and
-retries only where they are safe (idempotent calls, on connection errors and 502/503/504)."""
+"""The one way to Altegio: a pooled urllib3 client with Altegio's headers and the shared budget.
+
+- One PoolManager per container (module level), reused across invocations; connect/read timeouts.
+- Every attempt draws on the shared budget first (budget.acquire with the call's priority).
+- Retries, with jittered exponential backoff, only for idempotent calls and only where the request
+  cannot have had an effect or is safe to repeat: connection errors, 502/503/504. A read timeout is
+  never retried (UpstreamTimeout at once).
+- 429: Retry-After is shared with every container (budget.pause); a short one is waited out for an
+  idempotent call, a longer one raises UpstreamRateLimited (a BudgetExhausted: stale copy or 503).
+- 401: the partner token is read from Secrets Manager again, once (rotation without redeploy), then
+  UpstreamAuthFailed (the caller answers 502). With a visitor's user token in the call a second 401
+  is Altegio's answer about that token and passes through.
+- Altegio's own answers (any status below 500 with a JSON body) are returned unchanged; 5xx after the
+  retries and non-JSON bodies raise UpstreamUnavailable.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +36,7 @@ from .settings import get_settings
 ACCEPT = "application/vnd.api.v2+json"
 RETRY_STATUSES = frozenset({502, 503, 504})
 MAX_ATTEMPTS = 3
+MAX_429_WAIT = 1.0  # a longer Retry-After is answered at once (stale copy or 503 + Retry-After)
 
 _pool = urllib3.PoolManager(num_pools=4, maxsize=16, block=False, retries=False)
 
@@ -73,7 +87,8 @@ def _retry_after(headers: Mapping[str, str], default: float = 1.0) -> float:
 
 
 def _backoff(attempt: int) -> None:
-    time.sleep(min(1.0, 0.1 * 2**attempt) * random.uniform(0.5, 1.5))
+    """Exponential backoff with full jitter: 0-0.2 s, then 0-0.4 s."""
+    time.sleep(random.uniform(0, min(1.0, 0.1 * 2**attempt)))
 
 
 def _send(method: str, url: str, body: bytes | None, headers: dict[str, str], read_timeout: float):
@@ -87,6 +102,7 @@ def _send(method: str, url: str, body: bytes | None, headers: dict[str, str], re
             name="UpstreamLatency", unit="Milliseconds", value=(time.perf_counter() - started) * 1000
         )
     count("UpstreamCall")
+    count(f"Upstream{resp.status // 100}xx")
     return UpstreamResponse(resp.status, resp.data, {k.lower(): v for k, v in resp.headers.items()})
 
 
@@ -100,7 +116,9 @@ def call(
     idempotent: bool,
     priority: Literal["read", "write"],
     read_timeout: float | None = None,
+    budget_wait: float | None = None,
 ) -> UpstreamResponse:
+    """One Altegio request (see the module doc); `budget_wait` caps the wait for the shared budget."""
     settings = get_settings()
     url = settings.altegio_base_url + path + (f"?{urlencode(query)}" if query else "")
     data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
@@ -110,25 +128,22 @@ def call(
     token_refreshed = False
     attempt = 0
     while True:
-        budget.acquire(priority)
+        budget.acquire(priority, budget_wait)
         token = get_partner_token()
         try:
             up = _send(method, url, data, _headers(token, user_token, data is not None), read_timeout)
         except ReadTimeoutError as exc:
-            if attempt + 1 < attempts:
-                attempt += 1
-                _backoff(attempt)
-                continue
+            # Never retried: Altegio is slow, and asking again would only double the wait and the load.
             raise UpstreamTimeout(f"{method} {path}: no answer within {read_timeout}s") from exc
         except HTTPError as exc:
-            # Connection refused/reset before a request was read: safe to retry for idempotent calls only.
+            # Connection refused/reset, no answer read: retried for idempotent calls only.
             if attempt + 1 < attempts:
                 attempt += 1
                 _backoff(attempt)
                 continue
             raise UpstreamUnavailable(f"{method} {path}: {type(exc).__name__}") from exc
         if up.status == 401 and not token_refreshed:
-            # Rotation without redeploy: read the secret again once.
+            # Rotation without redeploy: read the secret again, once.
             logger.info("upstream 401; fetching the partner token again")
             token_refreshed, attempt = True, 0
             get_partner_token(force=True)
@@ -138,10 +153,10 @@ def call(
         if up.status == 429:
             count("Upstream429")
             wait = _retry_after(up.headers)
-            if idempotent and attempt + 1 < attempts and wait <= 1.0:
+            budget.pause(wait)  # every container holds off until Retry-After has passed
+            if idempotent and attempt + 1 < attempts and wait <= MAX_429_WAIT:
                 attempt += 1
-                time.sleep(wait + random.uniform(0, 0.1))
-                continue
+                continue  # budget.acquire waits out the pause
             raise UpstreamRateLimited(wait, "Altegio rate limit")
         if up.status in RETRY_STATUSES and attempt + 1 < attempts:
             attempt += 1

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.logging import correlation_paths
 
 from .envelope import error_response
-from .observability import logger, metrics
+from .observability import logger, metrics, tracer
 from .settings import get_settings
 
 ACCEPTED = ("application/vnd.api.v2+json", "application/vnd.yclients.v2+json", "application/json", "*/*")
@@ -69,9 +69,16 @@ def _acceptable(event: dict) -> bool:
 
 
 def _normalise(event: dict) -> None:
+    """What Altegio tolerates and the routes should not see: a trailing slash, and `service_ids[]`
+    comma-joined (`style: form, explode: false` in Altegio's spec, so generated clients send it)."""
     path = event.get("path") or "/"
     if len(path) > 1 and path.endswith("/"):
         event["path"] = path.rstrip("/") or "/"
+    multi = event.get("multiValueQueryStringParameters") or {}
+    for name, values in multi.items():
+        if name.endswith("[]") and values and any("," in v for v in values):
+            multi[name] = [part.strip() for v in values for part in v.split(",")]
+            (event.get("queryStringParameters") or {})[name] = multi[name][-1]
 
 
 def make_handler(app: APIGatewayRestResolver) -> Callable[[dict, Any], dict]:
@@ -89,6 +96,9 @@ def make_handler(app: APIGatewayRestResolver) -> Callable[[dict, Any], dict]:
                 error_response(502, "The gateway could not complete this request; retry shortly.")
             )
 
+    traced = tracer()
+    if traced is not None:
+        return traced.capture_lambda_handler(lambda_handler, capture_response=False)
     return lambda_handler
 
 

@@ -1,32 +1,39 @@
 """The upstream budget every function shares, so Altegio (5/s, 200/min per IP) never sees more.
 
-Per second: a ring of `per_second` slots in DynamoDB, each taken by a conditional write only when its
-last use is over a second old, so no sliding second ever holds more calls than slots (Altegio counts
-sliding windows; fixed windows would let two halves add up to twice the limit).
-Per minute: 10-second buckets; a bucket admits what the six before it left of the minute's allowance.
-Writes may use every slot; reads leave one slot per second and a share of the minute to them.
-If DynamoDB fails, a conservative in-process limiter takes over: requests are slowed, never failed.
+Per second: a ring of `per_second` slot items in DynamoDB (`sec#<i>`, attribute t = when last taken).
+A slot is taken by a conditional write only when its last use is over SLOT_SPACING (a little over a
+second) old, so no sliding second ever holds more calls than there are slots, whichever container
+sends them (Altegio counts sliding windows; fixed one-second counters would let two halves add up to
+twice the limit).
+Per minute: 10-second bucket counters (`min#<epoch//10>`, ADD n). A call is admitted only while the
+current bucket plus the six before it (any sliding minute lies within seven buckets) stay within the
+minute's allowance; the increment is conditional, so concurrent callers cannot overshoot.
+Priority: writes may take every slot and the whole minute; reads leave one slot per second and a tenth
+of the minute to them, so a booking never queues behind cache refreshes.
+Altegio's 429: `pause(seconds)` pushes every slot's t forward, so no container sends anything until
+Retry-After has passed (one write per slot, no extra read on the normal path).
+DynamoDB failing: a conservative in-process limiter (1/s, 20/min per container) takes over; requests
+are slowed, never failed.
 """
 
 from __future__ import annotations
 
-import functools
 import random
 import threading
 import time
-from decimal import Decimal
 from typing import Literal
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from . import dynamo
 from .observability import count, logger
 from .settings import get_settings
 
 Priority = Literal["read", "write"]
-SLOT_SPACING = 1.05  # a little over a second: clocks and network jitter
-BUCKET = 10
-_WRITE_SHARE = 0.1
+SLOT_SPACING = 1.05  # a little over a second: clock and network jitter between containers
+BUCKET = 10  # seconds per minute-bucket
+WINDOW_BUCKETS = 6  # buckets before the current one that a sliding minute can still reach
+WRITE_SHARE = 0.1  # of the minute, kept for writes
 
 
 class BudgetExhausted(Exception):
@@ -35,81 +42,77 @@ class BudgetExhausted(Exception):
         self.retry_after = max(1, int(retry_after + 0.999))
 
 
-@functools.cache  # per container; the local stack clears it when the environment changes
-def _tbl():
-    return boto3.resource("dynamodb").Table(get_settings().budget_table)
-
-
-def _conditional_failed(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+def _table() -> str:
+    return get_settings().budget_table
 
 
 def _take_slot(slots: list[int], now: float) -> float | None:
     """Take one per-second slot; None on success, else seconds until the earliest slot frees."""
-    earliest = None
+    earliest: float | None = None
     for slot in random.sample(slots, len(slots)):
         try:
-            _tbl().update_item(
-                Key={"pk": f"sec#{slot}"},
+            dynamo.client().update_item(
+                TableName=_table(),
+                Key={"pk": dynamo.s(f"sec#{slot}")},
                 UpdateExpression="SET t = :now, expires_at = :exp",
                 ConditionExpression="attribute_not_exists(t) OR t <= :free",
                 ExpressionAttributeValues={
-                    ":now": _num(now),
-                    ":free": _num(now - SLOT_SPACING),
-                    ":exp": int(now) + 3600,
+                    ":now": dynamo.n(now),
+                    ":free": dynamo.n(now - SLOT_SPACING),
+                    ":exp": dynamo.n(int(now) + 3600),
                 },
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
             return None
         except ClientError as exc:
-            if not _conditional_failed(exc):
+            if not dynamo.conditional_failed(exc):
                 raise
-            # The error carries the raw (not deserialised) item.
-            last = float(exc.response.get("Item", {}).get("t", {}).get("N", now))
+            last = dynamo.num(exc.response.get("Item", {}), "t", now)
             wait = last + SLOT_SPACING - now
             earliest = wait if earliest is None else min(earliest, wait)
-    return max(0.01, earliest or 0.05)
-
-
-def _num(value: float) -> Decimal:
-    return Decimal(str(round(value, 4)))
+    return max(0.01, earliest if earliest is not None else 0.05)
 
 
 def _take_minute(allowance: int, now: float) -> float | None:
-    """Count one call in the current 10 s bucket; None on success, else seconds until a bucket frees."""
+    """Count one call in the current bucket; None on success, else seconds until a bucket frees."""
     bucket = int(now // BUCKET)
-    keys = [{"pk": f"min#{b}"} for b in range(bucket - 6, bucket)]
-    table = _tbl()
-    got = table.meta.client.batch_get_item(RequestItems={table.name: {"Keys": keys, "ConsistentRead": True}})[
-        "Responses"
-    ].get(table.name, [])
-    used = sum(int(item.get("n", 0)) for item in got)  # deserialised by the resource
+    client, table = dynamo.client(), _table()
+    keys = [{"pk": dynamo.s(f"min#{b}")} for b in range(bucket - WINDOW_BUCKETS, bucket)]
+    got = client.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
+    used = sum(int(dynamo.num(item, "n")) for item in got["Responses"].get(table, []))
     room = allowance - used
-    if room <= 0:
-        return (bucket + 1) * BUCKET - now
-    try:
-        table.update_item(
-            Key={"pk": f"min#{bucket}"},
-            UpdateExpression="ADD n :one SET expires_at = :exp",
-            ConditionExpression="attribute_not_exists(n) OR n < :room",
-            ExpressionAttributeValues={":one": 1, ":room": room, ":exp": int(now) + 3600},
-        )
-        return None
-    except ClientError as exc:
-        if not _conditional_failed(exc):
-            raise
-        return (bucket + 1) * BUCKET - now
+    if room > 0:
+        try:
+            client.update_item(
+                TableName=table,
+                Key={"pk": dynamo.s(f"min#{bucket}")},
+                UpdateExpression="ADD n :one SET expires_at = :exp",
+                ConditionExpression="attribute_not_exists(n) OR n < :room",
+                ExpressionAttributeValues={
+                    ":one": dynamo.n(1),
+                    ":room": dynamo.n(room),
+                    ":exp": dynamo.n(int(now) + 3600),
+                },
+            )
+            return None
+        except ClientError as exc:
+            if not dynamo.conditional_failed(exc):
+                raise
+    return (bucket + 1) * BUCKET - now
 
 
 class _LocalLimiter:
-    """Fallback when DynamoDB is down: one call per second and 20 a minute from this container."""
+    """Fallback while DynamoDB is unreachable: one call per second and 20 a minute from this container."""
 
     def __init__(self) -> None:
         self.times: list[float] = []
+        self.paused_until = 0.0
         self.lock = threading.Lock()
 
     def wait_time(self, now: float) -> float:
         with self.lock:
+            if now < self.paused_until:
+                return self.paused_until - now
             self.times = [t for t in self.times if t > now - 60]
             if len(self.times) >= 20:
                 return self.times[0] + 60 - now
@@ -122,12 +125,24 @@ class _LocalLimiter:
 _local = _LocalLimiter()
 
 
+def _slots(priority: Priority) -> list[int]:
+    per_second = get_settings().upstream_per_second
+    return list(range(per_second if priority == "write" or per_second < 2 else per_second - 1))
+
+
+def _allowance(priority: Priority) -> int:
+    per_minute = get_settings().upstream_per_minute
+    return per_minute if priority == "write" else per_minute - max(1, int(per_minute * WRITE_SHARE))
+
+
 def acquire(priority: Priority = "read", wait_max: float | None = None) -> None:
-    """Block until one upstream call may go out, or raise BudgetExhausted(retry_after)."""
+    """Block until one upstream call may go out, or raise BudgetExhausted(retry_after).
+
+    Waits at most `wait_max` seconds (default: BUDGET_WAIT_SECONDS) for a per-second slot; a spent
+    minute raises at once, since waiting for it would outlast any request.
+    """
     settings = get_settings()
-    per_second, per_minute = settings.upstream_per_second, settings.upstream_per_minute
-    slots = list(range(per_second if priority == "write" or per_second < 2 else per_second - 1))
-    allowance = per_minute if priority == "write" else per_minute - max(1, int(per_minute * _WRITE_SHARE))
+    slots, allowance = _slots(priority), _allowance(priority)
     deadline = time.monotonic() + (settings.budget_wait_seconds if wait_max is None else wait_max)
     waited = False
     while True:
@@ -153,3 +168,30 @@ def acquire(priority: Priority = "read", wait_max: float | None = None) -> None:
             raise BudgetExhausted(wait)
         waited = True
         time.sleep(wait + random.uniform(0, 0.02))
+
+
+def pause(seconds: float) -> None:
+    """Altegio said 429 / Retry-After: no container sends anything for `seconds`. Never raises."""
+    now = time.time()
+    until = now + max(0.0, seconds)
+    with _local.lock:
+        _local.paused_until = max(_local.paused_until, until)
+    marked = until - SLOT_SPACING  # a slot frees SLOT_SPACING after its t
+    try:
+        for slot in range(get_settings().upstream_per_second):
+            try:
+                dynamo.client().update_item(
+                    TableName=_table(),
+                    Key={"pk": dynamo.s(f"sec#{slot}")},
+                    UpdateExpression="SET t = :t, expires_at = :exp",
+                    ConditionExpression="attribute_not_exists(t) OR t < :t",
+                    ExpressionAttributeValues={
+                        ":t": dynamo.n(marked),
+                        ":exp": dynamo.n(int(until) + 3600),
+                    },
+                )
+            except ClientError as exc:
+                if not dynamo.conditional_failed(exc):
+                    raise
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning("could not share the upstream pause", extra={"error": type(exc).__name__})

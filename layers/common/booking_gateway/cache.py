@@ -1,34 +1,29 @@
 """The DynamoDB response cache (DESIGN.md §3).
 
-Item `c#<op>#<location>#<digest>`: body (zlib), fetched_at, fresh_until (soft), expires_at (hard, the
-table's TTL attribute, epoch seconds), gen (the location's availability generation when fetched).
+Item `c#<op>#<location|->#<digest>`: body (zlib), fetched_at, fresh_until (soft), expires_at (hard,
+the table's TTL attribute, epoch seconds), gen (the location's availability generation when fetched).
 Item `gen#<location>`: g, bumped by every booking, reschedule or cancel there.
-Item `lock#<key>`: until, taken by the one caller that refreshes a missing entry.
+Item `lock#<key>`: until, taken by the one caller that refreshes a missing or stale entry.
 DynamoDB deletes expired items lazily (moto never does), so reads check expiry themselves.
+Every function raises CacheUnavailable when DynamoDB fails, except bump_generation and unlock, which
+log and carry on.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import time
 import zlib
 from dataclasses import dataclass
-from decimal import Decimal
 
-import boto3
-from boto3.dynamodb.types import Binary
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
+from . import dynamo
 from .observability import logger
 from .settings import get_settings
 
-CacheUnavailable = (BotoCoreError, ClientError)
+CacheUnavailable = dynamo.Unavailable
 MAX_BODY = 350_000  # DynamoDB items stop at 400 KB
-
-@functools.cache  # per container; the local stack clears it when the environment changes
-def _tbl():
-    return boto3.resource("dynamodb").Table(get_settings().cache_table)
 
 
 @dataclass
@@ -40,6 +35,10 @@ class Entry:
     gen: int
 
 
+def _table() -> str:
+    return get_settings().cache_table
+
+
 def cache_key(operation: str, location_id: int | None, path: str, query: list[tuple[str, str]]) -> str:
     """Same request, same key: query pairs de-duplicated and sorted (the caller canonicalises values)."""
     canonical = path + "?" + "&".join(f"{k}={v}" for k, v in sorted(set(query)))
@@ -48,25 +47,41 @@ def cache_key(operation: str, location_id: int | None, path: str, query: list[tu
 
 
 def read(key: str, location_id: int | None) -> tuple[Entry | None, int]:
-    """The entry (None if absent or past its hard expiry) and the location's current generation."""
-    table = _tbl()
-    keys = [{"pk": key}] + ([{"pk": f"gen#{location_id}"}] if location_id is not None else [])
-    items = table.meta.client.batch_get_item(
-        RequestItems={table.name: {"Keys": keys, "ConsistentRead": True}}
-    )["Responses"].get(table.name, [])
-    by_pk = {item["pk"]: item for item in items}  # the resource's client deserialises items
-    gen = int(by_pk.get(f"gen#{location_id}", {}).get("g", 0))
-    item = by_pk.get(key)
-    if item is None or float(item["expires_at"]) <= time.time():
-        return None, gen
-    entry = Entry(
-        body=zlib.decompress(item["body"].value).decode(),
-        fetched_at=float(item["fetched_at"]),
-        fresh_until=float(item["fresh_until"]),
-        expires_at=float(item["expires_at"]),
-        gen=int(item.get("gen", 0)),
-    )
+    """The entry (None if absent or past its hard expiry) and the location's current generation.
+
+    One strongly consistent BatchGetItem for both, so a bump is seen by the very next read."""
+    entry, gen, _ = _get(key, location_id, with_lock=False)
     return entry, gen
+
+
+def peek(key: str, location_id: int | None) -> tuple[Entry | None, int, bool]:
+    """read() plus whether another caller holds the refresh lock, in the same single request."""
+    return _get(key, location_id, with_lock=True)
+
+
+def _get(key: str, location_id: int | None, with_lock: bool) -> tuple[Entry | None, int, bool]:
+    table = _table()
+    keys = [{"pk": dynamo.s(key)}]
+    if location_id is not None:
+        keys.append({"pk": dynamo.s(f"gen#{location_id}")})
+    if with_lock:
+        keys.append({"pk": dynamo.s(f"lock#{key}")})
+    got = dynamo.client().batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
+    by_pk = {item["pk"]["S"]: item for item in got["Responses"].get(table, [])}
+    now = time.time()
+    gen = int(dynamo.num(by_pk.get(f"gen#{location_id}", {}), "g"))
+    locked = dynamo.num(by_pk.get(f"lock#{key}", {}), "until") > now
+    item = by_pk.get(key)
+    if item is None or dynamo.num(item, "expires_at") <= now:
+        return None, gen, locked
+    entry = Entry(
+        body=zlib.decompress(item["body"]["B"]).decode(),
+        fetched_at=dynamo.num(item, "fetched_at"),
+        fresh_until=dynamo.num(item, "fresh_until"),
+        expires_at=dynamo.num(item, "expires_at"),
+        gen=int(dynamo.num(item, "gen")),
+    )
+    return entry, gen, locked
 
 
 def write(key: str, body: str, fetched_at: float, fresh: int, keep: int, gen: int) -> None:
@@ -75,48 +90,51 @@ def write(key: str, body: str, fetched_at: float, fresh: int, keep: int, gen: in
         logger.warning("response too large to cache", extra={"bytes": len(packed)})
         return
     try:
-        _tbl().put_item(
+        dynamo.client().put_item(
+            TableName=_table(),
             Item={
-                "pk": key,
-                "body": Binary(packed),
-                "fetched_at": Decimal(str(round(fetched_at, 3))),
-                "fresh_until": Decimal(str(round(fetched_at + fresh, 3))),
-                "expires_at": int(fetched_at + keep),
-                "gen": gen,
+                "pk": dynamo.s(key),
+                "body": {"B": packed},
+                "fetched_at": dynamo.n(round(fetched_at, 3)),
+                "fresh_until": dynamo.n(round(fetched_at + fresh, 3)),
+                "expires_at": dynamo.n(int(fetched_at + keep)),
+                "gen": dynamo.n(gen),
             },
             # A slow, older answer never overwrites a newer one.
             ConditionExpression="attribute_not_exists(pk) OR fetched_at <= :t",
-            ExpressionAttributeValues={":t": Decimal(str(round(fetched_at, 3)))},
+            ExpressionAttributeValues={":t": dynamo.n(round(fetched_at, 3))},
         )
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+        if not dynamo.conditional_failed(exc):
             raise
 
 
 def try_lock(key: str, seconds: float) -> bool:
+    """Become the one caller that refreshes `key` for the next `seconds` (a conditional write)."""
     now = time.time()
     try:
-        _tbl().update_item(
-            Key={"pk": f"lock#{key}"},
+        dynamo.client().update_item(
+            TableName=_table(),
+            Key={"pk": dynamo.s(f"lock#{key}")},
             UpdateExpression="SET #u = :until, expires_at = :exp",
             ConditionExpression="attribute_not_exists(#u) OR #u < :now",
             ExpressionAttributeNames={"#u": "until"},
             ExpressionAttributeValues={
-                ":until": Decimal(str(round(now + seconds, 3))),
-                ":now": Decimal(str(round(now, 3))),
-                ":exp": int(now + 600),
+                ":until": dynamo.n(round(now + seconds, 3)),
+                ":now": dynamo.n(round(now, 3)),
+                ":exp": dynamo.n(int(now + 600)),
             },
         )
         return True
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        if dynamo.conditional_failed(exc):
             return False
         raise
 
 
 def unlock(key: str) -> None:
     try:
-        _tbl().delete_item(Key={"pk": f"lock#{key}"})
+        dynamo.client().delete_item(TableName=_table(), Key={"pk": dynamo.s(f"lock#{key}")})
     except CacheUnavailable:
         logger.warning("could not release a cache lock; it expires by itself")
 
@@ -124,18 +142,14 @@ def unlock(key: str) -> None:
 def bump_generation(location_id: int) -> None:
     """Make every availability entry of the location stale at once. Never raises."""
     try:
-        _tbl().update_item(
-            Key={"pk": f"gen#{location_id}"},
+        dynamo.client().update_item(
+            TableName=_table(),
+            Key={"pk": dynamo.s(f"gen#{location_id}")},
             UpdateExpression="ADD g :one",
-            ExpressionAttributeValues={":one": 1},
+            ExpressionAttributeValues={":one": dynamo.n(1)},
         )
     except CacheUnavailable as exc:
         logger.error(
             "could not bump the availability generation",
             extra={"location_id": location_id, "error": type(exc).__name__},
         )
-
-
-def lock_held(key: str) -> bool:
-    item = _tbl().get_item(Key={"pk": f"lock#{key}"}, ConsistentRead=True).get("Item")
-    return bool(item) and float(item["until"]) > time.time()

@@ -36,16 +36,21 @@ def timed(name: str):
 
 
 def tracing_active() -> bool:
-    # Powertools' Tracer imports the X-Ray SDK (~150 ms) even when disabled: only pay for it in Lambda.
-    return bool(os.environ.get("LAMBDA_TASK_ROOT") and os.environ.get("_X_AMZN_TRACE_ID")) and os.environ.get(
-        "POWERTOOLS_TRACE_DISABLED", ""
-    ).lower() not in ("1", "true")
+    """True only in Lambda with active tracing. Powertools' Tracer imports the X-Ray SDK (~150 ms) even
+    when disabled, so the local stack, tests and untraced deployments never load it."""
+    env = os.environ
+    return (
+        bool(env.get("LAMBDA_TASK_ROOT") and env.get("AWS_XRAY_DAEMON_ADDRESS"))
+        and not env.get("AWS_SAM_LOCAL")
+        and env.get("POWERTOOLS_TRACE_DISABLED", "").lower() not in ("1", "true")
+    )
 
 
 _tracer = None
 
 
 def tracer():
+    """The Powertools Tracer (auto-patches botocore and urllib3), or None when tracing is off."""
     global _tracer
     if _tracer is None and tracing_active():
         from aws_lambda_powertools import Tracer

@@ -1,16 +1,21 @@
-"""The Altegio partner token, from Secrets Manager through Powertools parameters (cached per container)."""
+"""The Altegio partner token, from Secrets Manager through Powertools parameters (cached per container
+for POWERTOOLS_PARAMETERS_MAX_AGE seconds; `force=True` reads it again, e.g. after Altegio's 401).
+
+The parameters utility imports boto3 (~100-200 ms); it is imported on the first upstream call, so a
+container that only serves cache hits never pays for it.
+"""
 
 from __future__ import annotations
 
 import os
-
-from aws_lambda_powertools.utilities import parameters
 
 from .masking import register_secret
 from .settings import get_settings
 
 
 def get_partner_token(force: bool = False) -> str:
+    from aws_lambda_powertools.utilities import parameters
+
     max_age = int(os.environ.get("POWERTOOLS_PARAMETERS_MAX_AGE", "300"))
     secret = parameters.get_secret(
         get_settings().partner_secret_id, transform="json", max_age=max_age, force_fetch=force

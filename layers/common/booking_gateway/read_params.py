@@ -1,9 +1,12 @@
-"""Parameter types of the read operations, and the canonical upstream query built from them."""
+"""Parameter types of the read operations, their documented responses, and the canonical upstream
+query built from them. Handlers compose these; validation errors become 422s naming the parameter
+(app_factory)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+import os
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -79,3 +82,44 @@ def build_query(service_ids: list[int] | None = None, **params: object) -> list[
     query = [("service_ids[]", str(i)) for i in sorted(set(service_ids or []))]
     query += [(k, str(v)) for k, v in sorted(params.items()) if v is not None]
     return query
+
+
+# -- documented responses ------------------------------------------------------------------------------
+_CACHE_HEADERS = {
+    "X-Cache": {"description": "hit | miss | stale | bypass", "schema": {"type": "string"}},
+    "Age": {
+        "description": "Seconds since the answer was fetched from Altegio",
+        "schema": {"type": "integer"},
+    },
+    "Cache-Control": {
+        "description": "no-cache for availability, max-age otherwise",
+        "schema": {"type": "string"},
+    },
+}
+_ERRORS = {
+    404: "Location not served by this gateway, or Altegio found nothing (Altegio's answer)",
+    422: "Invalid parameter (meta.errors names it), or Altegio's own 422",
+    502: "Altegio failed or refused the gateway's credentials, and no cached copy is kept",
+    503: "Upstream budget spent or Altegio rate-limited, and no cached copy is kept (Retry-After)",
+    504: "Altegio did not answer in time, and no cached copy is kept (Retry-After)",
+}
+
+
+def responses(operation_id: str) -> dict[int, dict[str, Any]]:
+    """The `responses=` of a read route: Altegio's payload model and the gateway's errors.
+
+    The payload models (upstream_models) cost ~30-50 ms of import, and only the OpenAPI document needs
+    them: scripts/gen_openapi.py sets GATEWAY_OPENAPI_MODELS=1; at run time the descriptions suffice."""
+    out: dict[int, dict[str, Any]] = {
+        200: {"description": "Altegio's answer, passed through unchanged", "headers": _CACHE_HEADERS}
+    }
+    out.update({status: {"description": text} for status, text in _ERRORS.items()})
+    if os.environ.get("GATEWAY_OPENAPI_MODELS") == "1":
+        from .upstream_models import OPERATIONS, Envelope, ErrorEnvelope
+
+        op = OPERATIONS[operation_id]
+        model = Envelope[op.data] | op.data if op.unwrapped else Envelope[op.data]  # i18n: either form
+        out[200]["content"] = {"application/json": {"model": model}}
+        for status in _ERRORS:
+            out[status]["content"] = {"application/json": {"model": ErrorEnvelope}}
+    return out

@@ -1,4 +1,15 @@
-"""GET operations: allowlist → cache → (one coalesced, budgeted upstream call) → answer with X-Cache."""
+"""GET operations: allowlist → cache → (one coalesced, budgeted upstream call) → answer with X-Cache.
+
+    return serve_get("book_times", f"/book_times/{loc}/{member}/{date}", query, location_id=loc)
+
+- A fresh entry of the current availability generation is a hit: no upstream call.
+- Otherwise one caller (a conditional lock item) asks Altegio; concurrent callers for the same key
+  take the stale copy if there is one, else wait for the lock holder's entry.
+- Altegio's answer passes through unchanged (status, body); only 200s are stored.
+- Altegio failing, rate-limiting, or the budget spent: the stale copy (X-Cache: stale), else
+  502/504/503 (+ Retry-After) in Altegio's envelope.
+- DynamoDB failing: a budgeted upstream call (X-Cache: bypass), never a failed request.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +22,11 @@ from .allowlist import require_location
 from .budget import BudgetExhausted
 from .envelope import error_response, upstream_response
 from .observability import count, logger
-from .operations import POLICIES
+from .operations import POLICIES, CachePolicy
 
-LOCK_SECONDS = 8.0
+LOCK_SECONDS = 8.0  # longer than one upstream call with its retries; a crashed holder frees it then
 WAIT_FOR_PEER = 6.0  # a peer's refresh may wait on the budget; waiting beats a second upstream call
+STALE_BUDGET_WAIT = 1.0  # with a stale copy in hand, wait this long at most for the budget
 
 
 def _cache_headers(state: str, entry_age: float, fresh_left: float, availability: bool) -> dict[str, str]:
@@ -23,28 +35,23 @@ def _cache_headers(state: str, entry_age: float, fresh_left: float, availability
     return {"X-Cache": state, "Age": str(max(0, int(entry_age))), "Cache-Control": control}
 
 
-def _from_entry(entry: cache.Entry, state: str, availability: bool) -> Response:
+def _from_entry(entry: cache.Entry, state: str, policy: CachePolicy) -> Response:
     now = time.time()
     count({"hit": "CacheHit", "stale": "CacheStale"}[state])
     up = altegio_client.UpstreamResponse(200, entry.body.encode(), {})
-    return upstream_response(
-        up, _cache_headers(state, now - entry.fetched_at, entry.fresh_until - now, availability)
-    )
+    headers = _cache_headers(state, now - entry.fetched_at, entry.fresh_until - now, policy.availability)
+    return upstream_response(up, headers)
 
 
 def _unavailable(
-    stale: cache.Entry | None, availability: bool, status: int, message: str, retry_after: int | None = None
+    stale: cache.Entry | None, policy: CachePolicy, status: int, message: str, retry_after: int | None
 ) -> Response:
     if stale is not None:
-        return _from_entry(stale, "stale", availability)
+        return _from_entry(stale, "stale", policy)
     headers = {"X-Cache": "miss", "Cache-Control": "no-store"}
     if retry_after:
         headers["Retry-After"] = str(retry_after)
     return error_response(status, message, headers=headers)
-
-
-def _fetch(path: str, query: list[tuple[str, str]]) -> altegio_client.UpstreamResponse:
-    return altegio_client.call("GET", path, query=query, idempotent=True, priority="read")
 
 
 def serve_get(
@@ -52,82 +59,85 @@ def serve_get(
 ) -> Response:
     """Answer a read from the cache when fresh, else from Altegio (Altegio's answer passes through)."""
     if location_id is not None:
-        require_location(location_id)
+        require_location(location_id)  # 404 before any cache access or upstream call
     policy = POLICIES[operation]
     query = sorted(set(query or []))
     scope = location_id if policy.availability else None
     key = cache.cache_key(operation, location_id, path, query)
     cache_ok = locked = True
-    stale = None
+    stale: cache.Entry | None = None
     gen = 0
     try:
         entry, gen = cache.read(key, scope)
         if entry is not None and entry.gen == gen:
             if time.time() < entry.fresh_until:
-                return _from_entry(entry, "hit", policy.availability)
+                return _from_entry(entry, "hit", policy)
             stale = entry  # an older generation is never served: a booking changed it
-        locked = cache.try_lock(key, LOCK_SECONDS)
-        if not locked:
-            waited = _wait_for_peer(key, scope, gen)
-            if waited is not None:
-                return _from_entry(waited, "hit", policy.availability)
+        deadline = time.monotonic() + WAIT_FOR_PEER
+        while not (locked := cache.try_lock(key, LOCK_SECONDS)):
             if stale is not None:
-                return _from_entry(stale, "stale", policy.availability)
+                return _from_entry(stale, "stale", policy)  # a peer is refreshing it
+            waited = _wait_for_peer(key, scope, deadline)
+            if waited is not None:
+                return _from_entry(waited, "hit", policy)
+            if time.monotonic() >= deadline:
+                break  # the holder is stuck: ask Altegio ourselves (still budgeted)
+            # else the holder let go without an entry (Altegio failed or answered an error): take over
     except cache.CacheUnavailable as exc:
         logger.warning("cache unavailable; answering from Altegio", extra={"error": type(exc).__name__})
         count("CacheBypass")
         cache_ok = locked = False
     try:
-        return _refresh(operation, path, query, key, gen, stale, cache_ok, policy)
+        return _refresh(path, query, key, gen, stale, cache_ok, policy)
     finally:
         if locked:
             cache.unlock(key)
 
 
-def _wait_for_peer(key: str, scope: int | None, gen: int) -> cache.Entry | None:
-    """Another caller is fetching this key: wait for its entry instead of calling Altegio again."""
-    started = time.time()
-    while time.time() - started < WAIT_FOR_PEER:
-        time.sleep(0.05)
-        entry, current = cache.read(key, scope)
-        if entry is not None and entry.gen == current and entry.fetched_at >= started - LOCK_SECONDS:
+def _wait_for_peer(key: str, scope: int | None, deadline: float) -> cache.Entry | None:
+    """Another caller is fetching this key: wait for its entry instead of calling Altegio again.
+    None when the holder lets go without leaving a fresh entry, or at the deadline."""
+    pause = 0.03
+    while time.monotonic() < deadline:
+        time.sleep(pause)
+        pause = min(0.2, pause * 1.5)
+        entry, current, held = cache.peek(key, scope)
+        if entry is not None and entry.gen == current and time.time() < entry.fresh_until:
             return entry
-        if not cache.lock_held(key):
+        if not held:
             return None
     return None
 
 
 def _refresh(
-    operation: str,
     path: str,
     query: list[tuple[str, str]],
     key: str,
     gen: int,
     stale: cache.Entry | None,
     cache_ok: bool,
-    policy,
+    policy: CachePolicy,
 ) -> Response:
     fetched_at = time.time()
     try:
-        up = _fetch(path, query)
-    except BudgetExhausted as exc:
+        up = altegio_client.call(
+            "GET",
+            path,
+            query=query,
+            idempotent=True,
+            priority="read",
+            budget_wait=STALE_BUDGET_WAIT if stale is not None else None,
+        )
+    except BudgetExhausted as exc:  # also Altegio's own 429 (UpstreamRateLimited)
         return _unavailable(
-            stale,
-            policy.availability,
-            503,
-            "The upstream request budget is spent; retry shortly.",
-            exc.retry_after,
+            stale, policy, 503, "The upstream request budget is spent; retry shortly.", exc.retry_after
         )
     except altegio_client.UpstreamTimeout:
-        return _unavailable(
-            stale, policy.availability, 504, "Altegio did not answer in time; retry shortly.", 2
-        )
+        return _unavailable(stale, policy, 504, "Altegio did not answer in time; retry shortly.", 2)
     except altegio_client.UpstreamAuthFailed:
-        return _unavailable(
-            stale, policy.availability, 502, "The gateway could not authenticate with Altegio."
-        )
+        return _unavailable(stale, policy, 502, "The gateway could not authenticate with Altegio.", None)
     except altegio_client.UpstreamUnavailable:
-        return _unavailable(stale, policy.availability, 502, "Altegio is unavailable; retry shortly.", 2)
+        return _unavailable(stale, policy, 502, "Altegio is unavailable; retry shortly.", 2)
     count("CacheMiss")
     body = up.body.decode("utf-8", "replace")
     if up.status == 200 and cache_ok:

@@ -1,7 +1,7 @@
 """The write path: one upstream call per request, never retried blindly, invalidation before the answer.
 
     result = send("POST", f"/book_record/{loc}", body=req.upstream(), invalidate=loc, timeout_message=...)
-    return respond(result)
+    return respond(result)          # or both at once: forward_write(...)
 
 - Every call draws on the shared budget with priority "write" (ahead of cache refreshes).
 - Writes go out with idempotent=False: the client never retries them. A timeout answers 504 telling the
@@ -197,7 +197,7 @@ def send(
     return result
 
 
-def forward(method: str, path: str, *, operation: str, **kwargs: Any) -> Response:
+def forward_write(method: str, path: str, *, operation: str, **kwargs: Any) -> Response:
     """send() + respond(): the whole body of most write routes."""
     return respond(send(method, path, operation=operation, **kwargs))
 
@@ -286,7 +286,7 @@ def cancel_record(record_id: int, record_hash: str, token: str | None) -> Respon
     location_id = locate_record(record_id, record_hash, token)
     if location_id is not None:
         require_location(location_id)
-    return forward(
+    return forward_write(
         "DELETE",
         f"/user/records/{record_id}/{record_hash}",
         operation="delete_user_appointment",

@@ -1,0 +1,204 @@
+"""AWS faults: DynamoDB throttling or unavailable while the gateway serves.
+
+DynamoDB is broken at botocore's HTTP layer (`Endpoint._send`), for the gateway only (requests made on
+the local API Gateway's threads; the test's own look-ups run on the main thread), so botocore's own
+retry logic runs exactly as it would against AWS:
+
+- throttled: every DynamoDB call, or every other one, answers ProvisionedThroughputExceededException;
+- refused:   every DynamoDB call fails to connect (moto's server stopped);
+- hung:      every DynamoDB call waits until the client's read timeout (a stalled endpoint).
+
+Promises (issue 8): reads degrade to budgeted upstream calls (X-Cache: bypass, at most the in-process
+limiter's pace), bookings still work (the page sends an Idempotency-Key), no 5xx at all, and the cache
+works again once DynamoDB does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.endpoint import Endpoint
+from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
+from rel_kit import NEW_YORK, RIGA
+from rel_ops import OPS, book_record, send
+
+HANG_CAP_S = 20.0  # a stalled endpoint: waits the client's read timeout, at most this long here
+
+
+class _Raw:
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, *args, **kwargs):
+        yield self._data
+
+
+class DynamoFault:
+    """Counts and breaks the gateway's DynamoDB calls while active."""
+
+    def __init__(self, mode: str, every: int = 1) -> None:
+        self.mode, self.every = mode, every
+        self.calls = 0
+        self.injected = 0
+        self._n = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def applies(self, request) -> bool:
+        target = request.headers.get("X-Amz-Target", b"")
+        target = target.decode() if isinstance(target, bytes) else str(target)
+        return target.startswith("DynamoDB_") and threading.current_thread() is not threading.main_thread()
+
+    def __call__(self, original, endpoint, request):
+        if not self.applies(request):
+            return original(endpoint, request)
+        with self._lock:
+            self.calls += 1
+            hit = next(self._n) % self.every == 0
+            if hit:
+                self.injected += 1
+        if not hit:
+            return original(endpoint, request)
+        if self.mode == "throttled":
+            body = {
+                "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+                "message": "The level of configured provisioned throughput for the table was exceeded.",
+            }
+            headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "rel-throttle"}
+            return AWSResponse(request.url, 400, headers, _Raw(json.dumps(body).encode()))
+        if self.mode == "refused":
+            raise EndpointConnectionError(endpoint_url=request.url)
+        timeout = getattr(endpoint.http_session, "_timeout", None)
+        read = getattr(timeout, "read_timeout", None) or getattr(timeout, "_read", None) or 60
+        time.sleep(min(float(read), HANG_CAP_S))
+        raise ReadTimeoutError(endpoint_url=request.url)
+
+
+@contextlib.contextmanager
+def dynamodb_fault(monkeypatch, mode: str, every: int = 1):
+    fault = DynamoFault(mode, every)
+    original = Endpoint._send
+    monkeypatch.setattr(Endpoint, "_send", lambda self, request: fault(original, self, request))
+    try:
+        yield fault
+    finally:
+        monkeypatch.setattr(Endpoint, "_send", original)
+
+
+def _no_5xx(replies) -> list[str]:
+    return [f"{label}: {r.short()}" for label, r in replies if r.status >= 500]
+
+
+def _scenario(rel, demo, monkeypatch, mode: str, every: int = 1) -> dict:
+    """One outage: cached reads (warm and cold), a cabinet read, bookings with and without a key."""
+    warm = OPS["book_services"].make(demo, RIGA)
+    rel.reset_budget()
+    assert send(rel, warm).status == 200  # cached before the outage
+    cold = [OPS[name].make(demo, NEW_YORK) for name in ("book_staff", "book_dates", "book_times", "bookform")]
+    cabinet = OPS["user_records_get"].make(demo, NEW_YORK)
+    keyed = book_record(demo)  # as the page books: with an Idempotency-Key
+    plain = book_record(demo)
+    plain.headers.pop("Idempotency-Key")
+    rel.reset_budget()
+    mark = rel.mark()
+    started = time.perf_counter()
+    with dynamodb_fault(monkeypatch, mode, every) as fault:
+        replies = [("warm read", send(rel, warm))]
+        replies += [(f"cold read {r.op}", send(rel, r)) for r in cold]
+        replies += [("cabinet read", send(rel, cabinet))]
+        replies += [
+            ("booking with Idempotency-Key", send(rel, keyed)),
+            ("booking without key", send(rel, plain)),
+        ]
+    took = time.perf_counter() - started
+    upstream = rel.upstream_since(mark, api_only=True)
+    after = send(rel, OPS["book_services"].make(demo, NEW_YORK))
+    again = send(rel, OPS["book_services"].make(demo, NEW_YORK))
+    return {
+        "replies": replies,
+        "fault": fault,
+        "took": took,
+        "upstream": upstream,
+        "after": (after, again),
+        "bookings": (keyed, plain),
+    }
+
+
+@pytest.mark.parametrize(
+    ("mode", "every"), [("throttled", 2), ("throttled", 1), ("refused", 1), ("hung", 1)], ids=str
+)
+def test_dynamodb_fault_degrades_gracefully(rel, demo, monkeypatch, mode, every):
+    out = _scenario(rel, demo, monkeypatch, mode, every)
+    replies = dict(out["replies"])
+    print(
+        f"\n{mode} (every {every}): {out['fault'].injected} of {out['fault'].calls} DynamoDB calls failed;"
+        f" {len(out['replies'])} requests in {out['took']:.1f} s\n"
+        + "\n".join(
+            f"  {label:30} {r.status} X-Cache={r.headers.get('x-cache')} {r.message or ''}"
+            for label, r in out["replies"]
+        )
+    )
+    problems = _no_5xx(out["replies"])
+    assert out["fault"].injected > 0, "no DynamoDB call was broken: the patch missed the gateway"
+    for label in (
+        "warm read",
+        *(f"cold read {n}" for n in ("book_staff", "book_dates", "book_times", "bookform")),
+    ):
+        r = replies[label]
+        if r.status != 200:
+            problems.append(f"{label}: wanted 200, got {r.short()}")
+        elif every == 1 and r.headers.get("x-cache") != "bypass":
+            problems.append(f"{label}: wanted X-Cache: bypass, got {r.headers.get('x-cache')}")
+    if replies["cabinet read"].status != 201:
+        problems.append(f"cabinet read: wanted 201, got {replies['cabinet read'].short()}")
+    for label, req in zip(
+        ("booking with Idempotency-Key", "booking without key"), out["bookings"], strict=True
+    ):
+        r = replies[label]
+        made = [a for a in rel.sandbox.appointments() if (a["staff_id"], a["datetime"]) == req.slot]
+        if r.status != 201:
+            problems.append(f"{label}: bookings must still work, got {r.short()}")
+        if len(made) != (1 if r.status == 201 else 0):
+            problems.append(f"{label}: answered {r.status} but the sandbox holds {len(made)} such bookings")
+    after, again = out["after"]
+    if after.status != 200 or again.headers.get("x-cache") != "hit":
+        problems.append(
+            f"after DynamoDB came back: {after.status} then X-Cache={again.headers.get('x-cache')} (wanted a hit)"
+        )
+    assert not problems, f"DynamoDB {mode}:\n" + "\n".join(problems)
+
+
+def test_dynamodb_down_reads_are_budgeted(rel, demo, monkeypatch):
+    """With the shared budget's table gone the gateway paces itself (in-process limiter): a burst of reads
+    of distinct keys gets answers (200, or 503 with Retry-After once the local allowance is spent), never
+    a 5xx of another kind, and Altegio never sees more than its limit of 5 calls in any second."""
+    reqs = [OPS["book_times"].make(demo, loc) for loc in (RIGA, NEW_YORK)]
+    reqs += [OPS["book_staff_seances"].make(demo, loc) for loc in (RIGA, NEW_YORK)]
+    reqs += [OPS["book_dates"].make(demo, loc) for loc in (RIGA, NEW_YORK)]
+    reqs += [OPS["book_staff"].make(demo, loc) for loc in (RIGA, NEW_YORK)]
+    mark = rel.mark()
+    with dynamodb_fault(monkeypatch, "refused"), ThreadPoolExecutor(max_workers=len(reqs)) as pool:
+        replies = list(pool.map(lambda r: send(rel, r), reqs))
+    calls = sorted(e["ts"] for e in rel.upstream_since(mark, api_only=True))
+    problems = []
+    for req, r in zip(reqs, replies, strict=True):
+        if r.status == 503:
+            ra = r.headers.get("retry-after")
+            if not (ra and ra.isdigit()) or not r.is_error_envelope:
+                problems.append(f"{req.op}: 503 without Retry-After or message: {r.short()} {r.headers}")
+        elif r.status != 200:
+            problems.append(f"{req.op}: {r.short()}")
+    busiest = max((sum(1 for t in calls if s <= t < s + 1.0) for s in calls), default=0)
+    if busiest > 5:
+        problems.append(f"{busiest} upstream calls within one second (Altegio allows 5)")
+    print(
+        f"\n{len(reqs)} concurrent reads, statuses {[r.status for r in replies]}, {len(calls)} upstream calls"
+    )
+    assert sum(r.status == 200 for r in replies) >= 1
+    assert not problems, "\n".join(problems)

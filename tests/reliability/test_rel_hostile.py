@@ -1,0 +1,104 @@
+"""Hostile input, every operation (hostile_corpus.py): each request gets a clear 4xx, nothing of it reaches
+the sandbox Altegio (the wire tap in front of its WSGI app sees every request, admin paths included), and
+nothing is cached (the cache table's keys are the same before and after)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from hostile_corpus import Case, cases, shapes
+from rel_kit import NEW_YORK, Reply
+
+from devstack.httpd import Request
+
+OPERATIONS = sorted(shapes("2026-12-01"))
+
+
+def send_case(rel, case: Case) -> Reply:
+    if case.via == "http":
+        return rel.call(case.method, case.path, raw=case.body, headers=case.headers, content_type=None)
+    path, _, query = case.path.partition("?")
+    headers = [("Accept", "application/vnd.api.v2+json"), ("x-api-key", rel.stack.api_key)]
+    headers += list(case.headers.items())
+    if case.body is not None:
+        headers.append(("Content-Length", str(len(case.body))))
+    req = Request(case.method, f"/api/v1/{path}", query, headers, case.body or b"", "127.0.0.1", 0)
+    resp = rel.stack.gateway(req)  # the local API Gateway's handler, without its socket
+    return Reply.make(resp.status, dict(resp.headers), resp.body)
+
+
+def clear_4xx(reply: Reply, case: Case) -> str | None:
+    if not 400 <= reply.status < 500:
+        return f"wanted a 4xx, got {reply.short()}"
+    if case.expect and reply.status not in case.expect:
+        return f"wanted {case.expect}, got {reply.short()}"
+    if reply.status == 414:  # the front door refuses a 150 KB URL before any function (API Gateway: 414 too)
+        return None
+    front_door = isinstance(reply.json, dict) and set(reply.json) == {"message"} and reply.json["message"]
+    if not (reply.is_error_envelope or front_door):
+        return f"no clear message: {reply.short()}"
+    return None
+
+
+@pytest.fixture(scope="module")
+def hostile(rel):
+    rel.reset()
+    yield rel
+    rel.reset()
+
+
+@pytest.mark.parametrize("op", OPERATIONS)
+def test_hostile_input_refused(hostile, op):
+    rel = hostile
+    tz_today = rel.sandbox.state.now().date()
+    corpus = cases(op, (tz_today + timedelta(days=1)).isoformat())
+    keys_before = rel.cache_keys()
+    problems = []
+    for case in corpus:
+        mark = rel.mark()
+        try:
+            reply = send_case(rel, case)
+        except Exception as exc:  # noqa: BLE001 - no answer at all is the finding
+            problems.append(f"{case.what}: no answer ({type(exc).__name__}: {exc})")
+            continue
+        why = clear_4xx(reply, case)
+        if why:
+            problems.append(f"{case.what}: {why}")
+        reached = rel.upstream_since(mark)
+        if reached:
+            seen = ", ".join(f"{e['method']} {e['raw'] or e['path']}"[:160] for e in reached)
+            problems.append(f"{case.what}: reached the sandbox: {seen}")
+    added = rel.cache_keys() - keys_before
+    if added:
+        problems.append(f"cache entries appeared: {sorted(added)}")
+    print(f"\n{op}: {len(corpus)} hostile requests")
+    assert not problems, f"{op}: {len(problems)} of {len(corpus)} hostile requests mishandled:\n" + "\n".join(
+        problems
+    )
+
+
+def test_corpus_covers_every_operation_and_category(rel):
+    """The corpus is the issue's list: every operation of the template, every category."""
+    routes = {r.function for r in rel.stack.template.routes} - {"OpenApiFunction"}
+    assert len(OPERATIONS) == len(routes) == 24, (OPERATIONS, sorted(routes))
+    whats = " | ".join(c.what for op in OPERATIONS for c in cases(op, "2026-12-01"))
+    for needle in (
+        "traversal",
+        "encoded slash",
+        "huge id",
+        "negative id",
+        "10 000 service_ids[]",
+        "impossible date",
+        "text/plain",
+        "truncated JSON",
+        "nested 5 000 deep",
+        "over the gateway",
+        "unicode",
+        "NUL",
+        "Authorization with CR/LF",
+        "Idempotency-Key with CR/LF",
+    ):
+        assert needle in whats, needle
+    assert json.dumps(NEW_YORK)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import resource
 import sys
 import time
+from collections import Counter
 
 from .loadgen import Run, Target, run_sessions
 from .metrics import summarize, timeline
 from .nginx import NginxProcess
-from .procs import Child, SandboxProcess
+from .procs import Child, SandboxProcess, machine_cpu, tree_cpu
 from .settings import ACCEPT, PARTNER_TOKEN, Settings
 from .visitor import Intent
 
@@ -23,27 +25,45 @@ DESCRIPTIONS = {
 JSON_HEADERS = {"Accept": ACCEPT, "Content-Type": "application/json"}
 
 
+def _self_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 class StackProcess:
     """The local stack (bench/stackproc.py) in a child process, upstream = a sandbox we started."""
 
-    def __init__(self, upstream_api: str):
-        self.child = Child("gateway", [sys.executable, "-m", "bench.stackproc", "--upstream", upstream_api])
+    def __init__(self, upstream_api: str, max_instances: int = 4):
+        argv = [sys.executable, "-m", "bench.stackproc", "--upstream", upstream_api]
+        self.metrics: Counter = Counter()  # the handlers' own CloudWatch metrics (EMF lines on stdout)
+        self.warnings: Counter = Counter()
+        self.child = Child("gateway", [*argv, "--max-instances", str(max_instances)], on_line=self._line)
         info = json.loads(self.child.wait_for(r"^STACK (\{.*\})$", 120).group(1))
         self.api_base: str = info["api_base"]
         self.api_key: str = info["api_key"]
         self.page_url: str = info["page_url"]
 
+    def _line(self, line: str) -> None:
+        if '"_aws"' in line:
+            doc = json.loads(line)
+            for block in doc["_aws"].get("CloudWatchMetrics", []):
+                for metric in block.get("Metrics", []):
+                    value = doc.get(metric["Name"], 0)
+                    self.metrics[metric["Name"]] += sum(value) if isinstance(value, list) else value
+        elif '"level":"WARNING"' in line.replace(" ", "") or '"level":"ERROR"' in line.replace(" ", ""):
+            self.warnings[str(json.loads(line).get("message", ""))[:80]] += 1
+
     def stop(self) -> None:
         self.child.stop()
 
 
-def start(name: str, sandbox: SandboxProcess, log=print):
+def start(name: str, sandbox: SandboxProcess, s: Settings, log=print):
     """(server or None, Target) for a contender in front of `sandbox`."""
     if name == "direct":
         headers = {**JSON_HEADERS, "Authorization": f"Bearer {PARTNER_TOKEN}"}
         return None, Target(name, sandbox.api_base, headers)
     if name == "gateway":
-        stack = StackProcess(sandbox.api_base)
+        stack = StackProcess(sandbox.api_base, s.lambda_instances)
         return stack, Target(name, stack.api_base, {**JSON_HEADERS, "x-api-key": stack.api_key}, "X-Cache")
     if name == "nginx":
         proxy = NginxProcess(sandbox.url, log=log)
@@ -56,10 +76,16 @@ def run_contender(name: str, intents: list[Intent], s: Settings, log=print) -> d
     server = None
     try:
         t = time.perf_counter()
-        server, target = start(name, sandbox, log)
+        server, target = start(name, sandbox, s, log)
         started_in = time.perf_counter() - t
+        roots = [sandbox.child.proc.pid] + ([server.child.proc.pid] if server is not None else [])
+        if isinstance(server, StackProcess):
+            server.metrics.clear()
+            server.warnings.clear()
+        cpu0, self0, all0 = tree_cpu(*roots), _self_cpu(), machine_cpu()
         run: Run = run_sessions(target, intents, s)
-        if server is not None and hasattr(server, "child") and not server.child.alive():
+        cpu1, self1, all1 = tree_cpu(*roots), _self_cpu(), machine_cpu()
+        if server is not None and not server.child.alive():
             log(f"  warning: the {name} server exited during the run")
         ledger = sandbox.ledger()
     finally:
@@ -69,5 +95,18 @@ def run_contender(name: str, intents: list[Intent], s: Settings, log=print) -> d
     figures = summarize(run, ledger, s.duration_s, s.sandbox_seed)
     figures["description"] = DESCRIPTIONS[name]
     figures["started_in_s"] = round(started_in, 2)
+    cpu = {k: round(v - cpu0.get(k, 0.0), 1) for k, v in cpu1.items()}
+    cpu["load_generator"] = round(self1 - self0, 1)
+    ours = sum(v - cpu0.get(k, 0.0) for k, v in cpu1.items()) + (self1 - self0)
+    # CPU the rest of the machine used meanwhile (other jobs on a shared box skew every figure)
+    cpu["other_processes"] = round(max(0.0, (all1 - all0) - ours), 1)
+    figures["wall_s"] = round(run.ended - run.started, 1)
+    served_by = sum(v for k, v in cpu.items() if k in ("gateway", "moto", "nginx"))
+    n = len(run.samples)
+    figures["cpu_seconds"] = cpu  # during the run, by process; the machine has os.cpu_count() cores
+    figures["cpu_ms_per_request"] = round(served_by * 1000 / n, 2) if n else None
     figures["timeline"] = timeline(run, ledger)
+    if isinstance(server, StackProcess):  # whole run, warm-up included
+        figures["gateway_metrics"] = dict(server.metrics.most_common())
+        figures["gateway_warnings"] = dict(server.warnings.most_common(10))
     return figures

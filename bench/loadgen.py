@@ -122,8 +122,9 @@ def run_sessions(target: Target, intents: list[Intent], s: Settings) -> Run:
             dt = (time.perf_counter() - p0) * 1000
             codes = [] if 200 <= status < 300 else _codes(data)
             sample = {
-                "sid": intent.sid, "op": op, "method": method, "t": t0, "ms": dt, "status": status,
-                "cache": cache, "err": err, "codes": codes, "measured": measured, "loc": intent.location,
+                "sid": intent.sid, "op": op, "method": method, "url": url, "t": t0, "ms": dt,
+                "status": status, "cache": cache, "err": err, "codes": codes, "measured": measured,
+                "loc": intent.location,
             }  # fmt: skip
             reply = Reply(
                 status, data.get("data") if isinstance(data, dict) and 200 <= status < 300 else None, codes

@@ -103,6 +103,8 @@ def summarize(run: Run, ledger: dict, duration_s: float, sandbox_seed: int) -> d
             "hit_ratio": round(from_cache / len(gets), 4) if gets else 0.0,
             "gets": len(gets),
             "by_status": dict(cache.most_common()),
+            # distinct URLs asked for per operation: how much a cache can share between visitors
+            "distinct_gets": dict(Counter(op for op, _ in {(x["op"], x["url"]) for x in gets}).most_common()),
         },
         "slots": count_stale(shown, ledger, sandbox_seed, run.started),
         "bookings": {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -21,8 +22,9 @@ from .settings import ROOT, Settings
 class Child:
     """A process in its own session, so stop() can end it and any helper it started, and nothing else."""
 
-    def __init__(self, name: str, argv: list[str], env: dict | None = None, cwd: Path = ROOT):
+    def __init__(self, name: str, argv: list[str], env: dict | None = None, cwd: Path = ROOT, on_line=None):
         self.name = name
+        self.on_line = on_line  # called with every output line (from the reader thread)
         self.lines: deque[str] = deque(maxlen=400)
         self._cond = threading.Condition()
         self.proc = subprocess.Popen(
@@ -37,9 +39,13 @@ class Child:
             start_new_session=True,
         )
         threading.Thread(target=self._pump, name=f"{name}-out", daemon=True).start()
+        atexit.register(self.stop)  # never outlive the bench, even when it fails
 
     def _pump(self) -> None:
         for line in self.proc.stdout:
+            if self.on_line is not None:
+                with contextlib.suppress(Exception):
+                    self.on_line(line)
             with self._cond:
                 self.lines.append(line.rstrip("\n"))
                 self._cond.notify_all()
@@ -131,3 +137,62 @@ def wait_http(url: str, timeout: float, headers: dict | None = None) -> None:
             last = exc
             time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer within {timeout:.0f} s: {last}")
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds used) of a live process, from /proc."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _label(pid: int) -> str:
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return "gone"
+    for key, label in (
+        ("moto", "moto"),
+        ("stackproc", "gateway"),
+        ("nginx", "nginx"),
+        ("sandbox", "sandbox"),
+    ):
+        if key in cmd:
+            return label
+    return "other"
+
+
+def tree_cpu(*roots: int) -> dict[str, float]:
+    """CPU seconds of live processes under `roots` (themselves included), summed by what they are."""
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (st := _stat(int(entry.name))):
+            parents[int(entry.name)], used[int(entry.name)] = st
+    members = set(r for r in roots if r in used)
+    grew = True
+    while grew:
+        extra = {pid for pid, ppid in parents.items() if ppid in members and pid not in members}
+        members |= extra
+        grew = bool(extra)
+    out: dict[str, float] = {}
+    for pid in members:
+        label = _label(pid)
+        out[label] = out.get(label, 0.0) + used[pid]
+    return out
+
+
+def machine_cpu() -> float:
+    """CPU seconds the whole machine has been busy since boot (all cores, /proc/stat)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / _TICK

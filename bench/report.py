@@ -23,10 +23,10 @@ def ratios(contenders: dict) -> dict:
         if not c or "latency_ms" not in c:
             continue
         out[f"gateway_vs_{other}"] = {
-            # > 1: the gateway answers that many times faster
-            "p50_speedup": _ratio(c["latency_ms"]["p50"], gw["latency_ms"]["p50"]),
-            "p95_speedup": _ratio(c["latency_ms"]["p95"], gw["latency_ms"]["p95"]),
-            "p99_speedup": _ratio(c["latency_ms"]["p99"], gw["latency_ms"]["p99"]),
+            # gateway latency / other latency (answered requests): < 1 means the gateway is faster
+            "latency_p50": _ratio(gw["latency_ms"]["p50"], c["latency_ms"]["p50"]),
+            "latency_p95": _ratio(gw["latency_ms"]["p95"], c["latency_ms"]["p95"]),
+            "latency_p99": _ratio(gw["latency_ms"]["p99"], c["latency_ms"]["p99"]),
             # > 1: the gateway serves that many times more requests per second
             "served_ratio": _ratio(gw["served_rps"], c["served_rps"]),
             # < 1: the gateway sends that share of the other's upstream traffic
@@ -52,6 +52,11 @@ def _lat(d: dict | None) -> str:
     return f"{_fmt(d['p50'], 0)}/{_fmt(d['p95'], 0)}/{_fmt(d['p99'], 0)}"
 
 
+def _cpu(cpu: dict) -> str:
+    server = sum(v for k, v in cpu.items() if k in ("gateway", "moto", "nginx"))
+    return f"{server:.1f} / {cpu.get('other_processes', 0):.1f}"
+
+
 def table(results: dict) -> str:
     s = results["settings"]
     cs = {k: v for k, v in results["contenders"].items() if "latency_ms" in v}
@@ -75,6 +80,10 @@ def table(results: dict) -> str:
     row("served req/s", lambda c: _fmt(c["served_rps"]))
     row("failed requests", lambda c: f"{c['failed']} ({c['failed_share']:.1%})")
     row("  most common failure", lambda c: next((f"{k} x{v}" for k, v in c["failed_by_status"].items()), "-"))
+    row(
+        "  most failing operation",
+        lambda c: next((f"{k} x{v}" for k, v in c["failed_by_operation"].items()), "-"),
+    )
     row("latency p50/p95/p99 ms", lambda c: _lat(c["latency_ms"]))
     row("upstream busiest second", lambda c: str(c["upstream"]["busiest_second"]))
     row("upstream busiest minute", lambda c: str(c["upstream"]["busiest_minute"]))
@@ -87,15 +96,21 @@ def table(results: dict) -> str:
         lambda c: f"{c['bookings']['conflicts_433']} of {c['bookings']['attempts']}",
     )
     row("bookings created", lambda c: str(c["bookings"]["created"]))
+    row("server CPU ms per request", lambda c: _fmt(c.get("cpu_ms_per_request"), 2))
+    row("CPU s: server / others", lambda c: _cpu(c.get("cpu_seconds") or {}))
     lines += ["", "latency per operation, p50/p95/p99 ms (answered requests):"]
     for op in OPERATIONS:
         if any(op in c["latency_ms_by_operation"] for c in cs.values()):
             row(f"  {op}", lambda c, op=op: _lat(c["latency_ms_by_operation"].get(op)))
+    if results.get("ratios"):
+        lines.append("")
     for key, r in results.get("ratios", {}).items():
+        other = key.rsplit("_", 1)[1]
         lines.append(
-            f"{key.replace('_', ' ')}: p50 {_fmt(r['p50_speedup'], 2)}x, p95 {_fmt(r['p95_speedup'], 2)}x, "
-            f"p99 {_fmt(r['p99_speedup'], 2)}x faster; serves {_fmt(r['served_ratio'], 2)}x the requests/s "
-            f"with {_fmt(r['upstream_ratio'], 2)}x the upstream calls"
+            f"gateway / {other}: latency p50 {_fmt(r['latency_p50'], 2)}x, p95 {_fmt(r['latency_p95'], 2)}x, "
+            f"p99 {_fmt(r['latency_p99'], 2)}x (< 1 = gateway faster); served req/s "
+            f"{_fmt(r['served_ratio'], 2)}x; upstream calls {_fmt(r['upstream_ratio'], 2)}x; "
+            f"failed {r['failed']['gateway']} vs {r['failed'][other]}"
         )
     if "direct" in cs:
         lines.append(
@@ -105,9 +120,11 @@ def table(results: dict) -> str:
     cold = results.get("coldstart")
     if cold:
         b = cold["baseline"]
+        per_fn_runs = next(iter(cold["functions"].values()), {}).get("runs", "-")
         lines += [
             "",
-            f"cold start (python {cold['python']}, median of {b['python_pass']['runs']} fresh interpreters):",
+            f"cold start (python {cold['python']}, medians of fresh interpreters: "
+            f"{b['python_pass']['runs']} per baseline, {per_fn_runs} per function):",
         ]
         lines.append(
             f"  python -c pass {b['python_pass']['wall_ms']} ms; "
@@ -150,6 +167,18 @@ def table(results: dict) -> str:
             )
         else:
             lines.append(f"page: not measured ({page.get('note')})")
+    cores = results["machine"]["cpus"] or 1
+    busy = {
+        n: c["cpu_seconds"]["other_processes"] / (c["wall_s"] * cores)
+        for n, c in cs.items()
+        if c.get("cpu_seconds", {}).get("other_processes", 0) > 0.1 * c.get("wall_s", 0) * cores
+    }
+    if busy:
+        lines.append(
+            "warning: other processes used "
+            + ", ".join(f"{v:.0%} of the machine during {n}" for n, v in busy.items())
+            + ": these figures are skewed; rerun on an idle machine"
+        )
     for name, c in results["contenders"].items():
         if "error" in c:
             lines.append(f"{name}: not run ({c['error']})")

@@ -35,6 +35,7 @@ from .settings import PARTNER_TOKEN  # noqa: E402
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.stackproc")
     p.add_argument("--upstream", required=True, help="Altegio API base, e.g. http://127.0.0.1:8081/api/v1")
+    p.add_argument("--max-instances", type=int, default=4, help="warm instances per function at most")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     for name in ("werkzeug", "devstack", "botocore", "urllib3"):
@@ -42,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    stack = LocalStack(upstream=a.upstream, partner_token=PARTNER_TOKEN).start()
+    stack = LocalStack(
+        upstream=a.upstream, partner_token=PARTNER_TOKEN, max_instances=a.max_instances
+    ).start()
     try:
         info = {"api_base": stack.api_base, "api_key": stack.api_key, "page_url": stack.page_url}
         print("STACK " + json.dumps(info), flush=True)

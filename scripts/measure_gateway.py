@@ -60,7 +60,9 @@ def cold_imports(runs: int) -> dict[str, dict[str, float]]:
         inner, wall = [], []
         for _ in range(runs):
             t = time.perf_counter()
-            done = subprocess.run([sys.executable, "-c", code, target], env=env, check=True, capture_output=True)
+            done = subprocess.run(
+                [sys.executable, "-c", code, target], env=env, check=True, capture_output=True
+            )
             wall.append((time.perf_counter() - t) * 1000)
             inner.append(float(done.stdout))
         out[target] = {"import_ms": statistics.median(inner), "process_ms": statistics.median(wall)}
@@ -89,6 +91,7 @@ def hits(n: int) -> dict[str, float]:
         BillingMode="PAY_PER_REQUEST",
     )
     from booking_gateway import cache, read_path
+
     from devstack.runtime import LambdaContext, load_module
 
     app = load_module(
@@ -153,7 +156,10 @@ if __name__ == "__main__":
     a = ap.parse_args()
     if not a.skip_imports:
         for name, fig in cold_imports(a.runs).items():
-            print(f"{name:20s} import {fig['import_ms']:6.0f} ms   process {fig['process_ms']:6.0f} ms", file=sys.stderr)
+            print(
+                f"{name:20s} import {fig['import_ms']:6.0f} ms   process {fig['process_ms']:6.0f} ms",
+                file=sys.stderr,
+            )
     figures = hits(a.hits)  # handlers print their EMF metrics to stdout: report on stderr
     for name, value in figures.items():
         print(f"{name:28s} {value:7.2f}", file=sys.stderr)

@@ -16,7 +16,7 @@ app = make_write_app()
     summary="Check that appointments can be booked (201) or why not (422 with 433/436/437/438)",
     operation_id="validate_booking_params",
     tags=["Online booking"],
-    responses=responses("validate_booking_params"),
+    responses=responses("validate_booking_params", body=True),
 )
 def book_check(location_id: LocationIdParam, req: Annotated[BookCheckRequest, Body(embed=False)]):
     require_location(location_id)

@@ -16,7 +16,7 @@ app = make_write_app()
     summary="Send an SMS confirmation code",
     operation_id="send_booking_verification_code",
     tags=["Online booking"],
-    responses=responses("send_booking_verification_code"),
+    responses=responses("send_booking_verification_code", body=True),
 )
 def book_code(location_id: LocationIdParam, req: Annotated[BookCodeRequest, Body(embed=False)]):
     require_location(location_id)

@@ -22,7 +22,7 @@ app = make_write_app()
     summary="Create booking(s); send an Idempotency-Key to make retries safe",
     operation_id="create_online_booking",
     tags=["Online booking"],
-    responses=responses("create_online_booking", 400, 403, 404, 409, 413, 415, 422, 502, 503, 504),
+    responses=responses("create_online_booking", body=True, idempotency=True),
 )
 def book_record(
     location_id: LocationIdParam,

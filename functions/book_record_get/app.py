@@ -20,7 +20,7 @@ app = make_write_app()
     summary="View one booking (guest: by hash; signed in: with a user token)",
     operation_id="get_online_booking_details",
     tags=["Online booking"],
-    responses=responses("get_online_booking_details", 401, 403, 404, 422, 502, 503, 504),
+    responses=responses("get_online_booking_details"),
 )
 def book_record_get(
     location_id: LocationIdParam,

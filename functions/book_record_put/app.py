@@ -20,7 +20,7 @@ app = make_write_app()
     summary="Move a booking to another slot (user token required)",
     operation_id="update_online_booking_datetime",
     tags=["Online booking"],
-    responses=responses("update_online_booking_datetime", 401, 403, 404, 413, 415, 422, 502, 503, 504),
+    responses=responses("update_online_booking_datetime", body=True),
 )
 def book_record_put(
     location_id: LocationIdParam,

@@ -15,7 +15,7 @@ app = make_write_app()
     summary="Sign in to an online-booking account (phone or e-mail + password)",
     operation_id="authorize_online_booking_user",
     tags=["Client cabinet"],
-    responses=responses("authorize_online_booking_user", 401, 403, 404, 413, 415, 422, 502, 503, 504),
+    responses=responses("authorize_online_booking_user", body=True),
 )
 def booking_auth(req: Annotated[BookingAuthRequest, Body(embed=False)]):
     return forward_write(

@@ -14,7 +14,7 @@ app = make_write_app()
     summary="The signed-in visitor's profile",
     operation_id="get_booking_user",
     tags=["Client cabinet"],
-    responses=responses("get_booking_user", 401, 403, 404, 502, 503, 504),
+    responses=responses("get_booking_user"),
 )
 def booking_user_data(
     authorization: Annotated[str | None, Header(alias="authorization", description=AUTH_DOC)] = None,

@@ -18,7 +18,7 @@ app = make_write_app()
     summary="Change the signed-in visitor's password (answers a new user token)",
     operation_id="update_booking_user_password",
     tags=["Client cabinet"],
-    responses=responses("update_booking_user_password", 401, 403, 404, 413, 415, 422, 502, 503, 504),
+    responses=responses("update_booking_user_password", body=True),
 )
 def booking_user_password(
     req: Annotated[PasswordUpdateRequest, Body(embed=False)],

@@ -26,7 +26,7 @@ app = make_write_app()
     summary="Send an SMS code to confirm a new phone number (company_id or group_id)",
     operation_id="send_phone_update_verification_code",
     tags=["Client cabinet"],
-    responses=responses("send_phone_update_verification_code", 401, 403, 404, 422, 502, 503, 504),
+    responses=responses("send_phone_update_verification_code"),
 )
 def booking_user_phone_confirmation(
     phone: Annotated[str, Query(min_length=7, max_length=32, pattern=r"^\+?[\d\s\-().]+$")],

@@ -15,7 +15,7 @@ app = make_write_app()
     summary="Update the signed-in visitor's profile (a new phone needs confirmation_code)",
     operation_id="update_booking_user",
     tags=["Client cabinet"],
-    responses=responses("update_booking_user", 401, 403, 404, 413, 415, 422, 502, 503, 504),
+    responses=responses("update_booking_user", body=True),
 )
 def booking_user_put(
     req: Annotated[BookingUserUpdateRequest, Body(embed=False)],

@@ -16,7 +16,7 @@ app = make_write_app()
     summary="The review and tips form of a past appointment",
     operation_id="get_feedback_form_status",
     tags=["Client cabinet"],
-    responses=responses("get_feedback_form_status", 404, 422, 502, 503, 504),
+    responses=responses("get_feedback_form_status"),
 )
 def master_record_review_get(record_token: RecordTokenParam):
     register_secret(record_token)

@@ -16,7 +16,7 @@ app = make_write_app()
     summary="Submit a rating (1-5), a text and tips",
     operation_id="submit_feedback_form",
     tags=["Client cabinet"],
-    responses=responses("submit_feedback_form", 404, 413, 415, 422, 502, 503, 504),
+    responses=responses("submit_feedback_form", body=True),
 )
 def master_record_review_post(
     record_token: RecordTokenParam, req: Annotated[ReviewRequest, Body(embed=False)]

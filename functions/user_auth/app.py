@@ -15,7 +15,7 @@ app = make_write_app()
     summary="Sign in with the phone and the SMS code from book_code",
     operation_id="log_in_with_phone_number_and_code",
     tags=["Client cabinet"],
-    responses=responses("log_in_with_phone_number_and_code", 404, 413, 415, 422, 502, 503, 504),
+    responses=responses("log_in_with_phone_number_and_code", body=True),
 )
 def user_auth(req: Annotated[UserAuthRequest, Body(embed=False)]):
     return forward_write(

@@ -21,7 +21,7 @@ app = make_write_app()
     summary="Cancel a booking (guest: by hash; signed in: with a user token)",
     operation_id="delete_user_appointment",
     tags=["Client cabinet"],
-    responses=responses("delete_user_appointment", 401, 403, 404, 502, 503, 504),
+    responses=responses("delete_user_appointment"),
 )
 def user_records_delete(
     record_id: RecordIdParam,

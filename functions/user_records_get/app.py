@@ -20,7 +20,7 @@ app = make_write_app()
     summary="The visitor's bookings (signed in) or one booking (guest, by hash)",
     operation_id="get_user_appointment_list",
     tags=["Client cabinet"],
-    responses=responses("get_user_appointment_list", 401, 403, 404, 422, 502, 503, 504),
+    responses=responses("get_user_appointment_list"),
 )
 def user_records_get(
     record_id: RecordIdParam,

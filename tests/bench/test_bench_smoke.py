@@ -91,7 +91,7 @@ def test_ratios_cold_start_and_page(smoke):
     results, stdout = smoke
     for other in ("direct", "nginx"):
         r = results["ratios"][f"gateway_vs_{other}"]
-        for key in ("p50_speedup", "p95_speedup", "p99_speedup", "served_ratio", "upstream_ratio"):
+        for key in ("latency_p50", "latency_p95", "latency_p99", "served_ratio", "upstream_ratio"):
             assert _number(r[key]), (other, key)
     cold = results["coldstart"]
     assert _number(cold["baseline"]["python_pass"]["wall_ms"])

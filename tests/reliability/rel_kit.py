@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import logging
 import re
@@ -27,9 +29,13 @@ from pathlib import Path
 from typing import Any
 
 import urllib3
+from botocore.awsrequest import AWSResponse
+from botocore.endpoint import Endpoint
+from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
 from devstack.apigw import Gateway as _LocalGateway
 from devstack.site import Site as _LocalSite
+from sandbox import FaultRule
 
 ROOT = Path(__file__).resolve().parents[2]
 PARTNER_TOKEN = "sandbox-partner-token"
@@ -37,6 +43,8 @@ SMS_CODE = "123456"
 RIGA, NEW_YORK = 101, 202
 SERVICE = {RIGA: 10011, NEW_YORK: 20011}  # offered every day by someone (sandbox/__init__.py)
 API = "/api/v1"
+HANG_S = 9.5  # longer than the gateway's read (5 s) and write (8 s) timeouts
+FAULTS = ("down", "slow", "5xx", "429", "malformed", "revoked")
 
 HTTP = urllib3.PoolManager(
     num_pools=8, maxsize=64, block=False, retries=False, timeout=urllib3.Timeout(connect=3, read=40)
@@ -103,6 +111,7 @@ _PATH_SECRETS = (
 )
 _BODY_SECRET_KEYS = ("phone", "code", "password", "old_password", "new_password", "confirmation_code")
 _ANSWER_SECRET_KEYS = ("user_token", "record_hash", "hash", "phone")
+_TOKEN_LIKE = re.compile(r"^[A-Za-z0-9._~+/=-]{8,512}$")
 _AUTH_TOKENS = re.compile(r"(?:Bearer|User)\s+([^\s,]+)", re.IGNORECASE)
 
 
@@ -179,11 +188,13 @@ class Watch:
                     self.secrets.add(text)
 
     def learn_request(self, path: str, headers, body: bytes) -> None:
+        # Only what could be a real token or hash (the gateway refuses anything else before using it):
+        # hostile garbage in a path is not a secret, and is rightly logged as sent.
         for pattern in _PATH_SECRETS:
-            self.learn(*pattern.findall(path))
+            self.learn(*(v for v in pattern.findall(path) if _TOKEN_LIKE.match(v)))
         for name, value in headers:
             if name.lower() == "authorization":
-                self.learn(*_AUTH_TOKENS.findall(value))
+                self.learn(*(v for v in _AUTH_TOKENS.findall(value) if _TOKEN_LIKE.match(v)))
         if body:
             try:
                 parsed = json.loads(body)
@@ -224,14 +235,14 @@ class Watch:
     def all_lines(self) -> list[tuple[str, str]]:
         return list(self.root_lines.lines) + list(self.powertools_lines.lines)
 
-    def leaks(self) -> list[str]:
+    def leaks(self, lines: list[tuple[str, str]] | None = None) -> list[str]:
         with self._lock:
             values = sorted(self.secrets, key=len, reverse=True)
         if not values:
             return []
         pattern = re.compile(r"(?<![\w])(?:" + "|".join(re.escape(v) for v in values) + r")(?![\w])")
         found = []
-        for name, line in self.all_lines():
+        for name, line in self.all_lines() if lines is None else lines:
             match = pattern.search(line)
             if match:
                 found.append(f"{match.group(0)!r} in [{name}] {line[:300]}")
@@ -259,6 +270,115 @@ def _tap_class(cls, watch: Watch) -> None:
 
 
 WATCH = Watch()
+
+
+# -- upstream faults (sandbox knobs) -------------------------------------------------------------------
+@contextlib.contextmanager
+def upstream_fault(rel, name: str):
+    """One of the issue's upstream faults, set on the sandbox, and cleared on the way out."""
+    sb = rel.sandbox
+    if name == "down":
+        port = sb.port
+        sb.stop()
+        try:
+            yield
+        finally:
+            sb.config.port = port  # the same address: the gateway's configuration is not touched
+            sb.start()
+            rel.tap.install(sb)
+        return
+    if name == "slow":
+        sb.configure(faults=[FaultRule("hang", hang_s=HANG_S, path="/api/v1/")])
+    elif name == "5xx":
+        sb.configure(faults=[FaultRule("error", status=503, path="/api/v1/")])
+    elif name == "429":
+        sb.configure(rate_limit=True, per_second=1, per_minute=1, minute_window_s=30.0)
+        sb.app.limiter.clear()
+        # The one call of the minute, made directly: from now on every call gets 429 + Retry-After.
+        HTTP.request("GET", sb.api_base + "/book_services/101", headers={"X-Rel-Direct": "1"})
+    elif name == "malformed":
+        sb.configure(malformed_rate=1.0)
+    elif name == "revoked":
+        sb.configure(revoked_tokens=[PARTNER_TOKEN])
+    try:
+        yield
+    finally:
+        sb.configure(
+            faults=[],
+            malformed_rate=0.0,
+            revoked_tokens=[],
+            rate_limit=False,
+            per_second=5,
+            per_minute=200,
+            minute_window_s=60.0,
+        )
+        sb.app.limiter.clear()
+
+
+# -- DynamoDB faults -----------------------------------------------------------------------------------
+HANG_CAP_S = 20.0  # a stalled endpoint: waits the client's read timeout, at most this long here
+
+
+class _Raw:
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, *args, **kwargs):
+        yield self._data
+
+
+class DynamoFault:
+    """Counts and breaks the gateway's DynamoDB calls while `active`: the call from botocore's HTTP layer
+    (Endpoint._send), so botocore's own retries run as against AWS; only on the local API Gateway's
+    threads (the gateway's calls), never the test's own look-ups on the main thread."""
+
+    def __init__(self, mode: str, every: int = 1, active: bool = True) -> None:
+        self.mode, self.every, self.active = mode, every, active
+        self.calls = 0
+        self.injected = 0
+        self._n = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def applies(self, request) -> bool:
+        target = request.headers.get("X-Amz-Target", b"")
+        target = target.decode() if isinstance(target, bytes) else str(target)
+        return target.startswith("DynamoDB_") and threading.current_thread() is not threading.main_thread()
+
+    def __call__(self, original, endpoint, request):
+        if not self.active or not self.applies(request):
+            return original(endpoint, request)
+        with self._lock:
+            self.calls += 1
+            hit = next(self._n) % self.every == 0
+            if hit:
+                self.injected += 1
+        if not hit:
+            return original(endpoint, request)
+        if self.mode == "throttled":
+            body = {
+                "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+                "message": "The level of configured provisioned throughput for the table was exceeded.",
+            }
+            headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "rel-throttle"}
+            return AWSResponse(request.url, 400, headers, _Raw(json.dumps(body).encode()))
+        if self.mode == "refused":
+            raise EndpointConnectionError(endpoint_url=request.url)
+        timeout = getattr(endpoint.http_session, "_timeout", None)
+        read = getattr(timeout, "read_timeout", None) or getattr(timeout, "_read", None) or 60
+        time.sleep(min(float(read), HANG_CAP_S))
+        raise ReadTimeoutError(endpoint_url=request.url)
+
+
+@contextlib.contextmanager
+def dynamodb_fault(monkeypatch, mode: str, every: int = 1, active: bool = True):
+    """DynamoDB throttled (every `every`-th call), refused (moto stopped) or hung (a stalled endpoint)."""
+    fault = DynamoFault(mode, every, active)
+    original = Endpoint._send
+    monkeypatch.setattr(Endpoint, "_send", lambda self, request: fault(original, self, request))
+    try:
+        yield fault
+    finally:
+        monkeypatch.setattr(Endpoint, "_send", original)
 
 
 # -- the sandbox wire tap ---------------------------------------------------------------------------------
@@ -423,8 +543,17 @@ class Rel:
 
     def reset_budget(self) -> None:
         """A fresh upstream budget, as if the calls before had been long ago (for tests whose subject is
-        not the budget; the load test keeps it)."""
+        not the budget; the load test keeps it): the shared table's counters, and the in-process fallback
+        limiter a container uses while the table is unreachable (as in a fresh container)."""
         self._empty(self.budget_table)
+        budget = sys.modules.get("booking_gateway.budget")
+        local = getattr(budget, "_local", None)
+        if local is not None and hasattr(local, "lock"):
+            with local.lock:
+                if hasattr(local, "times"):
+                    local.times = []
+                if hasattr(local, "paused_until"):
+                    local.paused_until = 0.0
 
     def clear_cache(self) -> None:
         self._empty(self.cache_table)

@@ -268,9 +268,6 @@ def _json_or_none(text: str | None) -> Any:
 
 
 ROOT_COLLECTOR = LineCollector()
-# As Powertools does for the root handlers it finds (the Lambda runtime's): its own records are printed
-# by its handler (masked), not a second time by root.
-ROOT_COLLECTOR.addFilter(SuppressFilter("booking-gateway"))
 
 
 @pytest.fixture(scope="session")
@@ -278,6 +275,10 @@ def gateway_session(local_stack):
     from booking_gateway.observability import logger
 
     root = logging.getLogger()
+    # As Powertools does for the root handlers it finds (the Lambda runtime's): the shared logger's records
+    # are printed by its own handler (masked), not a second time by root. Its service name is whatever the
+    # environment said when observability was first imported.
+    ROOT_COLLECTOR.addFilter(SuppressFilter(logger.service))
     saved_level = root.level
     root.setLevel(logging.INFO)  # what the Lambda runtime's root logger passes on by default
     # First among root's handlers: it sees each record before any handler's filter could mask it, so a

@@ -80,3 +80,19 @@ def test_only_spec_fields_are_forwarded(gw, monkeypatch):
     )
     assert gw.invoke("book_code", event).status == 201
     assert sent[0][2]["body"] == {"phone": "+37120000001", "fullname": "Ilze Bērziņa"}
+
+
+def test_a_json_array_or_undecodable_body_is_refused(gw):
+    member_body = {**client(1), "appointments": [APPT]}
+    assert gw.http("POST", f"/book_record/{NEW_YORK}", body=[member_body]).status == 422
+    assert gw.http("POST", f"/book_code/{RIGA}", raw=b'{"phone": "+3712\xff0000001"}').status == 422
+    utf16 = '{"phone": "+37120000001"}'.encode("utf-16")
+    assert gw.http("POST", f"/book_code/{RIGA}", raw=utf16).status == 422
+    assert gw.sandbox.requests() == []
+
+
+def test_path_ids_are_digits_only(gw):
+    for loc in ("101.0", "1e2", "+101", "0x65"):
+        reply = gw.http("POST", f"/book_code/{loc}", body={"phone": "+37120000001"})
+        assert reply.status in (404, 422), (loc, reply.status)
+    assert gw.sandbox.requests() == []

@@ -128,3 +128,38 @@ def test_a_malformed_key_is_refused(gw):
     reply = gw.http("POST", f"/book_record/{NEW_YORK}", body=_booking(gw), headers={"Idempotency-Key": "a b"})
     assert reply.status == 400
     assert gw.bookings() == [] or all(r["method"] != "POST" for r in gw.bookings())
+
+
+def test_idempotency_store_down_still_books(gw, monkeypatch):
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+    from botocore.exceptions import EndpointConnectionError
+
+    def down(self, *args, **kwargs):
+        raise EndpointConnectionError(endpoint_url="http://dynamodb.invalid")
+
+    monkeypatch.setattr(DynamoDBPersistenceLayer, "_put_record", down)
+    reply = gw.http(
+        "POST", f"/book_record/{NEW_YORK}", body=_booking(gw), headers={"Idempotency-Key": new_key()}
+    )
+    assert reply.status == 201, reply.body
+    assert len(appointments_made(gw)) == 1
+
+
+def test_a_key_that_exists_but_cannot_be_read_is_409_not_a_second_booking(gw, monkeypatch):
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyItemAlreadyExistsError
+    from botocore.exceptions import EndpointConnectionError
+
+    def exists(self, *args, **kwargs):
+        raise IdempotencyItemAlreadyExistsError()
+
+    def unreadable(self, *args, **kwargs):
+        raise EndpointConnectionError(endpoint_url="http://dynamodb.invalid")
+
+    monkeypatch.setattr(DynamoDBPersistenceLayer, "_put_record", exists)
+    monkeypatch.setattr(DynamoDBPersistenceLayer, "_get_record", unreadable)
+    reply = gw.http(
+        "POST", f"/book_record/{NEW_YORK}", body=_booking(gw), headers={"Idempotency-Key": new_key()}
+    )
+    assert reply.status == 409 and reply.headers["retry-after"] == "1"
+    assert appointments_made(gw) == []

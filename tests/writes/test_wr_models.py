@@ -148,4 +148,39 @@ def test_other_bodies():
 def test_strings_are_bounded():
     assert errors_of(BookRecordRequest, {**RECORD, "comment": "x" * 2001})[0] == ("comment",)
     assert errors_of(BookRecordRequest, {**RECORD, "fullname": "x" * 256})[0] == ("fullname",)
-    assert errors_of(BookRecordRequest, {**RECORD, "api_id": "x" * 65})[0] == ()
+    assert errors_of(BookRecordRequest, {**RECORD, "api_id": "x" * 65})[0][0] == "api_id"
+    assert errors_of(BookRecordRequest, {**RECORD, "api_id": 10**70})[0] == ()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("fullname", "Ilze\x00"),
+        ("fullname", "Ilze\x1b[31m"),
+        ("email", "a@b.co\x08"),
+        ("comment", "hi\x7f"),
+        ("fullname", "Ilze\nBērziņa"),
+        ("phone", "+3712000000\r\n1"),
+        ("phone", "+٣٧١٢٠٠٠٠٠٠١"),
+        ("code", "１２３４５６"),
+    ],
+)
+def test_control_characters_and_non_ascii_digits_are_refused(field, value):
+    assert errors_of(BookRecordRequest, {**RECORD, field: value})[0][0] == field
+
+
+def test_comments_may_span_lines_and_ids_are_whole_numbers():
+    assert BookRecordRequest.model_validate({**RECORD, "comment": "line one\nline two"}).comment
+    for bad in (True, 1.0, "1.5", "٣"):
+        assert errors_of(BookCheckRequest, {"appointments": [{**APPT, "staff_id": bad}]})[0][:3] == (
+            "appointments",
+            0,
+            "staff_id",
+        )
+    assert (
+        BookCheckRequest.model_validate({"appointments": [{**APPT, "staff_id": "1011"}]})
+        .appointments[0]
+        .staff_id
+        == 1011
+    )
+    assert errors_of(BookCheckRequest, {"appointments": [{**APPT, "custom_fields": {"k": "v\x00"}}]})

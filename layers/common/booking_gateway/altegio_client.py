@@ -5,8 +5,9 @@
 - Retries, with jittered exponential backoff, only for idempotent calls and only where the request
   cannot have had an effect or is safe to repeat: connection errors, 502/503/504. A read timeout is
   never retried (UpstreamTimeout at once).
-- 429: Retry-After is shared with every container (budget.pause); a short one is waited out for an
-  idempotent call, a longer one raises UpstreamRateLimited (a BudgetExhausted: stale copy or 503).
+- 429: Retry-After is shared with every container (budget.pause); an idempotent call waits out a short
+  one once (at most MAX_429_WAIT and its budget_wait), otherwise UpstreamRateLimited is raised (a
+  BudgetExhausted: the read path answers with its stale copy or 503 + Retry-After).
 - 401: the partner token is read from Secrets Manager again, once (rotation without redeploy), then
   UpstreamAuthFailed (the caller answers 502). With a visitor's user token in the call a second 401
   is Altegio's answer about that token and passes through.
@@ -106,6 +107,18 @@ def _send(method: str, url: str, body: bytes | None, headers: dict[str, str], re
     return UpstreamResponse(resp.status, resp.data, {k.lower(): v for k, v in resp.headers.items()})
 
 
+def _take_turn(priority: Literal["read", "write"], budget_wait: float | None) -> None:
+    """A budget slot whose stamp is still current when the request goes out. If this process stalled
+    after its turn (CPU starvation, a GC pause), the stamp no longer says when Altegio sees the call:
+    take a new turn rather than risk two calls of one slot within a second."""
+    for _ in range(3):
+        stamp = budget.acquire(priority, budget_wait)
+        if time.time() - stamp <= budget.MAX_SEND_LAG:
+            return
+        logger.warning("stalled after taking an upstream turn; taking another")
+    raise BudgetExhausted(1, "could not send within the budget's turn")
+
+
 def call(
     method: str,
     path: str,
@@ -125,11 +138,13 @@ def call(
     if read_timeout is None:
         read_timeout = settings.read_timeout if idempotent else settings.write_read_timeout
     attempts = MAX_ATTEMPTS if idempotent else 1
-    token_refreshed = False
+    token_refreshed = rate_limited = False
     attempt = 0
     while True:
-        budget.acquire(priority, budget_wait)
+        # The token first: its first fetch (Secrets Manager) must not sit between the budget's stamp and
+        # the send, or the stamp would no longer say when Altegio sees the call.
         token = get_partner_token()
+        _take_turn(priority, budget_wait)
         try:
             up = _send(method, url, data, _headers(token, user_token, data is not None), read_timeout)
         except ReadTimeoutError as exc:
@@ -154,9 +169,10 @@ def call(
             count("Upstream429")
             wait = _retry_after(up.headers)
             budget.pause(wait)  # every container holds off until Retry-After has passed
-            if idempotent and attempt + 1 < attempts and wait <= MAX_429_WAIT:
-                attempt += 1
-                continue  # budget.acquire waits out the pause
+            patience = MAX_429_WAIT if budget_wait is None else min(MAX_429_WAIT, budget_wait)
+            if idempotent and not rate_limited and wait < patience + 0.001:
+                rate_limited = True
+                continue  # once; budget.acquire waits out the pause
             raise UpstreamRateLimited(wait, "Altegio rate limit")
         if up.status in RETRY_STATUSES and attempt + 1 < attempts:
             attempt += 1

@@ -31,6 +31,8 @@ from .settings import get_settings
 
 Priority = Literal["read", "write"]
 SLOT_SPACING = 1.05  # a little over a second: clock and network jitter between containers
+STAMP_SLACK = 0.02  # a slot taken slower than this is stamped again with the time the call goes out
+MAX_SEND_LAG = 0.05  # SLOT_SPACING - MAX_SEND_LAG >= 1 s: the client sends within this of the stamp
 BUCKET = 10  # seconds per minute-bucket
 WINDOW_BUCKETS = 6  # buckets before the current one that a sliding minute can still reach
 WRITE_SHARE = 0.1  # of the minute, kept for writes
@@ -46,14 +48,15 @@ def _table() -> str:
     return get_settings().budget_table
 
 
-def _take_slot(slots: list[int], now: float) -> float | None:
-    """Take one per-second slot; None on success, else seconds until the earliest slot frees."""
+def _take_slot(slots: list[int], now: float) -> tuple[float | None, float]:
+    """Take one per-second slot: (its stamp, 0) on success, else (None, seconds until one frees)."""
     earliest: float | None = None
     for slot in random.sample(slots, len(slots)):
+        key = {"pk": dynamo.s(f"sec#{slot}")}
         try:
             dynamo.client().update_item(
                 TableName=_table(),
-                Key={"pk": dynamo.s(f"sec#{slot}")},
+                Key=key,
                 UpdateExpression="SET t = :now, expires_at = :exp",
                 ConditionExpression="attribute_not_exists(t) OR t <= :free",
                 ExpressionAttributeValues={
@@ -63,14 +66,36 @@ def _take_slot(slots: list[int], now: float) -> float | None:
                 },
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-            return None
         except ClientError as exc:
             if not dynamo.conditional_failed(exc):
                 raise
             last = dynamo.num(exc.response.get("Item", {}), "t", now)
             wait = last + SLOT_SPACING - now
             earliest = wait if earliest is None else min(earliest, wait)
-    return max(0.01, earliest if earliest is not None else 0.05)
+            continue
+        return _restamp_if_late(key, now), 0.0
+    return None, max(0.01, earliest if earliest is not None else 0.05)
+
+
+def _restamp_if_late(key: dict, stamped: float) -> float:
+    """The slot says `stamped`, but the call goes out only now: if DynamoDB was slow, move the stamp to
+    now, so the slot's next user still keeps a full SLOT_SPACING from the actual send."""
+    now = time.time()
+    if now - stamped <= STAMP_SLACK:
+        return stamped
+    try:
+        dynamo.client().update_item(
+            TableName=_table(),
+            Key=key,
+            UpdateExpression="SET t = :now",
+            ConditionExpression="t = :mine",  # unless taken over meanwhile (only after a long stall)
+            ExpressionAttributeValues={":now": dynamo.n(now), ":mine": dynamo.n(stamped)},
+        )
+    except ClientError as exc:
+        if not dynamo.conditional_failed(exc):
+            raise
+        return stamped
+    return now
 
 
 def _take_minute(allowance: int, now: float) -> float | None:
@@ -135,8 +160,10 @@ def _allowance(priority: Priority) -> int:
     return per_minute if priority == "write" else per_minute - max(1, int(per_minute * WRITE_SHARE))
 
 
-def acquire(priority: Priority = "read", wait_max: float | None = None) -> None:
-    """Block until one upstream call may go out, or raise BudgetExhausted(retry_after).
+def acquire(priority: Priority = "read", wait_max: float | None = None) -> float:
+    """Block until one upstream call may go out and return the slot's stamp (epoch seconds), or raise
+    BudgetExhausted(retry_after). The call must go out within MAX_SEND_LAG of the stamp (altegio_client
+    takes another slot when its process stalled longer).
 
     Waits at most `wait_max` seconds (default: BUDGET_WAIT_SECONDS) for a per-second slot; a spent
     minute raises at once, since waiting for it would outlast any request.
@@ -144,25 +171,27 @@ def acquire(priority: Priority = "read", wait_max: float | None = None) -> None:
     settings = get_settings()
     slots, allowance = _slots(priority), _allowance(priority)
     deadline = time.monotonic() + (settings.budget_wait_seconds if wait_max is None else wait_max)
-    waited = False
+    minute_counted = waited = False
     while True:
         now = time.time()
         try:
-            wait = _take_slot(slots, now)
-            if wait is None:
+            if not minute_counted:  # counted once, before the slot, so the slot is the last step
                 minute_wait = _take_minute(allowance, now)
                 if minute_wait is not None:
                     count("BudgetExhausted")
                     raise BudgetExhausted(minute_wait, "upstream budget for this minute is spent")
+                minute_counted = True
+            stamp, wait = _take_slot(slots, now)
         except (ClientError, BotoCoreError) as exc:
             logger.warning(
                 "budget table unavailable; using the local limiter", extra={"error": type(exc).__name__}
             )
-            wait = _local.wait_time(now) or None
-        if wait is None:
+            wait = _local.wait_time(now)
+            stamp = time.time() if not wait else None
+        if stamp is not None:
             if waited:
                 count("BudgetWait")
-            return
+            return stamp
         if time.monotonic() + wait > deadline:
             count("BudgetExhausted")
             raise BudgetExhausted(wait)

@@ -15,8 +15,9 @@
   happened upstream (budget spent, upstream auth failure, 429): the key is released and a retry works.
 - The key is scoped by the caller's API key, so one partner can never replay another's answer (which
   carries a record_hash).
-- A DynamoDB failure before the booking → 503 (the gateway cannot promise idempotency, so it does not
-  book); after the booking → the real answer is still returned.
+- A DynamoDB failure (throttled, down, stalled: the client fails within seconds) never stops a booking:
+  before it, the booking goes ahead without the record (only a retry during the outage could then book
+  twice); after it, the real answer is returned. A key that exists but cannot be read → 409 + Retry-After.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
+from botocore.config import Config
 
 from .envelope import error_response
 from .observability import logger
@@ -104,7 +106,13 @@ def _runner() -> tuple[Callable[..., dict], IdempotencyConfig]:
         hash_function="sha256",
         raise_on_no_idempotency_key=True,
     )
-    persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
+    persistence = DynamoDBPersistenceLayer(
+        table_name=get_settings().idempotency_table,
+        # A stalled or throttled table must fail fast: the booking then goes ahead without the record.
+        boto_config=Config(
+            connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2}
+        ),
+    )
 
     @idempotent_function(data_keyword_argument="data", config=config, persistence_store=persistence)
     def run(*, data: dict, action: Callable[[], WriteResult], made: list[WriteResult]) -> dict:
@@ -179,16 +187,20 @@ def once(
             )
         except _NotStored as exc:
             return respond(exc.result)
-        except IdempotencyPersistenceLayerError:
+        except IdempotencyPersistenceLayerError as exc:
             if made:  # the booking went out; its answer matters more than the record of it
-                logger.exception("idempotency record could not be saved after the booking")
+                logger.error("idempotency record not saved after the booking", extra={"error": str(exc)})
                 return respond(made[0])
-            logger.exception("idempotency store unavailable; refusing to book without it")
-            return error_response(
-                503,
-                f"{HEADER} cannot be honoured right now; retry shortly.",
-                headers={**NO_STORE, "Retry-After": "2"},
-            )
+            if "get record" in str(exc).lower():
+                # The key exists (the conditional put said so) but could not be read: never book twice.
+                return error_response(
+                    409,
+                    f"A request with this {HEADER} exists but cannot be read right now; retry shortly.",
+                    headers={**NO_STORE, "Retry-After": "1"},
+                )
+            # The store is down before anything happened: bookings must still work, so book without it.
+            logger.error("idempotency store unavailable; booking without it", extra={"error": str(exc)})
+            return respond(action())
         replayed = not made
         if replayed:
             logger.info("idempotent replay")

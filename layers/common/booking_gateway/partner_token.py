@@ -8,18 +8,22 @@ container that only serves cache hits never pays for it.
 from __future__ import annotations
 
 import os
+import threading
 
 from .masking import register_secret
 from .settings import get_settings
+
+_fetching = threading.Lock()  # concurrent first calls (the local stack's threads) fetch it once
 
 
 def get_partner_token(force: bool = False) -> str:
     from aws_lambda_powertools.utilities import parameters
 
     max_age = int(os.environ.get("POWERTOOLS_PARAMETERS_MAX_AGE", "300"))
-    secret = parameters.get_secret(
-        get_settings().partner_secret_id, transform="json", max_age=max_age, force_fetch=force
-    )
+    with _fetching:
+        secret = parameters.get_secret(
+            get_settings().partner_secret_id, transform="json", max_age=max_age, force_fetch=force
+        )
     token = str(secret["token"])
     register_secret(token)  # never in a log line, whatever logs it
     return token

@@ -83,6 +83,11 @@ def serve_get(
             if time.monotonic() >= deadline:
                 break  # the holder is stuck: ask Altegio ourselves (still budgeted)
             # else the holder let go without an entry (Altegio failed or answered an error): take over
+        if locked:
+            # A peer may have stored the entry and let go between our read and our lock: look again.
+            entry, gen = cache.read(key, scope)
+            if entry is not None and entry.gen == gen and time.time() < entry.fresh_until:
+                return _from_entry(entry, "hit", policy)
     except cache.CacheUnavailable as exc:
         logger.warning("cache unavailable; answering from Altegio", extra={"error": type(exc).__name__})
         count("CacheBypass")

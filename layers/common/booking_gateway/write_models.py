@@ -16,25 +16,52 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 MAX_BODY_BYTES = 16 * 1024  # a booking with 10 appointments and custom fields is ~3 KB
 MAX_APPOINTMENTS = 10
 MAX_SERVICES = 20
 
 # -- field types ----------------------------------------------------------------------------------
-_PHONE_CHARS = re.compile(r"^\+?[\d\s\-().]+$")
-_SMS_CODE = re.compile(r"^\d{1,10}$")
+# ASCII only: Python's \d would also take Arabic-Indic or full-width digits.
+_PHONE_CHARS = re.compile(r"^\+?[0-9 \-().]+$", re.ASCII)
+_SMS_CODE = re.compile(r"^[0-9]{1,10}$", re.ASCII)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # ISO 8601 date + time with a UTC offset: Z, +03:00 or colon-less +0300 (Altegio's record payloads).
 _ISO_WITH_OFFSET = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:?[0-9]{2})$",
+    re.IGNORECASE | re.ASCII,
 )
+# Control characters (C0 but tab / newline / carriage return, DEL, C1) never belong in a booking; a
+# one-line field (name, e-mail, login) takes no line breaks or tabs either.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAK = re.compile(r"[\t\r\n\u2028\u2029]")
+CONTROL_MESSAGE = "must not contain control characters"
+
+
+def _text(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError(CONTROL_MESSAGE)
+    return value
+
+
+def _line(value: str) -> str:
+    if _CONTROL.search(value) or _LINE_BREAK.search(value):
+        raise ValueError(CONTROL_MESSAGE + " or line breaks")
+    return value
 
 
 def _phone(value: str) -> str:
-    """International phone: digits with an optional '+' and separators; 7-15 digits (E.164 bound)."""
-    digits = sum(ch.isdigit() for ch in value)
+    """International phone: ASCII digits with an optional '+' and separators; 7-15 digits (E.164)."""
+    digits = sum(ch in "0123456789" for ch in value)
     if not _PHONE_CHARS.match(value) or not 7 <= digits <= 15:
         raise ValueError("Invalid phone number format")
     return value
@@ -46,7 +73,7 @@ def _iso_with_offset(value: str) -> str:
             "must be an ISO 8601 date and time with a UTC offset, e.g. 2026-09-21T10:00:00+03:00"
         )
     text = value.replace(" ", "T")
-    if re.search(r"[+-]\d{4}$", text):  # colon-less offset: fromisoformat on 3.11+ reads it, be explicit
+    if re.search(r"[+-][0-9]{4}$", text):  # colon-less offset: make it explicit for fromisoformat
         text = text[:-2] + ":" + text[-2:]
     try:
         datetime.fromisoformat(text.replace("z", "Z"))
@@ -73,31 +100,72 @@ def _non_empty(value: str) -> str:
     return value
 
 
+def _json_text(value: Any) -> Any:
+    """custom_fields: any JSON, but no control characters in its strings (keys included)."""
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, dict):
+        return {_text(str(k)): _json_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_text(v) for v in value]
+    return value
+
+
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), AfterValidator(_phone)]
 FullName = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=255), AfterValidator(_non_empty)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=255),
+    AfterValidator(_line),
+    AfterValidator(_non_empty),
 ]
-OptionalName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
-Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email)]
+OptionalName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255), AfterValidator(_line)]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254),
+    AfterValidator(_line),
+    AfterValidator(_email),
+]
 SmsCode = Annotated[str | int, AfterValidator(_sms_code)]
 IsoDateTime = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=40), AfterValidator(_iso_with_offset)
 ]
-Comment = Annotated[str, StringConstraints(max_length=2000)]
-ShortText = Annotated[str, StringConstraints(max_length=64)]
-ApiId = Annotated[str | int, Field(union_mode="left_to_right")]
+Comment = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_text)]
+ShortText = Annotated[str, StringConstraints(max_length=64), AfterValidator(_line)]
+ApiId = Annotated[ShortText | int, Field(union_mode="left_to_right")]
 ReminderHours = Annotated[int, Field(ge=0, le=8760)]  # hours before the visit, 0 = none
-Password = Annotated[str, StringConstraints(min_length=1, max_length=128)]
-Id = Annotated[int, Field(ge=1, le=2**53)]
-IdOrAny = Annotated[int, Field(ge=0, le=2**53)]  # 0 = any team member
+Password = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(_text)]
 
-# Path parameters of the write routes.
-LocationIdParam = Annotated[int, Path(ge=1, le=2**53, description="Altegio location (company) id")]
-RecordIdParam = Annotated[int, Path(ge=1, le=2**53, description="Record (appointment) id")]
+
+def _whole(value: object) -> object:
+    """An id as a JSON number or digit string; never true/false or 1.0."""
+    if isinstance(value, bool | float) or (
+        isinstance(value, str) and not (value.isascii() and value.isdigit())
+    ):
+        raise ValueError("must be a whole number")
+    return value
+
+
+Id = Annotated[int, BeforeValidator(_whole), Field(ge=1, le=2**31 - 1)]
+IdOrAny = Annotated[int, BeforeValidator(_whole), Field(ge=0, le=2**31 - 1)]  # 0 = any team member
+
+# Path parameters of the write routes. Ids are digits only: "101.0", "1e2", " 101" or "+101" are refused
+# rather than read as 101.
+MAX_ID = 2**31 - 1
+
+
+def _digits(value: object) -> object:
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("must be a whole number (digits only)")
+    return value
+
+
+PathId = Annotated[int, BeforeValidator(_digits)]
+LocationIdParam = Annotated[PathId, Path(ge=1, le=MAX_ID, description="Altegio location (company) id")]
+RecordIdParam = Annotated[PathId, Path(ge=1, le=MAX_ID, description="Record (appointment) id")]
 RecordHashParam = Annotated[
     str, Path(pattern=r"^[A-Za-z0-9_-]{1,128}$", description="The record's hash (a secret; needed by guests)")
 ]
-EventIdParam = Annotated[int, Path(ge=1, le=2**53, description="Group event (activity) id")]
+EventIdParam = Annotated[PathId, Path(ge=1, le=MAX_ID, description="Group event (activity) id")]
 RecordTokenParam = Annotated[
     str, Path(pattern=r"^[A-Za-z0-9_-]{1,128}$", description="Short record token of the review link")
 ]
@@ -127,7 +195,7 @@ class Appointment(WriteModel):
     )
     staff_id: IdOrAny = Field(description="Team member id, 0 = any team member")
     datetime: IsoDateTime = Field(description="The slot's datetime exactly as book_times returned it")
-    custom_fields: Annotated[dict[str, Any], Field(max_length=50)] | None = Field(
+    custom_fields: Annotated[dict[str, Any], Field(max_length=50), AfterValidator(_json_text)] | None = Field(
         None, description="Values keyed by the location's custom-field codes"
     )
 
@@ -217,7 +285,9 @@ class UserAuthRequest(WriteModel):
 class BookingAuthRequest(WriteModel):
     """POST /booking/auth: online-booking account login (phone or e-mail) + password."""
 
-    login: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)]
+    login: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254), AfterValidator(_line)
+    ]
     password: Password
 
 
@@ -239,7 +309,7 @@ class BookingUserUpdateRequest(WriteModel):
 class PasswordUpdateRequest(WriteModel):
     """PUT /booking/user/password: answers with a new user token."""
 
-    old_password: Annotated[str, StringConstraints(max_length=128)] | None = None
+    old_password: Annotated[str, StringConstraints(max_length=128), AfterValidator(_text)] | None = None
     new_password: Password
 
 
@@ -249,4 +319,6 @@ class ReviewRequest(WriteModel):
     rating: Annotated[int, Field(ge=1, le=5, strict=True)]
     text: Comment | None = None
     tips_amount: Annotated[float, Field(ge=0, le=100_000)] | None = None
-    redirect_prefix: Annotated[str, StringConstraints(max_length=512, pattern=r"^https?://")] | None = None
+    redirect_prefix: (
+        Annotated[str, StringConstraints(max_length=512, pattern=r"^https?://"), AfterValidator(_line)] | None
+    ) = None

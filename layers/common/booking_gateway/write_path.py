@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -40,7 +41,7 @@ from .observability import logger
 from .settings import get_settings
 from .upstream_models import OPERATIONS, Envelope, ErrorEnvelope
 from .user_auth import InvalidUserToken, parse_authorization
-from .write_models import BUSINESS_CODES, MAX_BODY_BYTES
+from .write_models import BUSINESS_CODES, CONTROL_MESSAGE, MAX_BODY_BYTES
 
 NO_STORE = {"Cache-Control": "no-store, private", "Pragma": "no-cache"}
 Outcome = Literal["done", "unknown", "not_sent"]
@@ -208,6 +209,7 @@ _ERROR_DOCS = {
     401: "No or malformed user token, or Altegio refused it",
     403: "Altegio refused (e.g. 434 blacklisted client, not allowed to change or cancel)",
     404: "Location not served by this gateway, or Altegio found nothing",
+    406: "Accept is neither JSON nor Altegio's v2 media type",
     409: "The same Idempotency-Key is still in progress (Retry-After)",
     413: "Request body too large",
     415: "Request body is not JSON",
@@ -218,8 +220,21 @@ _ERROR_DOCS = {
 }
 
 
-def responses(operation_id: str, *statuses: int) -> dict[int, dict]:
-    """The `responses=` of a route: Altegio's success model (upstream_models) and the gateway's errors."""
+ALWAYS = (
+    401,
+    403,
+    404,
+    406,
+    422,
+    502,
+    503,
+    504,
+)  # Altegio may refuse anything; the gateway may fail upstream
+
+
+def responses(operation_id: str, *, body: bool = False, idempotency: bool = False) -> dict[int, dict]:
+    """The `responses=` of a route: Altegio's success model (upstream_models) and every error status the
+    route can answer (body routes add 413/415, POST book_record 400/409)."""
     op = OPERATIONS[operation_id]
     ok_model = Envelope[op.data] if op.data is not None else Envelope[None]
     out: dict[int, dict] = {
@@ -228,7 +243,8 @@ def responses(operation_id: str, *statuses: int) -> dict[int, dict]:
             "content": {"application/json": {"model": ok_model}},
         }
     }
-    for status in statuses or (404, 422, 502, 503, 504):
+    statuses = set(ALWAYS) | ({413, 415} if body else set()) | ({400, 409} if idempotency else set())
+    for status in sorted(statuses):
         out[status] = {
             "description": _ERROR_DOCS[status],
             "content": {"application/json": {"model": ErrorEnvelope}},
@@ -320,15 +336,28 @@ class _JsonOnlyValidation(OpenAPIRequestValidationMiddleware):
             size = size * 3 // 4
         if size > MAX_BODY_BYTES:
             raise WriteRejected(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+        if event.is_base64_encoded:  # what API Gateway does with a body that is not text
+            try:
+                raw = base64.b64decode(raw, validate=True).decode("utf-8")
+            except ValueError as exc:  # binascii.Error and UnicodeDecodeError both are
+                raise WriteRejected(422, "The request body must be UTF-8 JSON.") from exc
         if not raw.strip():
             raise WriteRejected(422, "A JSON request body is required.")
-        return self._parse_json_data(app)
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            raise WriteRejected(422, "The request body is not valid JSON.") from exc
+        if not isinstance(body, dict):
+            raise WriteRejected(422, "The request body must be a JSON object.")
+        return body
 
 
 def _business_error(exc: RequestValidationError) -> WriteRejected | None:
     """The first body error on phone / code / fullname, as Altegio's own business error (431/432/435)."""
     for error in exc.errors():
         loc = tuple(error.get("loc") or ())
+        if CONTROL_MESSAGE in str(error.get("msg")):
+            continue  # junk characters are the gateway's 422, not a business error
         if len(loc) >= 2 and loc[0] == "body" and loc[1] in BUSINESS_CODES:
             code, message = BUSINESS_CODES[loc[1]]
             return WriteRejected(422, message, [{"code": code, "message": message}])

@@ -1,0 +1,180 @@
+"""The DynamoDB cache: normalised keys, expiry on read, generations, stale-if-error, DynamoDB failing."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from booking_gateway import cache, dynamo
+from botocore.exceptions import EndpointConnectionError
+
+from sandbox import FaultRule
+
+
+def test_reordered_and_repeated_service_ids_share_one_entry(gateway):
+    a = gateway.get("/book_staff/101?service_ids[]=10012&service_ids[]=10011")
+    b = gateway.get("/book_staff/101?service_ids[]=10011&service_ids[]=10012&service_ids[]=10011")
+    c = gateway.get("/book_staff/101?service_ids[]=10011,10012")  # comma-joined: same request
+    assert [x.headers["x-cache"] for x in (a, b, c)] == ["miss", "hit", "hit"]
+    assert a.body == b.body == c.body
+    assert len(gateway.cache_items("c#book_staff#")) == 1
+    assert len(gateway.upstream()) == 1
+
+
+def test_different_parameters_are_different_entries(gateway):
+    gateway.get("/book_services/101")
+    gateway.get("/book_services/101?staff_id=1011")
+    gateway.get("/book_services/202")
+    assert len(gateway.cache_items("c#book_services#")) == 3
+
+
+def test_hard_expiry_is_honoured_on_read(gateway):
+    gateway.get("/bookform/1")
+    # DynamoDB may keep an expired item for days (moto for ever): the read must not serve it, not even
+    # as a stale copy.
+    gateway.update_items("c#bookform#", expires_at=int(time.time()) - 1)
+    gateway.sandbox.configure(error_rate=1.0, error_status=500)
+    answer = gateway.get("/bookform/1")
+    assert answer.status == 502 and answer.headers["x-cache"] == "miss"
+    gateway.sandbox.reset(config=True)
+    assert gateway.get("/bookform/1").headers["x-cache"] == "miss"
+
+
+def test_soft_expiry_refreshes(gateway):
+    gateway.get("/book_services/101")
+    gateway.update_items("c#book_services#", fresh_until=time.time() - 1)
+    assert gateway.get("/book_services/101").headers["x-cache"] == "miss"
+    assert gateway.get("/book_services/101").headers["x-cache"] == "hit"
+    assert len(gateway.upstream()) == 2
+
+
+def test_generation_bump_invalidates_the_locations_availability_only(gateway):
+    dates = "/book_dates/101?service_ids[]=10011"
+    gateway.get(dates)
+    gateway.get("/book_dates/202")
+    gateway.get("/bookform/1")
+    cache.bump_generation(101)
+    assert gateway.get(dates).headers["x-cache"] == "miss"
+    assert gateway.get(dates).headers["x-cache"] == "hit"
+    assert gateway.get("/book_dates/202").headers["x-cache"] == "hit"
+    assert gateway.get("/bookform/1").headers["x-cache"] == "hit"  # not availability
+
+
+def test_an_entry_of_an_older_generation_is_never_served_stale(gateway):
+    gateway.get("/book_times/202/0/2030-01-02")
+    cache.bump_generation(202)
+    gateway.sandbox.configure(error_rate=1.0, error_status=503)
+    answer = gateway.get("/book_times/202/0/2030-01-02")
+    assert answer.status == 502  # not the pre-booking slots
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"error_rate": 1.0, "error_status": 503},
+        {"error_rate": 1.0, "error_status": 500},
+        {"faults": [FaultRule(kind="error", status=429, rate=1.0)]},
+        {"malformed_rate": 1.0},
+        {"revoked_tokens": ["sandbox-partner-token"]},
+    ],
+    ids=["503", "500", "429", "malformed", "token-refused"],
+)
+def test_stale_copy_served_when_altegio_fails(gateway, fault):
+    first = gateway.get("/book_staff/101")
+    gateway.update_items("c#book_staff#", fresh_until=time.time() - 1)
+    gateway.sandbox.configure(**fault)
+    stale = gateway.get("/book_staff/101")
+    assert (stale.status, stale.headers["x-cache"], stale.body) == (200, "stale", first.body)
+    gateway.sandbox.reset(config=True)  # fault cleared: fresh again without any restart
+    assert gateway.get("/book_staff/101").headers["x-cache"] in ("miss", "hit")
+
+
+def test_stale_copy_served_when_altegio_is_slow(gateway, monkeypatch):
+    monkeypatch.setenv("UPSTREAM_READ_TIMEOUT", "0.5")
+    from booking_gateway.settings import get_settings
+
+    get_settings.cache_clear()
+    first = gateway.get("/book_staff/202")
+    gateway.update_items("c#book_staff#", fresh_until=time.time() - 1)
+    gateway.sandbox.configure(faults=[FaultRule(kind="hang", hang_s=2, rate=1.0)])
+    started = time.monotonic()
+    stale = gateway.get("/book_staff/202")
+    assert (stale.status, stale.headers["x-cache"], stale.body) == (200, "stale", first.body)
+    assert time.monotonic() - started < 1.5  # one timeout, no retry
+
+
+@pytest.mark.gw_env(UPSTREAM_PER_MINUTE="3")  # reads get 2 of them
+def test_stale_copy_when_the_budget_is_spent_and_503_with_retry_after_without_one(gateway):
+    gateway.get("/bookform/1")
+    gateway.get("/bookform/2")
+    gateway.update_items("c#bookform#", fresh_until=time.time() - 1)
+    stale = gateway.get("/bookform/1")
+    assert stale.status == 200 and stale.headers["x-cache"] == "stale"
+    refused = gateway.get("/i18n/en-US")
+    assert refused.status == 503 and int(refused.headers["retry-after"]) >= 1
+    assert refused.json()["success"] is False and "budget" in refused.json()["meta"]["message"]
+    assert len(gateway.upstream()) == 2
+
+
+def test_rate_limited_without_a_copy_is_503_with_retry_after(gateway):
+    gateway.sandbox.configure(faults=[FaultRule(kind="error", status=429, rate=1.0)])
+    answer = gateway.get("/book_services/101")
+    assert answer.status == 503 and int(answer.headers["retry-after"]) >= 1
+    assert answer.headers["x-cache"] == "miss" and answer.headers["cache-control"] == "no-store"
+    assert answer.json()["meta"]["message"].lower().count("retry") == 1
+
+
+def test_altegio_down_without_a_copy_is_a_clear_502(gateway):
+    gateway.sandbox.configure(error_rate=1.0, error_status=500)
+    answer = gateway.get("/bookform/2")
+    assert answer.status == 502 and "retry-after" in answer.headers
+    assert answer.json() == {
+        "success": False,
+        "data": None,
+        "meta": {"message": "Altegio is unavailable; retry shortly."},
+    }
+    assert not gateway.cache_items()
+
+
+def _dynamodb_down(monkeypatch):
+    class Down:
+        def __getattr__(self, name):
+            def fail(*_a, **_k):
+                raise EndpointConnectionError(endpoint_url="https://dynamodb.eu-west-1.amazonaws.com")
+
+            return fail
+
+    monkeypatch.setattr(dynamo, "client", lambda: Down())
+
+
+def test_dynamodb_failure_degrades_to_a_budgeted_upstream_call(gateway, monkeypatch):
+    _dynamodb_down(monkeypatch)
+    started = time.monotonic()
+    answers = [gateway.get("/book_staff/202") for _ in range(3)]
+    assert [(a.status, a.headers["x-cache"]) for a in answers] == [(200, "bypass")] * 3
+    calls = [r["ts"] for r in gateway.upstream()]
+    assert len(calls) == 3
+    # The local limiter (1/s per container) spaced them, so a DynamoDB outage cannot flood Altegio.
+    assert min(b - a for a, b in zip(calls, calls[1:], strict=False)) >= 0.95
+    assert time.monotonic() - started < 5
+
+
+def test_bump_generation_never_raises(gateway, monkeypatch):
+    _dynamodb_down(monkeypatch)
+    cache.bump_generation(101)  # logs, carries on
+
+
+def test_an_older_answer_never_overwrites_a_newer_one(gateway):
+    key = cache.cache_key("bookform", None, "/bookform/1", [])
+    now = time.time()
+    cache.write(key, '{"new": true}', now, 60, 600, 0)
+    cache.write(key, '{"old": true}', now - 5, 60, 600, 0)
+    entry, _ = cache.read(key, None)
+    assert entry.body == '{"new": true}'
+
+
+def test_oversized_answers_are_served_but_not_stored(gateway, monkeypatch):
+    monkeypatch.setattr(cache, "MAX_BODY", 10)
+    answer = gateway.get("/i18n/en-US")
+    assert answer.status == 200 and answer.headers["x-cache"] == "miss"
+    assert not gateway.cache_items()

@@ -1,0 +1,48 @@
+"""Concurrent misses for one key make one upstream call; the others wait for it or take the stale copy."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from sandbox import FaultRule
+
+
+def _together(gateway, target: str, n: int):
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(lambda _: gateway.get(target), range(n)))
+
+
+def test_fifty_concurrent_misses_make_one_upstream_call(gateway):
+    gateway.sandbox.configure(latency_ms=300)
+    answers = _together(gateway, "/book_services/101?staff_id=1012", 50)
+    assert [a.status for a in answers] == [200] * 50
+    assert len({a.body for a in answers}) == 1
+    assert len(gateway.upstream("/book_services/101")) == 1
+    states = sorted(a.headers["x-cache"] for a in answers)
+    assert states.count("miss") == 1 and states.count("hit") == 49
+
+
+def test_concurrent_refresh_of_a_stale_entry_serves_the_copy_at_once(gateway):
+    first = gateway.get("/book_staff/101")
+    gateway.update_items("c#book_staff#", fresh_until=time.time() - 1)
+    gateway.sandbox.configure(latency_ms=800)
+    started = time.monotonic()
+    answers = _together(gateway, "/book_staff/101", 20)
+    assert len(gateway.upstream("/book_staff/101")) == 2  # the first miss, then one refresh
+    states = sorted(a.headers["x-cache"] for a in answers)
+    assert states.count("miss") == 1 and set(states) <= {"miss", "stale", "hit"}
+    stale_bodies = {a.body for a in answers if a.headers["x-cache"] == "stale"}
+    assert stale_bodies <= {first.body}
+    assert time.monotonic() - started < 3
+
+
+def test_waiters_take_over_when_the_refresh_fails(gateway):
+    # The lock holder's call fails (one 500, no copy): waiters must not all fail with it, nor all call.
+    gateway.sandbox.configure(
+        latency_ms=200, faults=[FaultRule(kind="error", status=500, times=1, path="/bookform/2")]
+    )
+    answers = _together(gateway, "/bookform/2", 10)
+    statuses = sorted(a.status for a in answers)
+    assert statuses.count(200) >= 9, statuses  # at most the holder itself answers 502
+    assert len(gateway.upstream("/bookform/2")) <= 3  # 500, then one successful retry or take-over

@@ -40,4 +40,3 @@ def authenticate(
     if user is None or user_token in revoked:
         raise _denied("unknown or revoked user token")
     return Caller(user, user_token)
-

@@ -6,9 +6,10 @@ goes through the allowlist; `group_id` (a chain) is passed on as it is.
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header
 from booking_gateway.allowlist import require_location
 from booking_gateway.app_factory import make_handler
+from booking_gateway.write_models import CompanyIdQuery, GroupIdQuery, PhoneQuery
 from booking_gateway.write_path import (
     AUTH_DOC,
     WriteRejected,
@@ -29,9 +30,9 @@ app = make_write_app()
     responses=responses("send_phone_update_verification_code"),
 )
 def booking_user_phone_confirmation(
-    phone: Annotated[str, Query(min_length=7, max_length=32, pattern=r"^\+?[\d\s\-().]+$")],
-    company_id: Annotated[int | None, Query(ge=1, description="Location id")] = None,
-    group_id: Annotated[int | None, Query(ge=1, description="Chain id")] = None,
+    phone: PhoneQuery,
+    company_id: CompanyIdQuery = None,
+    group_id: GroupIdQuery = None,
     authorization: Annotated[str | None, Header(alias="authorization", description=AUTH_DOC)] = None,
 ):
     if company_id is None and group_id is None:

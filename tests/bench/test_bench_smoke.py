@@ -82,9 +82,9 @@ def test_every_contender_has_every_figure(smoke):
             assert _number(c["bookings"][key]), (name, key)
         tl = c["timeline"]
         assert len(tl["p50_ms"]) == len(tl["upstream"]) > 0
-    # Nothing cached directly; the gateway says where each answer came from.
+    # Nothing is cached on the direct path; the gateway marks its answers with X-Cache.
     assert results["contenders"]["direct"]["cache"]["hit_ratio"] == 0.0
-    assert results["contenders"]["gateway"]["cache"]["by_status"].get("none", 0) == 0
+    assert set(results["contenders"]["gateway"]["cache"]["by_status"]) & {"hit", "miss", "stale"}
 
 
 def test_ratios_cold_start_and_page(smoke):

@@ -26,28 +26,38 @@ def max_in_window(times: list[float], width: float) -> int:
 
 
 # -- in one container ------------------------------------------------------------------------------------
-def test_reads_leave_a_slot_per_second_to_writes(gateway):
-    for _ in range(3):  # UPSTREAM_PER_SECOND=4: reads get 3 of the slots
+def test_a_waiting_write_gets_the_next_slot_before_any_read(gateway):
+    for _ in range(4):  # UPSTREAM_PER_SECOND=4: reads may use every slot nobody else wants
         budget.acquire("read", wait_max=0)
     with pytest.raises(budget.BudgetExhausted) as refused:
         budget.acquire("read", wait_max=0.2)
     assert refused.value.retry_after in (1, 2)
-    budget.acquire("write", wait_max=0)  # the booking goes ahead of cache refreshes
-    with pytest.raises(budget.BudgetExhausted):
-        budget.acquire("write", wait_max=0.2)
+    started = time.monotonic()
+    done: dict[str, float] = {}
+
+    def take(priority: str) -> None:
+        budget.acquire(priority, wait_max=3)
+        done[priority] = time.monotonic() - started
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(take, ["read", "write"]))
+    # The first slot frees after SLOT_SPACING: the booking takes it; the refresh waits READ_DEFER more.
+    assert 0.8 < done["write"] < 1.3
+    assert done["read"] >= done["write"] + 0.2
 
 
-def test_a_waiting_call_goes_out_when_a_slot_frees(gateway):
-    for _ in range(3):
+def test_a_waiting_read_goes_out_when_a_slot_frees(gateway):
+    for _ in range(4):
         budget.acquire("read", wait_max=0)
     started = time.monotonic()
     budget.acquire("read")
-    assert 0.9 < time.monotonic() - started < 1.5
+    assert 1.1 < time.monotonic() - started < 1.9
 
 
 @pytest.mark.gw_env(UPSTREAM_PER_MINUTE="10", UPSTREAM_PER_SECOND="5")
 def test_the_minute_allowance_keeps_a_share_for_writes(gateway, monkeypatch):
     monkeypatch.setattr(budget, "SLOT_SPACING", 0.001)  # the per-second rule is not the subject here
+    monkeypatch.setattr(budget, "READ_DEFER", 0.0)
     for _ in range(9):
         budget.acquire("read", wait_max=0)
     with pytest.raises(budget.BudgetExhausted) as refused:
@@ -79,6 +89,7 @@ def test_without_dynamodb_a_local_limiter_slows_calls_but_never_fails_them(gatew
             return fail
 
     monkeypatch.setattr(dynamo, "client", lambda: Down())
+    monkeypatch.setattr(dynamo, "stamp_client", lambda: Down())
     monkeypatch.setattr(budget, "_local", budget._LocalLimiter())
     stamps = []
     for _ in range(3):
@@ -156,8 +167,8 @@ def test_per_second_limit_holds_across_processes(moto_server):
     got = _containers(moto_server, 3, 4, "write", UPSTREAM_PER_SECOND="4", UPSTREAM_PER_MINUTE="180")
     sent = [x["sent"] for x in got if "sent" in x]
     assert len(sent) == 12  # nobody refused: they waited their turn
-    # Sent = when acquire() returned. Never above Altegio's 5 in a second; the configured 4 holds up to
-    # the latency of one DynamoDB write (a slot is stamped just before it is returned).
+    # Sent = when acquire() returned, a DynamoDB write after the stamp. Never above Altegio's 5 in a second;
+    # the configured 4 holds to within that write's latency (tens of ms on a loaded test machine).
     assert max_in_window(sent, 1.0) <= 5 and max_in_window(sent, 0.9) <= 4, [
         round(x % 100, 3) for x in sorted(sent)
     ]
@@ -187,7 +198,7 @@ def test_300_requests_over_30_keys_in_10_seconds_stay_within_altegios_limits(gat
     gateway.sandbox.configure(rate_limit=True, per_second=5, per_minute=200, latency_ms=60, jitter_ms=40)
     rng = random.Random(4)
     order = [KEYS[i // 10] if i % 10 == 0 else KEYS[rng.randint(0, i // 10)] for i in range(300)]
-    started, started_wall = time.monotonic(), time.time()
+    started = time.monotonic()
 
     def one(i: int):
         time.sleep(max(0.0, started + i / 30 - time.monotonic()))  # 30 requests a second for 10 s
@@ -196,21 +207,6 @@ def test_300_requests_over_30_keys_in_10_seconds_stay_within_altegios_limits(gat
     with ThreadPoolExecutor(32) as pool:
         answers = list(pool.map(one, range(300)))
     upstream = gateway.upstream()
-    print("LEDGER", [(round(r["ts"] - started_wall, 2), r["status"], r["path"][8:60]) for r in upstream])
-    print("FAILED", [(i, a.status) for i, a in enumerate(answers) if a.status != 200])
-    import collections
-
-    print("STATES", collections.Counter(a.headers.get("x-cache") for a in answers))
-    dup = collections.Counter(r["path"] for r in upstream)
-    print("DUPS", [(k, v) for k, v in dup.items() if v > 1])
-    print(
-        "DUPSTATES",
-        [
-            (i, order[i], a.headers.get("x-cache"), a.status)
-            for i, a in enumerate(answers)
-            if order[i] in [k[8:] for k, v in dup.items() if v > 1] and a.headers.get("x-cache") != "hit"
-        ],
-    )
     assert [(a.status, a.body[:100]) for a in answers if a.status != 200] == []
     assert not [r for r in upstream if r["status"] == 429], [
         (r["seq"], round(r["ts"] % 100, 3), r["status"], r["path"][:40]) for r in upstream[:12]

@@ -165,7 +165,7 @@ def test_connection_errors_are_retried_for_reads_only(gateway, monkeypatch):
     get_settings.cache_clear()
     sent = []
     real_acquire = budget.acquire
-    monkeypatch.setattr(budget, "acquire", lambda *a, **k: (sent.append(1), real_acquire(*a, **k)))
+    monkeypatch.setattr(budget, "acquire", lambda *a, **k: sent.append(1) or real_acquire(*a, **k))
     with pytest.raises(UpstreamUnavailable):
         _get()
     assert len(sent) == 3  # each attempt drew on the budget

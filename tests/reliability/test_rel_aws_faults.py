@@ -71,7 +71,14 @@ def _scenario(rel, demo, monkeypatch, mode: str, every: int = 1) -> dict:
 
 
 @pytest.mark.parametrize(
-    ("mode", "every"), [("throttled", 2), ("throttled", 1), ("refused", 1), ("hung", 1)], ids=str
+    ("mode", "every"),
+    [
+        ("throttled", 2),
+        ("refused", 1),
+        pytest.param("throttled", 1, marks=pytest.mark.slow),
+        pytest.param("hung", 1, marks=pytest.mark.slow),
+    ],
+    ids=str,
 )
 def test_dynamodb_fault_degrades_gracefully(rel, demo, monkeypatch, mode, every):
     out = _scenario(rel, demo, monkeypatch, mode, every)

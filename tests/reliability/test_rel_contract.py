@@ -15,16 +15,14 @@ command, either of:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
-from rel_kit import ROOT
+from rel_kit import ROOT, budget_kept_fresh
 
 CHECKS = (
     "not_a_server_error",
@@ -116,27 +114,6 @@ def document_with_links(doc: dict) -> tuple[dict, int]:
                 }
                 added += 1
     return doc, added
-
-
-@contextlib.contextmanager
-def budget_kept_fresh(rel, every_s: float = 0.25):
-    """The fuzzer sends far more distinct requests than Altegio's 5/s; the budget would rightly answer
-    503 + Retry-After to many. The budget is not the subject here (test_rel_load.py), the document is:
-    its counters are emptied every quarter second while schemathesis runs."""
-    stop = threading.Event()
-
-    def loop():
-        while not stop.wait(every_s):
-            with contextlib.suppress(Exception):
-                rel.reset_budget()
-
-    thread = threading.Thread(target=loop, name="rel-budget-reset", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(5)
 
 
 def run_schemathesis(

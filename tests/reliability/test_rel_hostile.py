@@ -5,6 +5,7 @@ nothing is cached (the cache table's keys are the same before and after)."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -52,29 +53,29 @@ def hostile(rel):
 @pytest.mark.parametrize("op", OPERATIONS)
 def test_hostile_input_refused(hostile, op):
     rel = hostile
-    tz_today = rel.sandbox.state.now().date()
-    corpus = cases(op, (tz_today + timedelta(days=1)).isoformat())
-    keys_before = rel.cache_keys()
-    problems = []
-    for case in corpus:
-        mark = rel.mark()
+    corpus = cases(op, (rel.sandbox.state.now().date() + timedelta(days=1)).isoformat())
+    keys_before, mark = rel.cache_keys(), rel.mark()
+
+    def one(case: Case) -> str | None:
         try:
             reply = send_case(rel, case)
         except Exception as exc:  # noqa: BLE001 - no answer at all is the finding
-            problems.append(f"{case.what}: no answer ({type(exc).__name__}: {exc})")
-            continue
+            return f"{case.what}: no answer ({type(exc).__name__}: {exc})"
         why = clear_4xx(reply, case)
-        if why:
-            problems.append(f"{case.what}: {why}")
-        reached = rel.upstream_since(mark)
-        if reached:
-            seen = ", ".join(f"{e['method']} {e['raw'] or e['path']}"[:160] for e in reached)
-            problems.append(f"{case.what}: reached the sandbox: {seen}")
+        return f"{case.what}: {why}" if why else None
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        problems = [p for p in pool.map(one, corpus) if p]
+    # Nothing at all may have reached the sandbox: every entry names the request that got through.
+    problems += [
+        f"reached the sandbox: {e['method']} {(e['raw'] or e['path'])[:160]}"
+        for e in rel.upstream_since(mark)
+    ]
     added = rel.cache_keys() - keys_before
     if added:
         problems.append(f"cache entries appeared: {sorted(added)}")
     print(f"\n{op}: {len(corpus)} hostile requests")
-    assert not problems, f"{op}: {len(problems)} of {len(corpus)} hostile requests mishandled:\n" + "\n".join(
+    assert not problems, f"{op}: {len(problems)} problems with {len(corpus)} hostile requests:\n" + "\n".join(
         problems
     )
 

@@ -113,3 +113,15 @@ def test_review_form_and_submit(gw):
     assert again.status == 422  # Altegio's own "already sent"
     assert gw.http("POST", "/master_record_review/review-101", body={"rating": 9}).status == 422
     assert gw.http("GET", "/master_record_review/no-such-token").status == 404
+
+
+def test_phone_confirmation_query_is_checked_before_altegio(gw):
+    user = {"Authorization": f"User {_token(gw)}"}
+    mark = len(gw.sandbox.requests())
+    for query in (
+        "company_id=101&phone=%D9%A3%D9%A7%D9%A1%D9%A2%D9%A0%D9%A0%D9%A0%D9%A0%D9%A0%D9%A0",
+        "company_id=101.0&phone=%2B37120000002",
+        "company_id=101&phone=call-me",
+    ):
+        assert gw.http("GET", f"/booking/user/phone_confirmation?{query}", headers=user).status == 422, query
+    assert len(gw.sandbox.requests()) == mark

@@ -107,16 +107,21 @@ def _send(method: str, url: str, body: bytes | None, headers: dict[str, str], re
     return UpstreamResponse(resp.status, resp.data, {k.lower(): v for k, v in resp.headers.items()})
 
 
-def _take_turn(priority: Literal["read", "write"], budget_wait: float | None) -> None:
-    """A budget slot whose stamp is still current when the request goes out. If this process stalled
-    after its turn (CPU starvation, a GC pause), the stamp no longer says when Altegio sees the call:
-    take a new turn rather than risk two calls of one slot within a second."""
-    for _ in range(3):
-        stamp = budget.acquire(priority, budget_wait)
-        if time.time() - stamp <= budget.MAX_SEND_LAG:
-            return
-        logger.warning("stalled after taking an upstream turn; taking another")
-    raise BudgetExhausted(1, "could not send within the budget's turn")
+def _time_left(deadline: float, settings) -> bool:
+    """Enough time before the deadline for another attempt to connect and be answered at all."""
+    return deadline - time.monotonic() > settings.connect_timeout + 1.0
+
+
+def _take_turn(priority: Literal["read", "write"], budget_wait: float) -> None:
+    """A budget slot, right before the send. The slot's stamp should say when Altegio sees the call; if
+    the send lags it (DynamoDB retrying a throttled write, a stalled process), it is counted, not
+    retried: per_second <= 4 leaves Altegio's fifth call of the second as the margin, and a 429 still
+    pauses everyone."""
+    stamp = budget.acquire(priority, budget_wait)
+    lag = time.time() - stamp
+    if lag > budget.MAX_SEND_LAG:
+        count("BudgetLateSend")
+        logger.warning("upstream call sent late after its budget turn", extra={"lag_ms": int(lag * 1000)})
 
 
 def call(
@@ -130,9 +135,14 @@ def call(
     priority: Literal["read", "write"],
     read_timeout: float | None = None,
     budget_wait: float | None = None,
+    time_limit: float | None = None,
 ) -> UpstreamResponse:
-    """One Altegio request (see the module doc); `budget_wait` caps the wait for the shared budget."""
+    """One Altegio request (see the module doc). `budget_wait` caps the wait for the shared budget;
+    `time_limit` (default UPSTREAM_CALL_TIME_LIMIT) bounds the whole call, waits and retries included,
+    so it always ends inside the function's timeout."""
     settings = get_settings()
+    deadline = time.monotonic() + (settings.call_time_limit if time_limit is None else time_limit)
+    wait_cap = settings.budget_wait_seconds if budget_wait is None else budget_wait
     url = settings.altegio_base_url + path + (f"?{urlencode(query)}" if query else "")
     data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
     if read_timeout is None:
@@ -144,15 +154,16 @@ def call(
         # The token first: its first fetch (Secrets Manager) must not sit between the budget's stamp and
         # the send, or the stamp would no longer say when Altegio sees the call.
         token = get_partner_token()
-        _take_turn(priority, budget_wait)
+        _take_turn(priority, max(0.0, min(wait_cap, deadline - time.monotonic() - read_timeout)))
+        timeout = max(0.5, min(read_timeout, deadline - time.monotonic()))
         try:
-            up = _send(method, url, data, _headers(token, user_token, data is not None), read_timeout)
+            up = _send(method, url, data, _headers(token, user_token, data is not None), timeout)
         except ReadTimeoutError as exc:
             # Never retried: Altegio is slow, and asking again would only double the wait and the load.
-            raise UpstreamTimeout(f"{method} {path}: no answer within {read_timeout}s") from exc
+            raise UpstreamTimeout(f"{method} {path}: no answer within {timeout:.1f}s") from exc
         except HTTPError as exc:
             # Connection refused/reset, no answer read: retried for idempotent calls only.
-            if attempt + 1 < attempts:
+            if attempt + 1 < attempts and _time_left(deadline, settings):
                 attempt += 1
                 _backoff(attempt)
                 continue
@@ -174,7 +185,7 @@ def call(
                 rate_limited = True
                 continue  # once; budget.acquire waits out the pause
             raise UpstreamRateLimited(wait, "Altegio rate limit")
-        if up.status in RETRY_STATUSES and attempt + 1 < attempts:
+        if up.status in RETRY_STATUSES and attempt + 1 < attempts and _time_left(deadline, settings):
             attempt += 1
             _backoff(attempt)
             continue

@@ -20,10 +20,17 @@ ACCEPTED = ("application/vnd.api.v2+json", "application/vnd.yclients.v2+json", "
 
 
 def _describe(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
+    """Pydantic's errors as Altegio-style meta: the message names the parameter(s); each item says
+    which parameter (a list item's position goes into its message) and what is wrong."""
     items = []
     for err in errors:
-        loc = [str(part) for part in err.get("loc", ()) if part not in ("path", "query", "header", "body")]
-        items.append({"parameter": ".".join(loc) or "request", "message": str(err.get("msg", "invalid"))})
+        loc = [str(part) for part in err.get("loc", ())]
+        source = loc.pop(0) if loc and loc[0] in ("path", "query", "header", "body") else "body"
+        message = str(err.get("msg", "invalid"))
+        if source != "body" and len(loc) > 1:  # e.g. ("query", "service_ids[]", 1): the second id
+            message = f"item {int(loc[1]) + 1}: {message}" if loc[1].isdigit() else message
+            loc = loc[:1]
+        items.append({"parameter": ".".join(loc) or "request", "message": message})
     names = ", ".join(dict.fromkeys(i["parameter"] for i in items))
     return f"Invalid parameter: {names}", items
 

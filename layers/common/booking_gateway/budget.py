@@ -1,19 +1,23 @@
 """The upstream budget every function shares, so Altegio (5/s, 200/min per IP) never sees more.
 
-Per second: a ring of `per_second` slot items in DynamoDB (`sec#<i>`, attribute t = when last taken).
-A slot is taken by a conditional write only when its last use is over SLOT_SPACING (a little over a
-second) old, so no sliding second ever holds more calls than there are slots, whichever container
-sends them (Altegio counts sliding windows; fixed one-second counters would let two halves add up to
-twice the limit).
-Per minute: 10-second bucket counters (`min#<epoch//10>`, ADD n). A call is admitted only while the
-current bucket plus the six before it (any sliding minute lies within seven buckets) stay within the
-minute's allowance; the increment is conditional, so concurrent callers cannot overshoot.
-Priority: writes may take every slot and the whole minute; reads leave one slot per second and a tenth
-of the minute to them, so a booking never queues behind cache refreshes.
-Altegio's 429: `pause(seconds)` pushes every slot's t forward, so no container sends anything until
-Retry-After has passed (one write per slot, no extra read on the normal path).
-DynamoDB failing: a conservative in-process limiter (1/s, 20/min per container) takes over; requests
-are slowed, never failed.
+One acquire() = the minute first, then a second-slot (so the slot is the last step before the send):
+- Per minute: 10-second bucket counters (`min#<epoch//10>`, ADD n). A call is admitted only while the
+  current bucket plus the six before it (any sliding minute lies within seven buckets) stay within the
+  minute's allowance; the increment is conditional, so concurrent callers cannot overshoot.
+- Per second: a ring of `per_second` slot items (`sec#<i>`, t = when last used). A slot is taken by a
+  conditional write only when its t is over SLOT_SPACING (1.05 s) old, so no sliding second holds more
+  calls than there are slots, whichever container sends them (Altegio counts sliding windows; fixed
+  one-second counters would let two halves add up to twice the limit). The stamp is taken right before
+  the write that stores it (throttled writes are retried here with a fresh stamp, never by botocore),
+  and if the write was slow the stamp is moved to when the call goes out, so the next user keeps its
+  distance.
+- Priority: a freed slot belongs to writes for READ_DEFER (0.3 s) before a read may take it, so a
+  waiting booking always gets the next slot while reads still use every slot nobody else wants; reads
+  also leave a tenth of the minute to writes.
+- Altegio's 429: `pause(seconds)` pushes every slot's t forward, so no container sends anything until
+  Retry-After has passed (one write per slot, nothing extra on the normal path).
+- DynamoDB failing: a conservative in-process limiter (1/s, 20/min per container) takes over; requests
+  are slowed, never failed.
 """
 
 from __future__ import annotations
@@ -32,10 +36,12 @@ from .settings import get_settings
 Priority = Literal["read", "write"]
 SLOT_SPACING = 1.05  # a little over a second: clock and network jitter between containers
 STAMP_SLACK = 0.02  # a slot taken slower than this is stamped again with the time the call goes out
-MAX_SEND_LAG = 0.05  # SLOT_SPACING - MAX_SEND_LAG >= 1 s: the client sends within this of the stamp
+MAX_SEND_LAG = 0.05  # SLOT_SPACING - this = 1 s; a send later than this after its stamp is counted
 BUCKET = 10  # seconds per minute-bucket
 WINDOW_BUCKETS = 6  # buckets before the current one that a sliding minute can still reach
 WRITE_SHARE = 0.1  # of the minute, kept for writes
+READ_DEFER = 0.3  # a freed slot is the writes' alone for this long before a read may take it
+THROTTLE_RETRIES = 4  # a throttled budget write is tried again (fresh stamp) before the local limiter
 
 
 class BudgetExhausted(Exception):
@@ -48,57 +54,74 @@ def _table() -> str:
     return get_settings().budget_table
 
 
-def _take_slot(slots: list[int], now: float) -> tuple[float | None, float]:
-    """Take one per-second slot: (its stamp, 0) on success, else (None, seconds until one frees)."""
+def _take_slot(slots: list[int], defer: float) -> tuple[float | None, float]:
+    """Take one per-second slot free for `defer` seconds past SLOT_SPACING: (its stamp, 0) on success,
+    else (None, seconds until one frees)."""
     earliest: float | None = None
     for slot in random.sample(slots, len(slots)):
         key = {"pk": dynamo.s(f"sec#{slot}")}
-        try:
-            dynamo.client().update_item(
-                TableName=_table(),
-                Key=key,
-                UpdateExpression="SET t = :now, expires_at = :exp",
-                ConditionExpression="attribute_not_exists(t) OR t <= :free",
-                ExpressionAttributeValues={
-                    ":now": dynamo.n(now),
-                    ":free": dynamo.n(now - SLOT_SPACING),
-                    ":exp": dynamo.n(int(now) + 3600),
-                },
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as exc:
-            if not dynamo.conditional_failed(exc):
-                raise
-            last = dynamo.num(exc.response.get("Item", {}), "t", now)
-            wait = last + SLOT_SPACING - now
-            earliest = wait if earliest is None else min(earliest, wait)
-            continue
-        return _restamp_if_late(key, now), 0.0
+        for attempt in range(THROTTLE_RETRIES + 1):
+            now = time.time()  # stamped right before the write that stores it
+            try:
+                dynamo.stamp_client().update_item(
+                    TableName=_table(),
+                    Key=key,
+                    UpdateExpression="SET t = :now, expires_at = :exp",
+                    ConditionExpression="attribute_not_exists(t) OR t <= :free",
+                    ExpressionAttributeValues={
+                        ":now": dynamo.n(now),
+                        ":free": dynamo.n(now - SLOT_SPACING - defer),
+                        ":exp": dynamo.n(int(now) + 3600),
+                    },
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+                return _restamp_if_late(key, now), 0.0
+            except ClientError as exc:
+                if dynamo.throttled(exc) and attempt < THROTTLE_RETRIES:
+                    time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+                    continue
+                if not dynamo.conditional_failed(exc):
+                    raise
+                last = dynamo.num(exc.response.get("Item", {}), "t", now)
+                wait = last + SLOT_SPACING + defer - now
+                earliest = wait if earliest is None else min(earliest, wait)
+                break
     return None, max(0.01, earliest if earliest is not None else 0.05)
 
 
 def _restamp_if_late(key: dict, stamped: float) -> float:
-    """The slot says `stamped`, but the call goes out only now: if DynamoDB was slow, move the stamp to
+    """The slot says `stamped`, but the call goes out only now: if the write was slow, move the stamp to
     now, so the slot's next user still keeps a full SLOT_SPACING from the actual send."""
     now = time.time()
     if now - stamped <= STAMP_SLACK:
         return stamped
     try:
-        dynamo.client().update_item(
+        dynamo.stamp_client().update_item(
             TableName=_table(),
             Key=key,
             UpdateExpression="SET t = :now",
             ConditionExpression="t = :mine",  # unless taken over meanwhile (only after a long stall)
             ExpressionAttributeValues={":now": dynamo.n(now), ":mine": dynamo.n(stamped)},
         )
-    except ClientError as exc:
-        if not dynamo.conditional_failed(exc):
-            raise
-        return stamped
+    except (ClientError, BotoCoreError):
+        return stamped  # counted as a late send by the caller
     return now
 
 
 def _take_minute(allowance: int, now: float) -> float | None:
+    """_count_minute, retried on throttling: a throttled table must not push calls to the local limiter,
+    which cannot see the other containers."""
+    for attempt in range(THROTTLE_RETRIES + 1):
+        try:
+            return _count_minute(allowance, now)
+        except ClientError as exc:
+            if not dynamo.throttled(exc) or attempt == THROTTLE_RETRIES:
+                raise
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+    return None  # not reached
+
+
+def _count_minute(allowance: int, now: float) -> float | None:
     """Count one call in the current bucket; None on success, else seconds until a bucket frees."""
     bucket = int(now // BUCKET)
     client, table = dynamo.client(), _table()
@@ -150,9 +173,8 @@ class _LocalLimiter:
 _local = _LocalLimiter()
 
 
-def _slots(priority: Priority) -> list[int]:
-    per_second = get_settings().upstream_per_second
-    return list(range(per_second if priority == "write" or per_second < 2 else per_second - 1))
+def _slots() -> list[int]:
+    return list(range(get_settings().upstream_per_second))
 
 
 def _allowance(priority: Priority) -> int:
@@ -162,14 +184,14 @@ def _allowance(priority: Priority) -> int:
 
 def acquire(priority: Priority = "read", wait_max: float | None = None) -> float:
     """Block until one upstream call may go out and return the slot's stamp (epoch seconds), or raise
-    BudgetExhausted(retry_after). The call must go out within MAX_SEND_LAG of the stamp (altegio_client
-    takes another slot when its process stalled longer).
+    BudgetExhausted(retry_after). The call should go out within MAX_SEND_LAG of the stamp.
 
     Waits at most `wait_max` seconds (default: BUDGET_WAIT_SECONDS) for a per-second slot; a spent
     minute raises at once, since waiting for it would outlast any request.
     """
     settings = get_settings()
-    slots, allowance = _slots(priority), _allowance(priority)
+    slots, allowance = _slots(), _allowance(priority)
+    defer = 0.0 if priority == "write" else READ_DEFER
     deadline = time.monotonic() + (settings.budget_wait_seconds if wait_max is None else wait_max)
     minute_counted = waited = False
     while True:
@@ -181,7 +203,7 @@ def acquire(priority: Priority = "read", wait_max: float | None = None) -> float
                     count("BudgetExhausted")
                     raise BudgetExhausted(minute_wait, "upstream budget for this minute is spent")
                 minute_counted = True
-            stamp, wait = _take_slot(slots, now)
+            stamp, wait = _take_slot(slots, defer)
         except (ClientError, BotoCoreError) as exc:
             logger.warning(
                 "budget table unavailable; using the local limiter", extra={"error": type(exc).__name__}

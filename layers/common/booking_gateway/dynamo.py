@@ -23,28 +23,47 @@ CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 2},
     max_pool_connections=16,
 )
+# The budget's time stamps must be taken right before the write that stores them: no hidden retries
+# (botocore would resend the old stamp after its backoff); budget.py retries with a fresh stamp itself.
+NO_RETRY = CONFIG.merge(Config(retries={"mode": "standard", "max_attempts": 1}))
 Unavailable = (BotoCoreError, ClientError)
-
-
+_THROTTLED = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+}
 _creating = threading.Lock()
 
 
 @functools.cache  # per container; the local stack clears it when the environment changes
 def client() -> Any:
-    # One creation even when threads (the local stack) arrive together: each costs ~80 ms of CPU.
-    with _creating:
-        return _create()
+    """The client for everything but the budget's stamps (botocore retries once on throttling)."""
+    with _creating:  # one creation even when threads (the local stack) arrive together: ~80 ms of CPU
+        return _session().create_client("dynamodb", config=CONFIG)
 
 
 @functools.cache
-def _create() -> Any:
-    return get_session().create_client("dynamodb", config=CONFIG)
+def stamp_client() -> Any:
+    """The budget's client: no retries of its own."""
+    with _creating:
+        return _session().create_client("dynamodb", config=NO_RETRY)
+
+
+@functools.cache
+def _session() -> Any:
+    return get_session()  # one session: the second client reuses its loaded service model
 
 
 if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and os.environ.get("AWS_REGION"):
-    # In Lambda, build the client (~80 ms: the service model) during init, with the boosted CPU and
+    # In Lambda, build the clients (~80 ms: the service model) during init, with the boosted CPU and
     # before any request waits; elsewhere (tests, the local stack) lazily, once the environment is set.
     client()
+    stamp_client()
+
+
+def throttled(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") in _THROTTLED
 
 
 def conditional_failed(exc: ClientError) -> bool:

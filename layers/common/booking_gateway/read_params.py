@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 
 MAX_ID = 2**31 - 1
 MAX_SERVICE_IDS = 20
@@ -29,12 +29,17 @@ def _datetime(value: str) -> str:
     return dt.datetime.fromisoformat(value).isoformat()
 
 
-IsoDate = Annotated[str, AfterValidator(_iso_date)]
+PositiveId = Annotated[int, Field(gt=0, le=MAX_ID)]
+IsoDate = Annotated[
+    str,
+    Field(pattern=r"^\d{4}-\d{2}-\d{2}$", json_schema_extra={"format": "date"}),
+    AfterValidator(_iso_date),
+]
 LocationId = Annotated[int, Path(gt=0, le=MAX_ID, description="Altegio location (company) id")]
 TeamMemberId = Annotated[int, Path(ge=0, le=MAX_ID, description="Team member id; 0 means any")]
-DatePath = Annotated[IsoDate, Path(pattern=r"^\d{4}-\d{2}-\d{2}$", description="Day, YYYY-MM-DD")]
+DatePath = Annotated[IsoDate, Path(description="Day, YYYY-MM-DD (the location's calendar)")]
 ServiceIds = Annotated[
-    list[Annotated[int, AfterValidator(lambda v: _positive(v))]] | None,
+    list[PositiveId] | None,
     Query(alias="service_ids[]", max_length=MAX_SERVICE_IDS, description="Service ids (repeat the key)"),
 ]
 StaffId = Annotated[int | None, Query(ge=0, le=MAX_ID, description="Team member id; 0 means any")]
@@ -42,13 +47,7 @@ DateTimeQ = Annotated[
     Annotated[str, AfterValidator(_datetime)] | None,
     Query(max_length=40, description="ISO 8601 datetime or Unix time"),
 ]
-DateQ = Annotated[IsoDate | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="Day, YYYY-MM-DD")]
-
-
-def _positive(value: int) -> int:
-    if not 0 < value <= MAX_ID:
-        raise ValueError("must be a positive id")
-    return value
+DateQ = Annotated[IsoDate | None, Query(description="Day, YYYY-MM-DD")]
 
 
 def _fail(name: str, message: str) -> RequestValidationError:

@@ -2,7 +2,9 @@
 
     return serve_get("book_times", f"/book_times/{loc}/{member}/{date}", query, location_id=loc)
 
-- A fresh entry of the current availability generation is a hit: no upstream call.
+- A fresh entry of the current availability generation is a hit: no upstream call. An entry past its
+  freshness or from before a booking at its location (older generation) is refreshed, and kept for
+  stale-if-error.
 - Otherwise one caller (a conditional lock item) asks Altegio; concurrent callers for the same key
   take the stale copy if there is one, else wait for the lock holder's entry.
 - Altegio's answer passes through unchanged (status, body); only 200s are stored.
@@ -24,9 +26,10 @@ from .envelope import error_response, upstream_response
 from .observability import count, logger
 from .operations import POLICIES, CachePolicy
 
-LOCK_SECONDS = 8.0  # longer than one upstream call with its retries; a crashed holder frees it then
-WAIT_FOR_PEER = 6.0  # a peer's refresh may wait on the budget; waiting beats a second upstream call
+LOCK_SECONDS = 14.0  # the holder's whole call (budget wait + timeouts) fits; a crashed holder's lock lapses
+WAIT_FOR_PEER = 9.0  # a peer's refresh may wait on the budget; waiting beats a second upstream call
 STALE_BUDGET_WAIT = 1.0  # with a stale copy in hand, wait this long at most for the budget
+REQUEST_LIMIT = 12.0  # a read's whole time in the gateway (the functions' timeout is 15 s)
 
 
 def _cache_headers(state: str, entry_age: float, fresh_left: float, availability: bool) -> dict[str, str]:
@@ -58,6 +61,7 @@ def serve_get(
     operation: str, path: str, query: list[tuple[str, str]] | None = None, location_id: int | None = None
 ) -> Response:
     """Answer a read from the cache when fresh, else from Altegio (Altegio's answer passes through)."""
+    started = time.monotonic()
     if location_id is not None:
         require_location(location_id)  # 404 before any cache access or upstream call
     policy = POLICIES[operation]
@@ -69,19 +73,23 @@ def serve_get(
     gen = 0
     try:
         entry, gen = cache.read(key, scope)
-        if entry is not None and entry.gen == gen:
-            if time.time() < entry.fresh_until:
+        if entry is not None:
+            if entry.gen == gen and time.time() < entry.fresh_until:
                 return _from_entry(entry, "hit", policy)
-            stale = entry  # an older generation is never served: a booking changed it
+            # Past its freshness, or of an older generation (a booking there changed availability):
+            # served only when Altegio cannot be asked (stale-if-error).
+            stale = entry
         deadline = time.monotonic() + WAIT_FOR_PEER
         while not (locked := cache.try_lock(key, LOCK_SECONDS)):
-            if stale is not None:
+            if stale is not None and stale.gen == gen:
                 return _from_entry(stale, "stale", policy)  # a peer is refreshing it
+            # No copy, or one from before a booking: the peer's fresh answer is worth a short wait.
             waited = _wait_for_peer(key, scope, deadline)
             if waited is not None:
                 return _from_entry(waited, "hit", policy)
-            if time.monotonic() >= deadline:
-                break  # the holder is stuck: ask Altegio ourselves (still budgeted)
+            if time.monotonic() >= deadline:  # the holder is alive but slow: adding a call won't help
+                count("CoalesceTimeout")
+                return _unavailable(stale, policy, 503, "Altegio is slow to answer; retry shortly.", 2)
             # else the holder let go without an entry (Altegio failed or answered an error): take over
         if locked:
             # A peer may have stored the entry and let go between our read and our lock: look again.
@@ -93,7 +101,8 @@ def serve_get(
         count("CacheBypass")
         cache_ok = locked = False
     try:
-        return _refresh(path, query, key, gen, stale, cache_ok, policy)
+        limit = max(1.0, REQUEST_LIMIT - (time.monotonic() - started))
+        return _refresh(path, query, key, gen, stale, cache_ok, policy, limit)
     finally:
         if locked:
             cache.unlock(key)
@@ -122,6 +131,7 @@ def _refresh(
     stale: cache.Entry | None,
     cache_ok: bool,
     policy: CachePolicy,
+    time_limit: float,
 ) -> Response:
     fetched_at = time.time()
     try:
@@ -132,6 +142,7 @@ def _refresh(
             idempotent=True,
             priority="read",
             budget_wait=STALE_BUDGET_WAIT if stale is not None else None,
+            time_limit=time_limit,
         )
     except BudgetExhausted as exc:  # also Altegio's own 429 (UpstreamRateLimited)
         return _unavailable(

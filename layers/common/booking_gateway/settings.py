@@ -22,6 +22,7 @@ class Settings:
     read_timeout: float
     write_read_timeout: float
     budget_wait_seconds: float
+    call_time_limit: float
 
 
 def _ids(raw: str) -> frozenset[int]:
@@ -46,4 +47,6 @@ def get_settings() -> Settings:
         read_timeout=float(env.get("UPSTREAM_READ_TIMEOUT", "5")),
         write_read_timeout=float(env.get("UPSTREAM_WRITE_TIMEOUT", "8")),
         budget_wait_seconds=float(env.get("BUDGET_WAIT_SECONDS", "6")),
+        # One upstream call, budget wait and retries included; the functions' timeout is 15 s.
+        call_time_limit=float(env.get("UPSTREAM_CALL_TIME_LIMIT", "11")),
     )

@@ -15,7 +15,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -166,6 +166,9 @@ RecordHashParam = Annotated[
     str, Path(pattern=r"^[A-Za-z0-9_-]{1,128}$", description="The record's hash (a secret; needed by guests)")
 ]
 EventIdParam = Annotated[PathId, Path(ge=1, le=MAX_ID, description="Group event (activity) id")]
+PhoneQuery = Annotated[Phone, Query(description="Phone number, international")]
+CompanyIdQuery = Annotated[PathId | None, Query(ge=1, le=MAX_ID, description="Location id")]
+GroupIdQuery = Annotated[PathId | None, Query(ge=1, le=MAX_ID, description="Chain id")]
 RecordTokenParam = Annotated[
     str, Path(pattern=r"^[A-Za-z0-9_-]{1,128}$", description="Short record token of the review link")
 ]

@@ -130,6 +130,7 @@ def send(
     idempotent: bool = False,
     invalidate: Invalidate = None,
     timeout_message: str = TIMEOUT_MESSAGE,
+    time_limit: float | None = None,
 ) -> WriteResult:
     """One upstream call for a write or a client-cabinet read; never raises for upstream trouble."""
     started = time.perf_counter()
@@ -145,6 +146,7 @@ def send(
             user_token=user_token,
             idempotent=idempotent,
             priority="write",
+            time_limit=time_limit,
         )
     except BudgetExhausted as exc:
         result = _error(
@@ -269,6 +271,9 @@ def user_token(authorization: str | None, *, required: bool) -> str | None:
 
 
 # -- locating a record for user_records_delete ------------------------------------------------------------
+LOCATE_TIME_LIMIT = 3.0  # the look-up's share of the call time limit; the cancel itself gets the rest
+
+
 def locate_record(record_id: int, record_hash: str, user_token: str | None) -> int | None:
     """The location of a record, from GET /user/records/{id}/{hash} (one budgeted call); None if unknown."""
     try:
@@ -278,6 +283,9 @@ def locate_record(record_id: int, record_hash: str, user_token: str | None) -> i
             user_token=user_token,
             idempotent=True,
             priority="write",
+            read_timeout=LOCATE_TIME_LIMIT - 0.5,
+            budget_wait=1.0,
+            time_limit=LOCATE_TIME_LIMIT,
         )
         if not 200 <= up.status < 300:
             return None
@@ -299,6 +307,7 @@ def locate_record(record_id: int, record_hash: str, user_token: str | None) -> i
 def cancel_record(record_id: int, record_hash: str, token: str | None) -> Response:
     """DELETE /user/records/{id}/{hash}: allowlist via a look-up first, then invalidate that location
     (or every allowed location when the record's location could not be found)."""
+    started = time.monotonic()
     location_id = locate_record(record_id, record_hash, token)
     if location_id is not None:
         require_location(location_id)
@@ -308,6 +317,7 @@ def cancel_record(record_id: int, record_hash: str, token: str | None) -> Respon
         operation="delete_user_appointment",
         user_token=token,
         invalidate=location_id if location_id is not None else "all",
+        time_limit=get_settings().call_time_limit - (time.monotonic() - started),  # both within the limit
     )
 
 

@@ -244,6 +244,10 @@ class LocalStack:
             self.sandbox.reset()
         aws.empty_tables(self.template, self.moto_url)
 
+    def reset_budget(self) -> None:
+        """A fresh upstream budget only (the cache kept): for tests whose subject is not the budget."""
+        aws.empty_tables(self.template, self.moto_url, only=("BudgetTable",))
+
     def state(self) -> dict:
         """What `make invoke` needs to use this stack; never the partner token."""
         return {

@@ -1,7 +1,7 @@
 """POST /api/v1/book_record/{location_id}: create booking(s) (create_online_booking).
 
 Honours an Idempotency-Key header (one upstream booking per key; see booking_gateway.idempotency), never
-retries the upstream call, answers 504 on a timeout, and invalidates the location's availability before
+retries the upstream call, answers 504 on a timeout, and invalidates the booked days' availability before
 answering.
 """
 
@@ -12,7 +12,7 @@ from booking_gateway import idempotency
 from booking_gateway.allowlist import require_location
 from booking_gateway.app_factory import make_handler
 from booking_gateway.write_models import BookRecordRequest, LocationIdParam
-from booking_gateway.write_path import BOOKING_TIMEOUT_MESSAGE, make_write_app, responses, send
+from booking_gateway.write_path import BOOKING_TIMEOUT_MESSAGE, booked_days, make_write_app, responses, send
 
 app = make_write_app()
 
@@ -42,7 +42,7 @@ def book_record(
             f"/book_record/{location_id}",
             operation="create_online_booking",
             body=body,
-            invalidate=location_id,
+            invalidate=booked_days(location_id, [a.datetime for a in req.appointments]),
             timeout_message=BOOKING_TIMEOUT_MESSAGE,
         ),
         context=app.lambda_context,

@@ -27,7 +27,8 @@ def book_times(
 ):
     reject_unknown(app, "service_ids[]")
     query = build_query(service_ids)
-    return serve_get("book_times", f"/book_times/{location_id}/{team_member_id}/{date}", query, location_id)
+    path = f"/book_times/{location_id}/{team_member_id}/{date}"
+    return serve_get("book_times", path, query, location_id, day=str(date))
 
 
 lambda_handler = make_handler(app)

@@ -191,9 +191,12 @@ def api(stack):
 
 @pytest.fixture(autouse=True)
 def _reset_sandbox(request, stack):
-    """Start each browser test from the sandbox's demo state, when the sandbox offers a reset."""
+    """Start each browser test from the sandbox's demo state, when the sandbox offers a reset, and (local
+    stack) a fresh upstream budget: earlier tests must not leave this one waiting on it."""
     if "browser" not in request.keywords:
         return
+    if hasattr(stack, "reset_budget"):
+        stack.reset_budget()
     url = getattr(stack, "sandbox_url", "")
     if not url:
         return
@@ -205,6 +208,17 @@ def _reset_sandbox(request, stack):
     )
     with contextlib.suppress(urllib.error.URLError, OSError):
         urllib.request.urlopen(req, timeout=10).close()
+
+
+@pytest.fixture(autouse=True)
+def _close_pages():
+    """Close what the test opened, even after a failure (page_flow.OPEN_CONTEXTS)."""
+    yield
+    from page_flow import OPEN_CONTEXTS
+
+    while OPEN_CONTEXTS:
+        with contextlib.suppress(Exception):  # already closed by the test
+            OPEN_CONTEXTS.pop().close()
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,9 @@ SMS_CODE = "123456"
 DESKTOP = {"width": 1280, "height": 900}
 MOBILE = {"width": 375, "height": 740}
 TIMEOUT = 15_000
+# Every context a test opens, closed after it even when it fails (conftest): a page left open would go on
+# re-checking its slot every minute and send requests into later tests.
+OPEN_CONTEXTS: list = []
 
 
 def new_page(
@@ -29,6 +32,7 @@ def new_page(
         is_mobile=viewport["width"] < 500,
         has_touch=viewport["width"] < 500,
     )
+    OPEN_CONTEXTS.append(ctx)
     ctx.set_default_timeout(TIMEOUT)
     page = ctx.new_page()
     page.errors = []

@@ -131,6 +131,16 @@ class Gateway:
             item.update({k: {"N": str(v)} for k, v in numbers.items()})
             client.put_item(TableName="CacheTable", Item=item)
 
+    def reset_budget(self) -> None:
+        """A fresh upstream budget: slots, minute counts and any Retry-After pause forgotten."""
+        import boto3
+        from booking_gateway import budget
+
+        client = boto3.client("dynamodb")
+        for item in client.scan(TableName="BudgetTable")["Items"]:
+            client.delete_item(TableName="BudgetTable", Key={"pk": item["pk"]})
+        budget._local.paused_until = 0.0  # noqa: SLF001
+
     def set_secret(self, token: str) -> None:
         import boto3
 

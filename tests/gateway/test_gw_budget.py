@@ -68,6 +68,21 @@ def test_the_minute_allowance_keeps_a_share_for_writes(gateway, monkeypatch):
         budget.acquire("write", wait_max=0)
 
 
+@pytest.mark.gw_env(UPSTREAM_PER_MINUTE="10", UPSTREAM_PER_SECOND="2")
+def test_a_call_that_never_got_its_second_gives_its_minute_back(gateway, monkeypatch):
+    """Waiting for a per-second slot and giving up sends nothing: the minute's allowance stays unspent,
+    so a crowd of waiters cannot starve the rest of the minute."""
+    monkeypatch.setattr(budget, "READ_DEFER", 0.0)
+    for _ in range(2):
+        budget.acquire("write", wait_max=0)
+    for _ in range(20):  # far more give-ups than the minute allows
+        with pytest.raises(budget.BudgetExhausted):
+            budget.acquire("write", wait_max=0)
+    time.sleep(budget.SLOT_SPACING)
+    for _ in range(2):
+        budget.acquire("write", wait_max=0)  # still within the minute: only 4 calls went out
+
+
 def test_altegios_retry_after_pauses_everyone(gateway):
     budget.pause(2)
     with pytest.raises(budget.BudgetExhausted) as refused:

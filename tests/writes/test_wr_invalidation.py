@@ -1,5 +1,6 @@
-"""Successful (or possibly successful) availability changes bump the location's generation before the
-answer; failures do not."""
+"""Successful (or possibly successful) availability changes bump a generation before the answer; failures
+do not. A booking or cancel whose day is known bumps that day's (and the hints'); a reschedule, whose old
+day is unknown, the whole location's."""
 
 import pytest
 from wr_kit import DEMO_RECORD, NEW_YORK, RIGA, appointment, bookable_member, client, day
@@ -11,12 +12,13 @@ from sandbox import FaultRule
 def bumps(monkeypatch):
     from booking_gateway import cache
 
-    seen: list[int] = []
+    seen: list = []
     real = cache.bump_generation
 
-    def spy(location_id):
-        seen.append(location_id)
-        return real(location_id)
+    def spy(location_id, days=()):
+        days = tuple(sorted(days))
+        seen.append((location_id, days) if days else location_id)
+        return real(location_id, days)
 
     monkeypatch.setattr(cache, "bump_generation", spy)
     return seen
@@ -29,13 +31,36 @@ def _user(gw):
     return {"Authorization": f"User {token}"}
 
 
-def test_book_record_bumps_its_location_only_on_success(gw, bumps):
-    member, free = bookable_member(gw, NEW_YORK, day(gw, NEW_YORK, 1))
+def test_book_record_bumps_its_day_only_on_success(gw, bumps):
+    when = day(gw, NEW_YORK, 1)
+    member, free = bookable_member(gw, NEW_YORK, when)
     body = {**client(1), "appointments": [appointment(member, free[0], 20011)]}
     assert gw.http("POST", f"/book_record/{NEW_YORK}", body=body).status == 201
-    assert bumps == [NEW_YORK]
+    assert bumps == [(NEW_YORK, (when.isoformat(),))]
     assert gw.http("POST", f"/book_record/{NEW_YORK}", body=body).status == 422  # taken: nothing changed
-    assert bumps == [NEW_YORK]
+    assert len(bumps) == 1
+
+
+def test_a_booking_expires_its_day_and_the_hints_not_other_days(gw):
+    """After a booking on day 1: day 1's times and the location's dates are asked again (the booked slot
+    is gone), day 2's times are still a cache hit (nothing there changed)."""
+    d1, d2 = day(gw, NEW_YORK, 1), day(gw, NEW_YORK, 2)
+    member, free = bookable_member(gw, NEW_YORK, d1)
+    reads = {
+        "d1": f"/book_times/{NEW_YORK}/{member}/{d1.isoformat()}?service_ids[]=20011",
+        "d2": f"/book_times/{NEW_YORK}/{member}/{d2.isoformat()}?service_ids[]=20011",
+        "dates": f"/book_dates/{NEW_YORK}?service_ids[]=20011&staff_id={member}",
+    }
+    for path in reads.values():
+        assert gw.http("GET", path).status == 200
+        assert gw.http("GET", path).headers.get("x-cache") == "hit", path
+    body = {**client(3), "appointments": [appointment(member, free[0], 20011)]}
+    assert gw.http("POST", f"/book_record/{NEW_YORK}", body=body).status == 201
+    after = {name: gw.http("GET", path) for name, path in reads.items()}
+    assert after["d1"].headers.get("x-cache") == "miss"
+    assert free[0] not in [s["datetime"] for s in after["d1"].data]
+    assert after["dates"].headers.get("x-cache") == "miss"
+    assert after["d2"].headers.get("x-cache") == "hit"
 
 
 def test_check_and_code_never_bump(gw, bumps):
@@ -54,20 +79,21 @@ def test_reschedule_bumps(gw, bumps):
         headers=_user(gw),
     )
     assert reply.status in (200, 422), reply.body
-    assert bumps == ([RIGA] if reply.status == 200 else [])
+    assert bumps == ([RIGA] if reply.status == 200 else [])  # the old day is not known: the whole location
 
 
 def test_activity_booking_bumps(gw, bumps):
     reply = gw.http("POST", f"/activity/{NEW_YORK}/7201/book", body={**client(2), "clients_count": 1})
     assert reply.status == 200, reply.body
-    assert bumps == [NEW_YORK]
+    assert bumps == [NEW_YORK]  # an event's day is not in the request: the whole location
 
 
-def test_cancel_finds_the_location_first(gw, bumps):
+def test_cancel_finds_the_location_and_day_first(gw, bumps):
     rec = DEMO_RECORD
+    when = next(a["datetime"] for a in gw.sandbox.appointments() if a["record_id"] == rec["record_id"])
     reply = gw.http("DELETE", f"/user/records/{rec['record_id']}/{rec['record_hash']}")
     assert reply.status == 200, reply.body
-    assert bumps == [RIGA]
+    assert bumps == [(RIGA, (str(when)[:10],))]
     assert [r["method"] for r in gw.sandbox.requests() if "/user/records" in r["path"]] == ["GET", "DELETE"]
 
 

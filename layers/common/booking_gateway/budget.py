@@ -22,6 +22,7 @@ One acquire() = the minute first, then a second-slot (so the slot is the last st
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
@@ -149,6 +150,18 @@ def _count_minute(allowance: int, now: float) -> float | None:
     return (bucket + 1) * BUCKET - now
 
 
+def _uncount_minute(counted_at: float) -> None:
+    """Give back a minute count whose call never went out (the slot wait gave up). Never raises."""
+    with contextlib.suppress(ClientError, BotoCoreError):  # else the minute is a little more conservative
+        dynamo.client().update_item(
+            TableName=_table(),
+            Key={"pk": dynamo.s(f"min#{int(counted_at // BUCKET)}")},
+            UpdateExpression="ADD n :minus",
+            ConditionExpression="n > :zero",
+            ExpressionAttributeValues={":minus": dynamo.n(-1), ":zero": dynamo.n(0)},
+        )
+
+
 class _LocalLimiter:
     """Fallback while DynamoDB is unreachable: one call per second and 20 a minute from this container."""
 
@@ -193,16 +206,17 @@ def acquire(priority: Priority = "read", wait_max: float | None = None) -> float
     slots, allowance = _slots(), _allowance(priority)
     defer = 0.0 if priority == "write" else READ_DEFER
     deadline = time.monotonic() + (settings.budget_wait_seconds if wait_max is None else wait_max)
-    minute_counted = waited = False
+    counted_at: float | None = None  # when this call was counted in the minute's buckets
+    waited = False
     while True:
         now = time.time()
         try:
-            if not minute_counted:  # counted once, before the slot, so the slot is the last step
+            if counted_at is None:  # counted once, before the slot, so the slot is the last step
                 minute_wait = _take_minute(allowance, now)
                 if minute_wait is not None:
                     count("BudgetExhausted")
                     raise BudgetExhausted(minute_wait, "upstream budget for this minute is spent")
-                minute_counted = True
+                counted_at = now
             stamp, wait = _take_slot(slots, defer)
         except (ClientError, BotoCoreError) as exc:
             logger.warning(
@@ -216,6 +230,8 @@ def acquire(priority: Priority = "read", wait_max: float | None = None) -> float
             return stamp
         if time.monotonic() + wait > deadline:
             count("BudgetExhausted")
+            if counted_at is not None:
+                _uncount_minute(counted_at)  # no call goes out: the minute's allowance is not spent
             raise BudgetExhausted(wait)
         waited = True
         time.sleep(wait + random.uniform(0, 0.02))

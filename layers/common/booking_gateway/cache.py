@@ -2,7 +2,12 @@
 
 Item `c#<op>#<location|->#<digest>`: body (zlib), fetched_at, fresh_until (soft), expires_at (hard,
 the table's TTL attribute, epoch seconds), gen (the location's availability generation when fetched).
-Item `gen#<location>`: g, bumped by every booking, reschedule or cancel there.
+Generations (item `gen#...`: g, only ever incremented), so one write invalidates only what it changed:
+- `gen#<location>`: everything there (a reschedule: its old day is not known);
+- `gen#<location>#<YYYY-MM-DD>`: that day's times (a booking or cancel on that day);
+- `gen#<location>#days`: the location's hints (dates, team members, nearest slots), bumped with any day.
+An entry depends on the location's generation plus its day's (book_times) or the hints' generation, and
+stores their sum: each only grows, so the sum changes whenever one of them does.
 Item `lock#<key>`: until, taken by the one caller that refreshes a missing or stale entry.
 DynamoDB deletes expired items lazily (moto never does), so reads check expiry themselves.
 Every function raises CacheUnavailable when DynamoDB fails, except bump_generation and unlock, which
@@ -14,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import time
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
@@ -46,30 +52,35 @@ def cache_key(operation: str, location_id: int | None, path: str, query: list[tu
     return f"c#{operation}#{location_id if location_id is not None else '-'}#{digest}"
 
 
-def read(key: str, location_id: int | None) -> tuple[Entry | None, int]:
-    """The entry (None if absent or past its hard expiry) and the location's current generation.
+def generation_keys(location_id: int | None, day: str | None = None) -> tuple[str, ...]:
+    """What an entry of this location depends on: one day's times, or (no day) the location's hints."""
+    if location_id is None:
+        return ()
+    return (f"gen#{location_id}", f"gen#{location_id}#{day or 'days'}")
+
+
+def read(key: str, location_id: int | None, day: str | None = None) -> tuple[Entry | None, int]:
+    """The entry (None if absent or past its hard expiry) and its scope's current generation.
 
     One strongly consistent BatchGetItem for both, so a bump is seen by the very next read."""
-    entry, gen, _ = _get(key, location_id, with_lock=False)
+    entry, gen, _ = _get(key, generation_keys(location_id, day), with_lock=False)
     return entry, gen
 
 
-def peek(key: str, location_id: int | None) -> tuple[Entry | None, int, bool]:
+def peek(key: str, location_id: int | None, day: str | None = None) -> tuple[Entry | None, int, bool]:
     """read() plus whether another caller holds the refresh lock, in the same single request."""
-    return _get(key, location_id, with_lock=True)
+    return _get(key, generation_keys(location_id, day), with_lock=True)
 
 
-def _get(key: str, location_id: int | None, with_lock: bool) -> tuple[Entry | None, int, bool]:
+def _get(key: str, gen_keys: tuple[str, ...], with_lock: bool) -> tuple[Entry | None, int, bool]:
     table = _table()
-    keys = [{"pk": dynamo.s(key)}]
-    if location_id is not None:
-        keys.append({"pk": dynamo.s(f"gen#{location_id}")})
+    keys = [{"pk": dynamo.s(k)} for k in (key, *gen_keys)]
     if with_lock:
         keys.append({"pk": dynamo.s(f"lock#{key}")})
     got = dynamo.client().batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
     by_pk = {item["pk"]["S"]: item for item in got["Responses"].get(table, [])}
     now = time.time()
-    gen = int(dynamo.num(by_pk.get(f"gen#{location_id}", {}), "g"))
+    gen = sum(int(dynamo.num(by_pk.get(k, {}), "g")) for k in gen_keys)
     locked = dynamo.num(by_pk.get(f"lock#{key}", {}), "until") > now
     item = by_pk.get(key)
     if item is None or dynamo.num(item, "expires_at") <= now:
@@ -139,17 +150,21 @@ def unlock(key: str) -> None:
         logger.warning("could not release a cache lock; it expires by itself")
 
 
-def bump_generation(location_id: int) -> None:
-    """Make every availability entry of the location stale at once. Never raises."""
-    try:
-        dynamo.client().update_item(
-            TableName=_table(),
-            Key={"pk": dynamo.s(f"gen#{location_id}")},
-            UpdateExpression="ADD g :one",
-            ExpressionAttributeValues={":one": dynamo.n(1)},
-        )
-    except CacheUnavailable as exc:
-        logger.error(
-            "could not bump the availability generation",
-            extra={"location_id": location_id, "error": type(exc).__name__},
-        )
+def bump_generation(location_id: int, days: Iterable[str] = ()) -> None:
+    """Make availability entries of the location stale at once: those of `days` and the hints, or (no
+    days) all of them. Never raises."""
+    days = sorted(set(days))
+    names = [f"gen#{location_id}#{d}" for d in days] + [f"gen#{location_id}#days"] if days else []
+    for name in names or [f"gen#{location_id}"]:
+        try:
+            dynamo.client().update_item(
+                TableName=_table(),
+                Key={"pk": dynamo.s(name)},
+                UpdateExpression="ADD g :one",
+                ExpressionAttributeValues={":one": dynamo.n(1)},
+            )
+        except CacheUnavailable as exc:
+            logger.error(
+                "could not bump the availability generation",
+                extra={"location_id": location_id, "error": type(exc).__name__},
+            )

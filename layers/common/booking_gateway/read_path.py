@@ -8,8 +8,8 @@
 - Otherwise one caller (a conditional lock item) asks Altegio; concurrent callers for the same key
   take the stale copy if there is one, else wait for the lock holder's entry.
 - Altegio's answer passes through unchanged (status, body); only 200s are stored.
-- Altegio failing, rate-limiting, or the budget spent: the stale copy (X-Cache: stale), else
-  502/504/503 (+ Retry-After) in Altegio's envelope.
+- Altegio failing or rate-limiting: the stale copy (X-Cache: stale), else 502/504/503 (+ Retry-After) in
+  Altegio's envelope. The budget spent: the same, but never with a copy from before a booking.
 - DynamoDB failing: a budgeted upstream call (X-Cache: bypass), never a failed request.
 """
 
@@ -58,9 +58,14 @@ def _unavailable(
 
 
 def serve_get(
-    operation: str, path: str, query: list[tuple[str, str]] | None = None, location_id: int | None = None
+    operation: str,
+    path: str,
+    query: list[tuple[str, str]] | None = None,
+    location_id: int | None = None,
+    day: str | None = None,
 ) -> Response:
-    """Answer a read from the cache when fresh, else from Altegio (Altegio's answer passes through)."""
+    """Answer a read from the cache when fresh, else from Altegio (Altegio's answer passes through).
+    `day`: the one day an availability answer covers (book_times), so only bookings that day expire it."""
     started = time.monotonic()
     if location_id is not None:
         require_location(location_id)  # 404 before any cache access or upstream call
@@ -72,7 +77,7 @@ def serve_get(
     stale: cache.Entry | None = None
     gen = 0
     try:
-        entry, gen = cache.read(key, scope)
+        entry, gen = cache.read(key, scope, day)
         if entry is not None:
             if entry.gen == gen and time.time() < entry.fresh_until:
                 return _from_entry(entry, "hit", policy)
@@ -84,7 +89,7 @@ def serve_get(
             if stale is not None and stale.gen == gen:
                 return _from_entry(stale, "stale", policy)  # a peer is refreshing it
             # No copy, or one from before a booking: the peer's fresh answer is worth a short wait.
-            waited = _wait_for_peer(key, scope, deadline)
+            waited = _wait_for_peer(key, scope, day, deadline)
             if waited is not None:
                 return _from_entry(waited, "hit", policy)
             if time.monotonic() >= deadline:  # the holder is alive but slow: adding a call won't help
@@ -93,7 +98,7 @@ def serve_get(
             # else the holder let go without an entry (Altegio failed or answered an error): take over
         if locked:
             # A peer may have stored the entry and let go between our read and our lock: look again.
-            entry, gen = cache.read(key, scope)
+            entry, gen = cache.read(key, scope, day)
             if entry is not None and entry.gen == gen and time.time() < entry.fresh_until:
                 return _from_entry(entry, "hit", policy)
     except cache.CacheUnavailable as exc:
@@ -108,14 +113,14 @@ def serve_get(
             cache.unlock(key)
 
 
-def _wait_for_peer(key: str, scope: int | None, deadline: float) -> cache.Entry | None:
+def _wait_for_peer(key: str, scope: int | None, day: str | None, deadline: float) -> cache.Entry | None:
     """Another caller is fetching this key: wait for its entry instead of calling Altegio again.
     None when the holder lets go without leaving a fresh entry, or at the deadline."""
     pause = 0.03
     while time.monotonic() < deadline:
         time.sleep(pause)
         pause = min(0.2, pause * 1.5)
-        entry, current, held = cache.peek(key, scope)
+        entry, current, held = cache.peek(key, scope, day)
         if entry is not None and entry.gen == current and time.time() < entry.fresh_until:
             return entry
         if not held:
@@ -134,6 +139,10 @@ def _refresh(
     time_limit: float,
 ) -> Response:
     fetched_at = time.time()
+    # Only an entry that merely aged is worth serving for want of budget; one from before a booking is
+    # known to be wrong, so its refresh waits for the budget like a miss (and is served only if Altegio
+    # itself fails).
+    usable = stale is not None and stale.gen == gen
     try:
         up = altegio_client.call(
             "GET",
@@ -141,12 +150,17 @@ def _refresh(
             query=query,
             idempotent=True,
             priority="read",
-            budget_wait=STALE_BUDGET_WAIT if stale is not None else None,
+            budget_wait=STALE_BUDGET_WAIT if usable else None,
             time_limit=time_limit,
         )
     except BudgetExhausted as exc:  # also Altegio's own 429 (UpstreamRateLimited)
+        own = not isinstance(exc, altegio_client.UpstreamRateLimited)
         return _unavailable(
-            stale, policy, 503, "The upstream request budget is spent; retry shortly.", exc.retry_after
+            None if own and not usable else stale,
+            policy,
+            503,
+            "The upstream request budget is spent; retry shortly.",
+            exc.retry_after,
         )
     except altegio_client.UpstreamTimeout:
         return _unavailable(stale, policy, 504, "Altegio did not answer in time; retry shortly.", 2)

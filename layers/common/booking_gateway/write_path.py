@@ -45,7 +45,17 @@ from .write_models import BUSINESS_CODES, CONTROL_MESSAGE, MAX_BODY_BYTES
 
 NO_STORE = {"Cache-Control": "no-store, private", "Pragma": "no-cache"}
 Outcome = Literal["done", "unknown", "not_sent"]
-Invalidate = int | Iterable[int] | Literal["all"] | None
+
+
+@dataclass(frozen=True)
+class Days:
+    """Only these days of one location changed (a booking or cancel whose dates are known)."""
+
+    location_id: int
+    days: frozenset[str]
+
+
+Invalidate = int | Iterable[int] | Literal["all"] | Days | None
 
 TIMEOUT_MESSAGE = (
     "Altegio did not answer in time, so it is not known whether this request took effect. "
@@ -104,7 +114,7 @@ def _error(
 
 
 def _locations(invalidate: Invalidate) -> list[int]:
-    if invalidate is None:
+    if invalidate is None or isinstance(invalidate, Days):
         return []
     if invalidate == "all":
         return sorted(get_settings().allowed_location_ids)
@@ -114,7 +124,10 @@ def _locations(invalidate: Invalidate) -> list[int]:
 
 
 def invalidate_availability(invalidate: Invalidate) -> None:
-    """Bump the availability generation of each location (cache.bump_generation never raises)."""
+    """Bump the availability generation of each location, or of the days (cache.bump_generation never
+    raises)."""
+    if isinstance(invalidate, Days):
+        cache.bump_generation(invalidate.location_id, invalidate.days)
     for location_id in _locations(invalidate):
         cache.bump_generation(location_id)
 
@@ -274,8 +287,9 @@ def user_token(authorization: str | None, *, required: bool) -> str | None:
 LOCATE_TIME_LIMIT = 3.0  # the look-up's share of the call time limit; the cancel itself gets the rest
 
 
-def locate_record(record_id: int, record_hash: str, user_token: str | None) -> int | None:
-    """The location of a record, from GET /user/records/{id}/{hash} (one budgeted call); None if unknown."""
+def locate_record(record_id: int, record_hash: str, user_token: str | None) -> tuple[int, str | None] | None:
+    """The location and day of a record, from GET /user/records/{id}/{hash} (one budgeted call); None if
+    unknown."""
     try:
         up = altegio_client.call(
             "GET",
@@ -298,25 +312,40 @@ def locate_record(record_id: int, record_hash: str, user_token: str | None) -> i
         if isinstance(record, dict) and str(record.get("id")) == str(record_id):
             company = record.get("company") or {}
             try:
-                return int(company.get("id"))
+                location_id = int(company.get("id"))
             except (TypeError, ValueError):
                 return None
+            return location_id, _day_of(record.get("datetime"))
     return None
 
 
+def _day_of(value: Any) -> str | None:
+    """The location's calendar day of an Altegio datetime ("2026-12-01T10:00:00-05:00")."""
+    return value[:10] if isinstance(value, str) and re.fullmatch(r"\d{4}-\d\d-\d\d", value[:10]) else None
+
+
+def booked_days(location_id: int, datetimes: Iterable[str]) -> Days | int:
+    """What a booking of these slots changes: their days (and the hints), else the whole location."""
+    days = {_day_of(d) for d in datetimes}
+    return location_id if None in days or not days else Days(location_id, frozenset(days))
+
+
 def cancel_record(record_id: int, record_hash: str, token: str | None) -> Response:
-    """DELETE /user/records/{id}/{hash}: allowlist via a look-up first, then invalidate that location
-    (or every allowed location when the record's location could not be found)."""
+    """DELETE /user/records/{id}/{hash}: allowlist via a look-up first, then invalidate that day (or every
+    allowed location when the record could not be found)."""
     started = time.monotonic()
-    location_id = locate_record(record_id, record_hash, token)
-    if location_id is not None:
+    located = locate_record(record_id, record_hash, token)
+    invalidate: Invalidate = "all"
+    if located is not None:
+        location_id, day = located
         require_location(location_id)
+        invalidate = Days(location_id, frozenset({day})) if day else location_id
     return forward_write(
         "DELETE",
         f"/user/records/{record_id}/{record_hash}",
         operation="delete_user_appointment",
         user_token=token,
-        invalidate=location_id if location_id is not None else "all",
+        invalidate=invalidate,
         time_limit=get_settings().call_time_limit - (time.monotonic() - started),  # both within the limit
     )
 

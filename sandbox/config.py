@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-FAULT_KINDS = ("error", "hang", "malformed", "unauthorized")
+FAULT_KINDS = ("error", "hang", "malformed", "unauthorized", "empty")
 FAULT_KNOBS = {"faults", "error_rate", "error_status", "hang_rate", "hang_seconds", "malformed_rate"}
 
 
@@ -16,7 +16,7 @@ FAULT_KNOBS = {"faults", "error_rate", "error_status", "hang_rate", "hang_second
 class FaultRule:
     """One fault: what happens, to which requests, and when (by rate, every Nth, a count or a window)."""
 
-    kind: str  # error | hang | malformed | unauthorized
+    kind: str  # error | hang | malformed | unauthorized | empty (a 2xx without a body, as YCLIENTS did)
     rate: float | None = None  # probability per matching request
     every: int | None = None  # every Nth matching request
     times: int | None = None  # stop after firing this many times

@@ -83,6 +83,22 @@ def test_a_call_that_never_got_its_second_gives_its_minute_back(gateway, monkeyp
         budget.acquire("write", wait_max=0)  # still within the minute: only 4 calls went out
 
 
+@pytest.mark.gw_env(UPSTREAM_PER_MINUTE="20", UPSTREAM_PER_SECOND="5")
+def test_refreshes_leave_a_share_of_the_minute_to_misses(gateway, monkeypatch):
+    """A refresh has a stale copy to fall back on; a miss has nothing: refreshes stop first."""
+    monkeypatch.setattr(budget, "SLOT_SPACING", 0.001)  # the per-second rule is not the subject here
+    monkeypatch.setattr(budget, "READ_DEFER", 0.0)
+    for _ in range(13):  # 20 - 2 (writes' tenth) - 5 (misses' quarter)
+        budget.acquire("refresh", wait_max=0)
+    with pytest.raises(budget.BudgetExhausted):
+        budget.acquire("refresh", wait_max=0)
+    for _ in range(5):
+        budget.acquire("read", wait_max=0)
+    with pytest.raises(budget.BudgetExhausted):
+        budget.acquire("read", wait_max=0)
+    budget.acquire("write", wait_max=0)
+
+
 def test_altegios_retry_after_pauses_everyone(gateway):
     budget.pause(2)
     with pytest.raises(budget.BudgetExhausted) as refused:

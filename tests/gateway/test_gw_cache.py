@@ -135,6 +135,16 @@ def test_an_entry_from_before_a_booking_is_never_served_for_want_of_budget(gatew
     assert len(gateway.upstream()) == 2
 
 
+@pytest.mark.gw_env(UPSTREAM_PER_MINUTE="3")
+def test_a_hint_from_before_a_booking_stands_in_while_the_budget_is_spent(gateway):
+    """Bookable days are a coarse hint (book_times re-checks the day): served stale rather than refused."""
+    first = gateway.get("/book_dates/202")
+    gateway.get("/bookform/2")  # the reads' share of the minute is spent
+    cache.bump_generation(202, ["2030-01-02"])
+    answer = gateway.get("/book_dates/202")
+    assert (answer.status, answer.headers["x-cache"], answer.body) == (200, "stale", first.body)
+
+
 def test_rate_limited_without_a_copy_is_503_with_retry_after(gateway):
     gateway.sandbox.configure(faults=[FaultRule(kind="error", status=429, rate=1.0)])
     answer = gateway.get("/book_services/101")

@@ -243,6 +243,14 @@ def test_a_body_that_is_not_json_is_unavailable(altegio, body):
         _get()
 
 
+@pytest.mark.parametrize(("status", "meta"), [(201, {"message": "Created"}), (200, [])])
+def test_a_success_without_a_body_becomes_altegios_envelope(altegio, status, meta):
+    """YCLIENTS answered book_check with an empty 201: a success, not a broken answer."""
+    altegio.script = [(status, {}, b"")]
+    up = altegio_client.call("POST", "/book_check/101", body={}, idempotent=False, priority="write")
+    assert (up.status, up.json()) == (status, {"success": True, "data": None, "meta": meta})
+
+
 def test_tolerant_of_altegios_payload_quirks(altegio):
     quirky = (
         b'{"success":true,"data":[{"id":"16","position":[],"seance_date":"2026-09-21",'

@@ -103,6 +103,13 @@ def test_malformed_json(api, sb):
         json.loads(answer.raw)
 
 
+def test_empty_success_body(api, sb):
+    sb.configure(faults=[FaultRule("empty", times=1)])
+    answer = bookform(api)
+    assert (answer.status, answer.raw) == (200, b"")
+    assert json.loads(bookform(api).raw)["success"] is True  # once only
+
+
 def test_revoked_tokens_get_401(api, sb):
     token = api.call(
         "authorize_online_booking_user", "/booking/auth", body={"login": "demo", "password": "sandbox-pass"}

@@ -11,8 +11,8 @@
 - 401: the partner token is read from Secrets Manager again, once (rotation without redeploy), then
   UpstreamAuthFailed (the caller answers 502). With a visitor's user token in the call a second 401
   is Altegio's answer about that token and passes through.
-- Altegio's own answers (any status below 500 with a JSON body) are returned unchanged; 5xx after the
-  retries and non-JSON bodies raise UpstreamUnavailable.
+- Altegio's own answers (any status below 500 with a JSON body) are returned unchanged, a 2xx without a
+  body as Altegio's empty envelope; 5xx after the retries and non-JSON bodies raise UpstreamUnavailable.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlencode
 
 import urllib3
@@ -87,6 +87,13 @@ def _retry_after(headers: Mapping[str, str], default: float = 1.0) -> float:
         return default
 
 
+def _empty_success(up: UpstreamResponse) -> UpstreamResponse:
+    """A 2xx without a body (YCLIENTS answered book_check that way): Altegio's own envelope for it."""
+    meta = {"message": "Created"} if up.status == 201 else []
+    body = json.dumps({"success": True, "data": None, "meta": meta}).encode()
+    return UpstreamResponse(up.status, body, up.headers)
+
+
 def _backoff(attempt: int) -> None:
     """Exponential backoff with full jitter: 0-0.2 s, then 0-0.4 s."""
     time.sleep(random.uniform(0, min(1.0, 0.1 * 2**attempt)))
@@ -112,7 +119,7 @@ def _time_left(deadline: float, settings) -> bool:
     return deadline - time.monotonic() > settings.connect_timeout + 1.0
 
 
-def _take_turn(priority: Literal["read", "write"], budget_wait: float) -> None:
+def _take_turn(priority: budget.Priority, budget_wait: float) -> None:
     """A budget slot, right before the send. The slot's stamp should say when Altegio sees the call; if
     the send lags it (DynamoDB retrying a throttled write, a stalled process), it is counted, not
     retried: per_second <= 4 leaves Altegio's fifth call of the second as the margin, and a 429 still
@@ -132,7 +139,7 @@ def call(
     body: dict | None = None,
     user_token: str | None = None,
     idempotent: bool,
-    priority: Literal["read", "write"],
+    priority: budget.Priority,
     read_timeout: float | None = None,
     budget_wait: float | None = None,
     time_limit: float | None = None,
@@ -191,6 +198,8 @@ def call(
             continue
         if up.status >= 500:
             raise UpstreamUnavailable(f"{method} {path}: Altegio answered {up.status}")
+        if 200 <= up.status < 300 and not up.body.strip():
+            return _empty_success(up)
         try:
             up.json()
         except ValueError as exc:

@@ -13,7 +13,8 @@ One acquire() = the minute first, then a second-slot (so the slot is the last st
   distance.
 - Priority: a freed slot belongs to writes for READ_DEFER (0.3 s) before a read may take it, so a
   waiting booking always gets the next slot while reads still use every slot nobody else wants; reads
-  also leave a tenth of the minute to writes.
+  also leave a tenth of the minute to writes, and refreshes of copies that can stand in (stale served
+  instead) leave a further quarter to misses.
 - Altegio's 429: `pause(seconds)` pushes every slot's t forward, so no container sends anything until
   Retry-After has passed (one write per slot, nothing extra on the normal path).
 - DynamoDB failing: a conservative in-process limiter (1/s, 20/min per container) takes over; requests
@@ -34,13 +35,14 @@ from . import dynamo
 from .observability import count, logger
 from .settings import get_settings
 
-Priority = Literal["read", "write"]
+Priority = Literal["refresh", "read", "write"]
 SLOT_SPACING = 1.05  # a little over a second: clock and network jitter between containers
 STAMP_SLACK = 0.02  # a slot taken slower than this is stamped again with the time the call goes out
 MAX_SEND_LAG = 0.05  # SLOT_SPACING - this = 1 s; a send later than this after its stamp is counted
 BUCKET = 10  # seconds per minute-bucket
 WINDOW_BUCKETS = 6  # buckets before the current one that a sliding minute can still reach
 WRITE_SHARE = 0.1  # of the minute, kept for writes
+MISS_SHARE = 0.25  # of the minute, kept from refreshes (a stale copy can stand in) for misses (none can)
 READ_DEFER = 0.3  # a freed slot is the writes' alone for this long before a read may take it
 THROTTLE_RETRIES = 4  # a throttled budget write is tried again (fresh stamp) before the local limiter
 
@@ -192,7 +194,10 @@ def _slots() -> list[int]:
 
 def _allowance(priority: Priority) -> int:
     per_minute = get_settings().upstream_per_minute
-    return per_minute if priority == "write" else per_minute - max(1, int(per_minute * WRITE_SHARE))
+    if priority == "write":
+        return per_minute
+    reads = per_minute - max(1, int(per_minute * WRITE_SHARE))
+    return reads if priority == "read" else reads - max(1, int(per_minute * MISS_SHARE))
 
 
 def acquire(priority: Priority = "read", wait_max: float | None = None) -> float:

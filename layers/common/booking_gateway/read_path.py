@@ -9,7 +9,8 @@
   take the stale copy if there is one, else wait for the lock holder's entry.
 - Altegio's answer passes through unchanged (status, body); only 200s are stored.
 - Altegio failing or rate-limiting: the stale copy (X-Cache: stale), else 502/504/503 (+ Retry-After) in
-  Altegio's envelope. The budget spent: the same, but never with a copy from before a booking.
+  Altegio's envelope. The budget spent: the same, but never a slot list from before a booking.
+- Refreshing a copy that may stand in is the budget's lowest priority: misses go first.
 - DynamoDB failing: a budgeted upstream call (X-Cache: bypass), never a failed request.
 """
 
@@ -86,7 +87,7 @@ def serve_get(
             stale = entry
         deadline = time.monotonic() + WAIT_FOR_PEER
         while not (locked := cache.try_lock(key, LOCK_SECONDS)):
-            if stale is not None and stale.gen == gen:
+            if _servable(stale, gen, policy):
                 return _from_entry(stale, "stale", policy)  # a peer is refreshing it
             # No copy, or one from before a booking: the peer's fresh answer is worth a short wait.
             waited = _wait_for_peer(key, scope, day, deadline)
@@ -111,6 +112,12 @@ def serve_get(
     finally:
         if locked:
             cache.unlock(key)
+
+
+def _servable(stale: cache.Entry | None, gen: int, policy: CachePolicy) -> bool:
+    """May this copy stand in while the budget is short or a peer refreshes it? One that merely aged, yes;
+    one a booking made wrong only if it is a coarse hint, never a list of slots."""
+    return stale is not None and (stale.gen == gen or not policy.slots)
 
 
 def _wait_for_peer(key: str, scope: int | None, day: str | None, deadline: float) -> cache.Entry | None:
@@ -139,17 +146,17 @@ def _refresh(
     time_limit: float,
 ) -> Response:
     fetched_at = time.time()
-    # Only an entry that merely aged is worth serving for want of budget; one from before a booking is
-    # known to be wrong, so its refresh waits for the budget like a miss (and is served only if Altegio
-    # itself fails).
-    usable = stale is not None and stale.gen == gen
+    # With a copy that may stand in, the refresh is the budget's lowest priority (misses first) and waits
+    # little; a slot list from before a booking is known to be wrong, so its refresh waits like a miss
+    # (and the copy is served only if Altegio itself fails).
+    usable = _servable(stale, gen, policy)
     try:
         up = altegio_client.call(
             "GET",
             path,
             query=query,
             idempotent=True,
-            priority="read",
+            priority="refresh" if usable else "read",
             budget_wait=STALE_BUDGET_WAIT if usable else None,
             time_limit=time_limit,
         )

@@ -133,7 +133,9 @@ def run_sessions(target: Target, intents: list[Intent], s: Settings) -> Run:
                 run.samples.append(sample)
                 if shown is not None and reply.ok and isinstance(reply.data, list):
                     slots = [x["datetime"] for x in reply.data if isinstance(x, dict) and x.get("datetime")]
-                    run.shown.append({**shown, "t": t0 + dt / 1000, "slots": slots, "measured": measured})
+                    # When the visitor asked: an answer to a question sent before a booking was done may
+                    # rightly predate it; one to a question sent after may not.
+                    run.shown.append({**shown, "t": t0, "slots": slots, "measured": measured})
             return reply
 
         def sleep(seconds: float) -> None:

@@ -3,8 +3,9 @@
 Checked against the sandbox's ledger with the sandbox's own availability rules: the seeded world
 (schedules, events) is rebuilt with the same seed, the ledger's appointments are laid on it, and each
 booking made during the run counts from the moment the sandbox answered its POST book_record. A
-slot shown at time t is stale when no team member the visitor asked for (the one named, or any who
-provides the service) is still free for it, counting every booking made before t.
+slot shown in answer to a request sent at time t is stale when no team member the visitor asked for
+(the one named, or any who provides the service) is still free for it, counting every booking Altegio
+had made before t (a request racing a booking may rightly see either state; one sent after it may not).
 """
 
 from __future__ import annotations

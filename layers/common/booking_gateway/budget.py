@@ -18,7 +18,8 @@ One acquire() = the minute first, then a second-slot (so the slot is the last st
 - Altegio's 429: `pause(seconds)` pushes every slot's t forward, so no container sends anything until
   Retry-After has passed (one write per slot, nothing extra on the normal path).
 - DynamoDB failing: a conservative in-process limiter (1/s, 20/min per container) takes over; requests
-  are slowed, never failed.
+  are slowed, never failed. Throttling is waited out first (THROTTLE_PATIENCE): the local limiter cannot
+  see the other containers, so it is only for a table that is really gone.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ WRITE_SHARE = 0.1  # of the minute, kept for writes
 MISS_SHARE = 0.25  # of the minute, kept from refreshes (a stale copy can stand in) for misses (none can)
 READ_DEFER = 0.3  # a freed slot is the writes' alone for this long before a read may take it
 THROTTLE_RETRIES = 4  # a throttled budget write is tried again (fresh stamp) before the local limiter
+THROTTLE_PATIENCE = 1.5  # seconds of a throttled budget table waited out before the local limiter
 
 
 class BudgetExhausted(Exception):
@@ -127,7 +129,7 @@ def _take_minute(allowance: int, now: float) -> float | None:
 def _count_minute(allowance: int, now: float) -> float | None:
     """Count one call in the current bucket; None on success, else seconds until a bucket frees."""
     bucket = int(now // BUCKET)
-    client, table = dynamo.client(), _table()
+    client, table = dynamo.stamp_client(), _table()  # no hidden backoff: _take_minute retries briefly
     keys = [{"pk": dynamo.s(f"min#{b}")} for b in range(bucket - WINDOW_BUCKETS, bucket)]
     got = client.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
     used = sum(int(dynamo.num(item, "n")) for item in got["Responses"].get(table, []))
@@ -210,7 +212,8 @@ def acquire(priority: Priority = "read", wait_max: float | None = None) -> float
     settings = get_settings()
     slots, allowance = _slots(), _allowance(priority)
     defer = 0.0 if priority == "write" else READ_DEFER
-    deadline = time.monotonic() + (settings.budget_wait_seconds if wait_max is None else wait_max)
+    started = time.monotonic()
+    deadline = started + (settings.budget_wait_seconds if wait_max is None else wait_max)
     counted_at: float | None = None  # when this call was counted in the minute's buckets
     waited = False
     while True:
@@ -224,11 +227,16 @@ def acquire(priority: Priority = "read", wait_max: float | None = None) -> float
                 counted_at = now
             stamp, wait = _take_slot(slots, defer)
         except (ClientError, BotoCoreError) as exc:
-            logger.warning(
-                "budget table unavailable; using the local limiter", extra={"error": type(exc).__name__}
-            )
-            wait = _local.wait_time(now)
-            stamp = time.time() if not wait else None
+            throttled = isinstance(exc, ClientError) and dynamo.throttled(exc)
+            if throttled and time.monotonic() - started < THROTTLE_PATIENCE:
+                # Busy, not gone: the local limiter cannot see the other containers, so wait for the table.
+                stamp, wait = None, random.uniform(0.02, 0.08)
+            else:
+                logger.warning(
+                    "budget table unavailable; using the local limiter", extra={"error": type(exc).__name__}
+                )
+                wait = _local.wait_time(now)
+                stamp = time.time() if not wait else None
         if stamp is not None:
             if waited:
                 count("BudgetWait")

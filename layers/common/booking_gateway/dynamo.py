@@ -23,8 +23,8 @@ CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 2},
     max_pool_connections=16,
 )
-# The budget's time stamps must be taken right before the write that stores them: no hidden retries
-# (botocore would resend the old stamp after its backoff); budget.py retries with a fresh stamp itself.
+# The budget's calls: no hidden retries (botocore would resend an old stamp after its backoff, and its
+# throttling backoff of up to seconds outlasts a request); budget.py retries briefly, with fresh stamps.
 NO_RETRY = CONFIG.merge(Config(retries={"mode": "standard", "max_attempts": 1}))
 Unavailable = (BotoCoreError, ClientError)
 _THROTTLED = {

@@ -174,6 +174,7 @@ def _dynamodb_down(monkeypatch):
             return fail
 
     monkeypatch.setattr(dynamo, "client", lambda: Down())
+    monkeypatch.setattr(dynamo, "stamp_client", lambda: Down())  # the budget's client too
 
 
 def test_dynamodb_failure_degrades_to_a_budgeted_upstream_call(gateway, monkeypatch):

@@ -95,7 +95,8 @@ def serve_get(
                 return _from_entry(waited, "hit", policy)
             if time.monotonic() >= deadline:  # the holder is alive but slow: adding a call won't help
                 count("CoalesceTimeout")
-                return _unavailable(stale, policy, 503, "Altegio is slow to answer; retry shortly.", 2)
+                usable = stale if _servable(stale, gen, policy) else None
+                return _unavailable(usable, policy, 503, "Altegio is slow to answer; retry shortly.", 2)
             # else the holder let go without an entry (Altegio failed or answered an error): take over
         if locked:
             # A peer may have stored the entry and let go between our read and our lock: look again.

@@ -35,6 +35,8 @@ class Reply:
     status: int
     data: Any
     codes: list[int]
+    retry_after: float | None = None
+    index: int = -1  # of its sample in Run.samples
 
     @property
     def ok(self) -> bool:
@@ -98,6 +100,18 @@ def run_sessions(target: Target, intents: list[Intent], s: Settings) -> Run:
 
     def session(intent: Intent, measured: bool) -> None:
         def call(op, method, path, query=None, body=None, headers=None, shown=None) -> Reply:
+            """One call as the page makes it: a GET answered 429/503 with a short Retry-After is asked once
+            more after the pause (web/api.js); both attempts are samples, the first marked `retried`."""
+            reply = attempt(op, method, path, query, body, headers, shown)
+            wait = reply.retry_after
+            if method == "GET" and reply.status in (429, 503) and wait is not None and 0 <= wait <= 5:
+                run.samples[reply.index]["retried"] = True
+                if stop.wait(wait):
+                    raise Stopped
+                reply = attempt(op, method, path, query, body, headers, shown)
+            return reply
+
+        def attempt(op, method, path, query=None, body=None, headers=None, shown=None) -> Reply:
             if stop.is_set():
                 raise Stopped
             url = target.base + path + ("?" + urlencode(query) if query else "")
@@ -107,10 +121,12 @@ def run_sessions(target: Target, intents: list[Intent], s: Settings) -> Run:
                 payload = json.dumps(body).encode()
             t0 = time.time()
             p0 = time.perf_counter()
-            status, data, cache, err = 0, None, None, None
+            status, data, cache, err, retry_after = 0, None, None, None, None
             try:
                 r = http.request(method, url, body=payload, headers=hdrs, preload_content=True)
                 status = r.status
+                with contextlib.suppress(TypeError, ValueError):
+                    retry_after = float(r.headers.get("Retry-After"))
                 if target.cache_header:
                     cache = r.headers.get(target.cache_header)
                 try:
@@ -129,7 +145,9 @@ def run_sessions(target: Target, intents: list[Intent], s: Settings) -> Run:
             reply = Reply(
                 status, data.get("data") if isinstance(data, dict) and 200 <= status < 300 else None, codes
             )
+            reply.retry_after = retry_after
             with lock:
+                reply.index = len(run.samples)
                 run.samples.append(sample)
                 if shown is not None and reply.ok and isinstance(reply.data, list):
                     slots = [x["datetime"] for x in reply.data if isinstance(x, dict) and x.get("datetime")]

@@ -84,6 +84,8 @@ def summarize(run: Run, ledger: dict, duration_s: float, sandbox_seed: int) -> d
         "failed": len(failed),
         "failed_share": round(len(failed) / len(window), 4) if window else 0.0,
         "failed_by_status": dict(Counter(failure_label(x) for x in failed).most_common()),
+        # What visitors saw: failures the page's one quiet retry (429/503 + short Retry-After) did not mend.
+        "failed_seen_by_visitors": sum(1 for x in failed if not x.get("retried")),
         "failed_by_operation": dict(Counter(x["op"] for x in failed).most_common()),
         "visitor_errors": sum(visitor_caused(x) for x in window),
         "latency_ms": latency([x["ms"] for x in ok]),

@@ -79,6 +79,7 @@ def table(results: dict) -> str:
     row("offered req/s", lambda c: _fmt(c["offered_rps"]))
     row("served req/s", lambda c: _fmt(c["served_rps"]))
     row("failed requests", lambda c: f"{c['failed']} ({c['failed_share']:.1%})")
+    row("  seen by visitors (after retry)", lambda c: str(c["failed_seen_by_visitors"]))
     row("  most common failure", lambda c: next((f"{k} x{v}" for k, v in c["failed_by_status"].items()), "-"))
     row(
         "  most failing operation",

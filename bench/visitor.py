@@ -12,8 +12,10 @@ visitors arriving at the same moments. A session follows web/app.js and web/deta
                    POST book_code (location 101, SMS); SMS step: re-read of times, POST book_check;
                    submit: POST book_check, POST book_record with an Idempotency-Key.
 
-A failed step does not end the session: the visitor carries on with ids the page would have shown
-(known service ids, "any" team member, the next days), so every contender is offered the same reads.
+As on the page (web/api.js), a GET answered 429/503 with a Retry-After of at most 5 s is asked once more
+after the pause (bench/loadgen.py); both attempts count as requests. A failed step does not end the
+session: the visitor carries on with ids the page would have shown (known service ids, "any" team
+member, the next days), so every contender is offered the same reads.
 Only a booking needs real slots, so a session books only when it was shown some.
 """
 

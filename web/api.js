@@ -60,9 +60,28 @@ export async function request(method, path, { body, headers, signal } = {}) {
   let json = null;
   const text = await res.text();
   if (text) { try { json = JSON.parse(text); } catch { /* not JSON */ } }
-  if (!res.ok || (json && json.success === false)) throw parseError(res.status, json);
+  if (!res.ok || (json && json.success === false)) {
+    const err = parseError(res.status, json);
+    const ra = res.headers.get('Retry-After');
+    err.retryAfter = ra == null || ra === '' ? null : Number(ra);
+    throw err;
+  }
   // Some operations answer without the envelope (record detail, auth, i18n): accept both.
   return json && typeof json === 'object' && 'success' in json && 'data' in json ? json.data : json;
+}
+
+// A busy gateway (503/429 with a short Retry-After) is asked once more after the pause, unseen by the
+// visitor, whose skeletons stay up meanwhile.
+const RETRY_MAX_S = 5;
+async function getOnce(url) {
+  try {
+    return await request('GET', url);
+  } catch (e) {
+    const wait = e.retryAfter;
+    if (![429, 503].includes(e.status) || wait == null || !(wait >= 0 && wait <= RETRY_MAX_S)) throw e;
+    await new Promise((r) => setTimeout(r, wait * 1000));
+    return request('GET', url);
+  }
 }
 
 // Cached GET with in-flight de-duplication. `fresh` skips the cache (focus refetch, slot lost).
@@ -71,7 +90,7 @@ export function get(path, params, { fresh = false } = {}) {
   const op = path.split('/')[1];
   const hit = cache.get(url);
   if (!fresh && hit && Date.now() - hit.t < (TTL[op] || 3e4)) return hit.p;
-  const p = request('GET', url);
+  const p = getOnce(url);
   cache.set(url, { t: Date.now(), p });
   p.catch(() => { if (cache.get(url)?.p === p) cache.delete(url); });
   return p;

@@ -63,6 +63,7 @@ def test_every_contender_has_every_figure(smoke):
         assert "error" not in c, f"{name}: {c.get('error')}"
         for key in ("offered_rps", "served_rps", "requests", "failed", "failed_share"):
             assert _number(c[key]), (name, key)
+        assert _number(c["failed_seen_by_visitors"]) and c["failed_seen_by_visitors"] <= c["failed"], name
         assert c["requests"] > 0, name
         assert isinstance(c["failed_by_status"], dict)
         for q in ("p50", "p95", "p99"):

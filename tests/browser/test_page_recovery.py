@@ -3,6 +3,7 @@ offers the three nearest times inline; times are also refetched when the tab reg
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -114,3 +115,30 @@ def test_times_refetched_when_tab_regains_focus(browser, stack, api):
     page.evaluate("() => window.dispatchEvent(new Event('focus'))")
     expect(page.locator(f"#slots button.slot[data-time='{first}']")).to_have_count(0)
     page.context.close()
+
+
+def test_a_busy_answer_is_retried_once_after_retry_after(browser, stack):
+    """The gateway's 503 + Retry-After (budget spent) on the day's times: the page waits the pause and asks
+    once more, and the visitor sees the times, not an error."""
+    page = new_page(browser, DESKTOP)
+    seen: list[int] = []
+
+    def busy_once(route):
+        seen.append(1)
+        if len(seen) == 1:
+            body = json.dumps({"success": False, "data": None, "meta": {"message": "budget spent"}})
+            route.fulfill(
+                status=503, headers={"Retry-After": "1"}, content_type="application/json", body=body
+            )
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/api/v1/book_times/"), busy_once)
+    page.goto(page_url(stack, form=2))
+    choose_service(page, False)
+    choose_staff(page, False, True)
+    open_first_free_day(page, False)
+    expect(page.locator("#slots button.slot").first).to_be_visible()
+    assert len(seen) >= 2
+    assert not page.locator(".error-panel").count()
+    assert not page.errors

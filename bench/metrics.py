@@ -94,6 +94,7 @@ def summarize(run: Run, ledger: dict, duration_s: float, sandbox_seed: int) -> d
             "requests": len(upstream),
             "requests_in_window": len(up_window),
             "per_client_request": round(len(up_window) / len(window), 4) if window else 0.0,
+            "by_operation": dict(Counter(r["operation"] or "-" for r in up_window).most_common()),
             "busiest_second": peak(up_times, 1.0),
             "busiest_minute": peak(up_times, 60.0),
             "status_429": sum(r["status"] == 429 for r in upstream),

@@ -98,6 +98,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(k, v)
         self.send_header("Content-Length", str(len(resp.body)))
         self.send_header("Date", self.date_time_string())
+        if self.close_connection:  # else the client may reuse the socket before it sees it closed
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(resp.body)

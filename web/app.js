@@ -370,11 +370,10 @@ async function stepDateTime() {
     if (sel.date !== d) return;
     dtState.times = times || [];
     renderTimes(d, dtState.times, user);
-    // neighbours: the bookable days either side of this one
-    const days = [...(dtState.booking || [])].sort();
+    // neighbours: the bookable days either side of this one; past the last known one (a month's end), the next day
+    const days = [...dtState.months.values()].flatMap((m) => [...m.booking]).sort();
     const i = days.indexOf(d);
-    for (const n of [days[i - 1], days[i + 1]].filter(Boolean)) api.prefetch(`/book_times/${S.loc}/${staffId}/${n}`, params());
-    if (i < 0) api.prefetch(`/book_times/${S.loc}/${staffId}/${addDays(d, 1)}`, params());
+    for (const n of [days[i - 1], (i >= 0 && days[i + 1]) || addDays(d, 1)].filter(Boolean)) api.prefetch(`/book_times/${S.loc}/${staffId}/${n}`, params());
   }
 
   function renderTimes(d, times, user) {

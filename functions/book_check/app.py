@@ -1,12 +1,16 @@
-"""POST /api/v1/book_check/{location_id}: validate appointments before booking (validate_booking_params)."""
+"""POST /api/v1/book_check/{location_id}: validate appointments before booking (validate_booking_params).
+
+The same check is answered from a short-lived copy until a booking on its day (booking_gateway.check_cache).
+"""
 
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from booking_gateway.allowlist import require_location
 from booking_gateway.app_factory import make_handler
+from booking_gateway.check_cache import checked
 from booking_gateway.write_models import BookCheckRequest, LocationIdParam
-from booking_gateway.write_path import forward_write, make_write_app, responses
+from booking_gateway.write_path import make_write_app, responses
 
 app = make_write_app()
 
@@ -20,9 +24,7 @@ app = make_write_app()
 )
 def book_check(location_id: LocationIdParam, req: Annotated[BookCheckRequest, Body(embed=False)]):
     require_location(location_id)
-    return forward_write(
-        "POST", f"/book_check/{location_id}", operation="validate_booking_params", body=req.upstream()
-    )
+    return checked(location_id, req.upstream())
 
 
 lambda_handler = make_handler(app)

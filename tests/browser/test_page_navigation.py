@@ -205,4 +205,5 @@ def test_prefetches_next_month_and_neighbour_days(browser, stack):
     expect(page.locator("#cal-title")).not_to_have_text(shown)
     expect(page.locator("table.grid")).to_have_attribute("aria-busy", "false")
     assert len([u for u in urls if "/book_dates/" in u]) - before <= 1
+    page.wait_for_load_state("networkidle")  # its prefetches must not land in the next test's sandbox
     page.context.close()

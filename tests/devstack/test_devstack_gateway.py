@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import http.client
 import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +13,7 @@ import pytest
 from devstack_testkit import KEY, PROJECT, call
 
 from devstack.apigw import Gateway
-from devstack.httpd import Server
+from devstack.httpd import MAX_BODY, Server
 from devstack.runtime import FunctionError, FunctionPool, Functions
 from devstack.template import Template
 
@@ -198,3 +199,20 @@ def test_a_slow_invocation_fails_like_a_lambda_timeout():
     event = {"httpMethod": "GET", "queryStringParameters": {"sleep": "0.1"}}
     with pytest.raises(FunctionError, match="Task timed out after 0.05 seconds"):
         FunctionPool(fn).invoke(event)
+
+
+def test_a_refused_body_ends_the_connection_and_says_so(gw):
+    """A 413 leaves the body unread, so the connection cannot be reused: `Connection: close` tells the
+    client before it sends the next request on a socket the server is closing."""
+    conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=10)
+    try:
+        conn.putrequest("POST", "/api/v1/echo")
+        conn.putheader("Content-Type", "application/json")
+        conn.putheader("Content-Length", str(MAX_BODY + 1))
+        conn.endheaders()
+        reply = conn.getresponse()
+        assert reply.status == 413
+        assert reply.getheader("Connection") == "close"
+        assert reply.read() and reply.will_close
+    finally:
+        conn.close()

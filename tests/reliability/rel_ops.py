@@ -103,11 +103,13 @@ class Demo:
         with self._lock:
             self._slots = found
 
-    def take_slot(self) -> tuple[int, str]:
+    def take_slot(self, member: int | None = None) -> tuple[int, str]:
+        """The next free slot (of `member` when given)."""
         with self._lock:
-            if not self._slots:
-                raise AssertionError("the demo ran out of free slots; fill_slots() with more days")
-            return self._slots.pop(0)
+            for i, (staff, _) in enumerate(self._slots):
+                if member in (None, staff):
+                    return self._slots.pop(i)
+            raise AssertionError("the demo ran out of free slots; fill_slots() with more days")
 
     def slots_left(self) -> int:
         with self._lock:
@@ -123,9 +125,9 @@ class Demo:
         assert status == 201, (status, body)
         return body["data"]["user_token"]
 
-    def record(self, phone: str | None = None) -> tuple[int, str]:
+    def record(self, phone: str | None = None, slot: tuple[int, str] | None = None) -> tuple[int, str]:
         """A new booking at New York (no SMS there), made directly: (record_id, record_hash)."""
-        staff, when = self.take_slot()
+        staff, when = slot or self.take_slot()
         body = {
             "phone": phone or self.phone(),
             "fullname": "Rel Test",
@@ -225,8 +227,9 @@ def _book_record(d: Demo, loc: int) -> Req:
 
 
 def _book_record_put(d: Demo, loc: int) -> Req:
-    rid, _ = d.record(phone=DEMO_PHONE)  # the demo account's own booking
-    _, when = d.take_slot()
+    staff, first = d.take_slot()
+    rid, _ = d.record(phone=DEMO_PHONE, slot=(staff, first))  # the demo account's own booking
+    _, when = d.take_slot(member=staff)  # a reschedule keeps the team member
     return Req("book_record_put", "PUT", f"book_record/{NEW_YORK}/{rid}", {"datetime": when}, _user(d))
 
 

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RIGA, NEW_YORK = 101, 202  # Riga confirms phones by SMS; New York does not
 SMS_CODE = "123456"
 DEMO_RECORD = {"record_id": 3000001, "record_hash": "6ec9d28663ca828dd5f4b3b2e4b06ce6", "location_id": RIGA}
+DEMO_RECORD_STAFF, DEMO_RECORD_SERVICE = 1014, 10021  # who and what the demo record books
 SERVICE = {RIGA: 10011, NEW_YORK: 20011}  # offered every day by someone
 REMOVED_SERVICE = {RIGA: 10099, NEW_YORK: 20099}  # 438
 BLACKLISTED_PHONE = "+10000000000"  # 434
@@ -52,6 +53,17 @@ def bookable_member(gw, loc: int, when: date, service: int | None = None) -> tup
         if upstream.status == 200 and len(upstream.data) >= 3:
             return member, [s["datetime"] for s in upstream.data]
     raise AssertionError(f"no team member of {loc} with free slots on {when}")
+
+
+def free_times_of(gw, loc: int, member: int, service: int, first: int = 1) -> list[str]:
+    """Free slot datetimes of one team member for `service` on the first day from `first` that has some
+    (straight from the sandbox: a reschedule keeps the record's team member and services)."""
+    for offset in range(first, first + 14):
+        when = day(gw, loc, offset).isoformat()
+        upstream = gw.upstream("GET", f"/book_times/{loc}/{member}/{when}?service_ids[]={service}")
+        if upstream.status == 200 and upstream.data:
+            return [s["datetime"] for s in upstream.data]
+    raise AssertionError(f"team member {member} of {loc} has no free time in two weeks")
 
 
 def appointment(member: int, when: str, service: int, n: int = 1) -> dict:

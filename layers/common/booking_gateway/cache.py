@@ -1,6 +1,6 @@
 """The DynamoDB response cache (DESIGN.md §3).
 
-Item `c#<op>#<location|->#<digest>`: body (zlib), fetched_at, fresh_until (soft), expires_at (hard,
+Item `c#<op>#<location|->#<digest>`: body (zlib), status, fetched_at, fresh_until (soft), expires_at (hard,
 the table's TTL attribute, epoch seconds), gen (the location's availability generation when fetched).
 Generations (item `gen#...`: g, only ever incremented), so one write invalidates only what it changed:
 - `gen#<location>`: everything there (a reschedule: its old day is not known);
@@ -39,6 +39,7 @@ class Entry:
     fresh_until: float
     expires_at: float
     gen: int
+    status: int = 200
 
 
 def _table() -> str:
@@ -91,11 +92,12 @@ def _get(key: str, gen_keys: tuple[str, ...], with_lock: bool) -> tuple[Entry | 
         fresh_until=dynamo.num(item, "fresh_until"),
         expires_at=dynamo.num(item, "expires_at"),
         gen=int(dynamo.num(item, "gen")),
+        status=int(dynamo.num(item, "status", 200)),
     )
     return entry, gen, locked
 
 
-def write(key: str, body: str, fetched_at: float, fresh: int, keep: int, gen: int) -> None:
+def write(key: str, body: str, fetched_at: float, fresh: int, keep: int, gen: int, status: int = 200) -> None:
     packed = zlib.compress(body.encode(), 6)
     if len(packed) > MAX_BODY:
         logger.warning("response too large to cache", extra={"bytes": len(packed)})
@@ -110,6 +112,7 @@ def write(key: str, body: str, fetched_at: float, fresh: int, keep: int, gen: in
                 "fresh_until": dynamo.n(round(fetched_at + fresh, 3)),
                 "expires_at": dynamo.n(int(fetched_at + keep)),
                 "gen": dynamo.n(gen),
+                "status": dynamo.n(status),
             },
             # A slow, older answer never overwrites a newer one.
             ConditionExpression="attribute_not_exists(pk) OR fetched_at <= :t",

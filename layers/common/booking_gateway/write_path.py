@@ -11,7 +11,8 @@
   availability generation (cache.bump_generation) before the response is built, so the next
   book_times / book_dates / book_staff / book_staff_seances read cannot show the old state.
 - Altegio's answers (business errors 431-438, 403/434 ...) pass through unchanged: status, code, message.
-- Nothing here is cached; every answer carries `Cache-Control: no-store` (tokens, personal data, hashes).
+- Nothing here is cached (book_check, which holds no personal data, is: check_cache.py); every answer
+  carries `Cache-Control: no-store` (tokens, personal data, hashes).
 """
 
 from __future__ import annotations
@@ -315,18 +316,18 @@ def locate_record(record_id: int, record_hash: str, user_token: str | None) -> t
                 location_id = int(company.get("id"))
             except (TypeError, ValueError):
                 return None
-            return location_id, _day_of(record.get("datetime"))
+            return location_id, day_of(record.get("datetime"))
     return None
 
 
-def _day_of(value: Any) -> str | None:
+def day_of(value: Any) -> str | None:
     """The location's calendar day of an Altegio datetime ("2026-12-01T10:00:00-05:00")."""
     return value[:10] if isinstance(value, str) and re.fullmatch(r"\d{4}-\d\d-\d\d", value[:10]) else None
 
 
 def booked_days(location_id: int, datetimes: Iterable[str]) -> Days | int:
     """What a booking of these slots changes: their days (and the hints), else the whole location."""
-    days = {_day_of(d) for d in datetimes}
+    days = {day_of(d) for d in datetimes}
     return location_id if None in days or not days else Days(location_id, frozenset(days))
 
 

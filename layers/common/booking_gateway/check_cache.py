@@ -1,0 +1,53 @@
+"""book_check answers shared for a few seconds, under the same rule as the day's list of times.
+
+A book_check body holds nothing personal (appointments: services, team member, datetime), and its answer
+is a fact about availability, like book_times. The page asks it up to four times for one booking (entering
+the contact and SMS steps, and on each submit) and partners often check right before booking, so a yes
+(201) is kept for FRESH seconds in the appointments' day's availability generation (cache.py): a booking,
+reschedule or cancel on that day makes it unusable at once, exactly as it does the day's times. A kept
+answer is never served past FRESH (no stale-if-error: a failed check is not replaced by an old one). A no
+(422) is not kept: only Altegio's successful answers are cached, and a refused visitor moves on to another
+time. Appointments on several days, and DynamoDB failing, go straight to Altegio.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from aws_lambda_powertools.event_handler import Response
+
+from . import cache
+from .observability import count, logger
+from .write_path import WriteResult, day_of, respond, send
+
+FRESH = 20  # seconds; shorter than book_times' 30 s: the last look before a booking
+
+
+def checked(location_id: int, body: dict) -> Response:
+    """POST /book_check/{location_id}: the kept answer when one is current, else Altegio's (then kept)."""
+    days = {day_of(a.get("datetime")) for a in body.get("appointments", [])}
+    day = days.pop() if len(days) == 1 else None
+    path = f"/book_check/{location_id}"
+    if day is None:
+        return respond(_ask(path, body))
+    key = cache.cache_key("book_check", location_id, path, [("body", json.dumps(body, sort_keys=True))])
+    try:
+        entry, gen = cache.read(key, location_id, day)
+    except cache.CacheUnavailable:
+        return respond(_ask(path, body), {"X-Cache": "bypass"})
+    if entry is not None and entry.gen == gen and time.time() < entry.fresh_until:
+        count("CheckHit")
+        return respond(WriteResult(entry.status, entry.body), {"X-Cache": "hit"})
+    fetched_at = time.time()
+    result = _ask(path, body)
+    if result.outcome == "done" and result.status == 201:
+        try:
+            cache.write(key, result.body, fetched_at, FRESH, FRESH, gen, status=result.status)
+        except cache.CacheUnavailable:
+            logger.warning("could not keep a book_check answer")
+    return respond(result, {"X-Cache": "miss"})
+
+
+def _ask(path: str, body: dict) -> WriteResult:
+    return send("POST", path, operation="validate_booking_params", body=body)

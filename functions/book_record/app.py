@@ -2,13 +2,13 @@
 
 Honours an Idempotency-Key header (one upstream booking per key; see booking_gateway.idempotency), never
 retries the upstream call, answers 504 on a timeout, and invalidates the booked days' availability before
-answering.
+answering (noting what the booking took, so lists from before can stand in without it: holds.py).
 """
 
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
-from booking_gateway import idempotency
+from booking_gateway import holds, idempotency
 from booking_gateway.allowlist import require_location
 from booking_gateway.app_factory import make_handler
 from booking_gateway.write_models import BookRecordRequest, LocationIdParam
@@ -37,13 +37,16 @@ def book_record(
         idempotency.key_from(idempotency_key),
         scope=[idempotency.caller_of(app.current_event.raw_event), location_id],
         payload=body,
-        action=lambda: send(
-            "POST",
-            f"/book_record/{location_id}",
-            operation="create_online_booking",
-            body=body,
-            invalidate=booked_days(location_id, [a.datetime for a in req.appointments]),
-            timeout_message=BOOKING_TIMEOUT_MESSAGE,
+        action=lambda: holds.note_booking(
+            location_id,
+            send(
+                "POST",
+                f"/book_record/{location_id}",
+                operation="create_online_booking",
+                body=body,
+                invalidate=booked_days(location_id, [a.datetime for a in req.appointments]),
+                timeout_message=BOOKING_TIMEOUT_MESSAGE,
+            ),
         ),
         context=app.lambda_context,
     )

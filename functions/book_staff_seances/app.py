@@ -30,9 +30,8 @@ def book_staff_seances(
 ):
     reject_unknown(app, "service_ids[]", "datetime")
     query = build_query(service_ids, datetime=datetime)
-    return serve_get(
-        "book_staff_seances", f"/book_staff_seances/{location_id}/{team_member_id}", query, location_id
-    )
+    path = f"/book_staff_seances/{location_id}/{team_member_id}"
+    return serve_get("book_staff_seances", path, query, location_id, member=team_member_id)
 
 
 lambda_handler = make_handler(app)

@@ -28,7 +28,7 @@ def book_times(
     reject_unknown(app, "service_ids[]")
     query = build_query(service_ids)
     path = f"/book_times/{location_id}/{team_member_id}/{date}"
-    return serve_get("book_times", path, query, location_id, day=str(date))
+    return serve_get("book_times", path, query, location_id, day=str(date), member=team_member_id)
 
 
 lambda_handler = make_handler(app)

@@ -197,8 +197,8 @@ def test_bump_generation_never_raises(gateway, monkeypatch):
 def test_an_older_answer_never_overwrites_a_newer_one(gateway):
     key = cache.cache_key("bookform", None, "/bookform/1", [])
     now = time.time()
-    cache.write(key, '{"new": true}', now, 60, 600, 0)
-    cache.write(key, '{"old": true}', now - 5, 60, 600, 0)
+    cache.write(key, '{"new": true}', now, 60, 600, cache.Gen())
+    cache.write(key, '{"old": true}', now - 5, 60, 600, cache.Gen())
     entry, _ = cache.read(key, None)
     assert entry.body == '{"new": true}'
 

@@ -1,13 +1,14 @@
 """The DynamoDB response cache (DESIGN.md §3).
 
 Item `c#<op>#<location|->#<digest>`: body (zlib), status, fetched_at, fresh_until (soft), expires_at (hard,
-the table's TTL attribute, epoch seconds), gen (the location's availability generation when fetched).
+the table's TTL attribute, epoch seconds), gl and gs (the availability generation when fetched).
 Generations (item `gen#...`: g, only ever incremented), so one write invalidates only what it changed:
 - `gen#<location>`: everything there (a reschedule: its old day is not known);
 - `gen#<location>#<YYYY-MM-DD>`: that day's times (a booking or cancel on that day);
 - `gen#<location>#days`: the location's hints (dates, team members, nearest slots), bumped with any day.
-An entry depends on the location's generation plus its day's (book_times) or the hints' generation, and
-stores their sum: each only grows, so the sum changes whenever one of them does.
+An entry depends on the location's generation and its scope's, the day's (book_times) or the hints', and
+stores both (Gen); each only grows. What a bump of a scope took is noted beside it (holds.py).
+Item `held#<location>#<scope>#<g>`: p, what the bump of that scope to g took (holds.py).
 Item `lock#<key>`: until, taken by the one caller that refreshes a missing or stale entry.
 DynamoDB deletes expired items lazily (moto never does), so reads check expiry themselves.
 Every function raises CacheUnavailable when DynamoDB fails, except bump_generation and unlock, which
@@ -21,6 +22,7 @@ import time
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -32,13 +34,20 @@ CacheUnavailable = dynamo.Unavailable
 MAX_BODY = 350_000  # DynamoDB items stop at 400 KB
 
 
+class Gen(NamedTuple):
+    """An availability generation: the location's and its scope's (one day's times, or the hints')."""
+
+    location: int = 0
+    scoped: int = 0
+
+
 @dataclass
 class Entry:
     body: str
     fetched_at: float
     fresh_until: float
     expires_at: float
-    gen: int
+    gen: Gen
     status: int = 200
 
 
@@ -60,7 +69,7 @@ def generation_keys(location_id: int | None, day: str | None = None) -> tuple[st
     return (f"gen#{location_id}", f"gen#{location_id}#{day or 'days'}")
 
 
-def read(key: str, location_id: int | None, day: str | None = None) -> tuple[Entry | None, int]:
+def read(key: str, location_id: int | None, day: str | None = None) -> tuple[Entry | None, Gen]:
     """The entry (None if absent or past its hard expiry) and its scope's current generation.
 
     One strongly consistent BatchGetItem for both, so a bump is seen by the very next read."""
@@ -68,12 +77,12 @@ def read(key: str, location_id: int | None, day: str | None = None) -> tuple[Ent
     return entry, gen
 
 
-def peek(key: str, location_id: int | None, day: str | None = None) -> tuple[Entry | None, int, bool]:
+def peek(key: str, location_id: int | None, day: str | None = None) -> tuple[Entry | None, Gen, bool]:
     """read() plus whether another caller holds the refresh lock, in the same single request."""
     return _get(key, generation_keys(location_id, day), with_lock=True)
 
 
-def _get(key: str, gen_keys: tuple[str, ...], with_lock: bool) -> tuple[Entry | None, int, bool]:
+def _get(key: str, gen_keys: tuple[str, ...], with_lock: bool) -> tuple[Entry | None, Gen, bool]:
     table = _table()
     keys = [{"pk": dynamo.s(k)} for k in (key, *gen_keys)]
     if with_lock:
@@ -81,7 +90,7 @@ def _get(key: str, gen_keys: tuple[str, ...], with_lock: bool) -> tuple[Entry | 
     got = dynamo.client().batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
     by_pk = {item["pk"]["S"]: item for item in got["Responses"].get(table, [])}
     now = time.time()
-    gen = sum(int(dynamo.num(by_pk.get(k, {}), "g")) for k in gen_keys)
+    gen = Gen(*(int(dynamo.num(by_pk.get(k, {}), "g")) for k in gen_keys))
     locked = dynamo.num(by_pk.get(f"lock#{key}", {}), "until") > now
     item = by_pk.get(key)
     if item is None or dynamo.num(item, "expires_at") <= now:
@@ -91,13 +100,13 @@ def _get(key: str, gen_keys: tuple[str, ...], with_lock: bool) -> tuple[Entry | 
         fetched_at=dynamo.num(item, "fetched_at"),
         fresh_until=dynamo.num(item, "fresh_until"),
         expires_at=dynamo.num(item, "expires_at"),
-        gen=int(dynamo.num(item, "gen")),
+        gen=Gen(int(dynamo.num(item, "gl")), int(dynamo.num(item, "gs"))),
         status=int(dynamo.num(item, "status", 200)),
     )
     return entry, gen, locked
 
 
-def write(key: str, body: str, fetched_at: float, fresh: int, keep: int, gen: int, status: int = 200) -> None:
+def write(key: str, body: str, fetched_at: float, fresh: int, keep: int, gen: Gen, status: int = 200) -> None:
     packed = zlib.compress(body.encode(), 6)
     if len(packed) > MAX_BODY:
         logger.warning("response too large to cache", extra={"bytes": len(packed)})
@@ -111,7 +120,8 @@ def write(key: str, body: str, fetched_at: float, fresh: int, keep: int, gen: in
                 "fetched_at": dynamo.n(round(fetched_at, 3)),
                 "fresh_until": dynamo.n(round(fetched_at + fresh, 3)),
                 "expires_at": dynamo.n(int(fetched_at + keep)),
-                "gen": dynamo.n(gen),
+                "gl": dynamo.n(gen.location),
+                "gs": dynamo.n(gen.scoped),
                 "status": dynamo.n(status),
             },
             # A slow, older answer never overwrites a newer one.
@@ -153,21 +163,55 @@ def unlock(key: str) -> None:
         logger.warning("could not release a cache lock; it expires by itself")
 
 
-def bump_generation(location_id: int, days: Iterable[str] = ()) -> None:
+def bump_generation(location_id: int, days: Iterable[str] = ()) -> dict[str, int]:
     """Make availability entries of the location stale at once: those of `days` and the hints, or (no
-    days) all of them. Never raises."""
+    days) all of them. Never raises. Returns the new generation of each scope bumped ("days" for the
+    hints), for noting what the bump took (holds.py)."""
     days = sorted(set(days))
-    names = [f"gen#{location_id}#{d}" for d in days] + [f"gen#{location_id}#days"] if days else []
-    for name in names or [f"gen#{location_id}"]:
+    scopes = [*days, "days"] if days else [None]
+    bumped: dict[str, int] = {}
+    for scope in scopes:
+        name = f"gen#{location_id}" + (f"#{scope}" if scope else "")
         try:
-            dynamo.client().update_item(
+            got = dynamo.client().update_item(
                 TableName=_table(),
                 Key={"pk": dynamo.s(name)},
                 UpdateExpression="ADD g :one",
                 ExpressionAttributeValues={":one": dynamo.n(1)},
+                ReturnValues="UPDATED_NEW",
             )
+            if scope:
+                bumped[scope] = int(dynamo.num(got.get("Attributes", {}), "g"))
         except CacheUnavailable as exc:
             logger.error(
                 "could not bump the availability generation",
                 extra={"location_id": location_id, "error": type(exc).__name__},
             )
+    return bumped
+
+
+def note(location_id: int, scope: str, gen: int, payload: str, ttl: int) -> None:
+    """Keep `payload` beside generation `gen` of a scope (what the bump to it took, holds.py)."""
+    dynamo.client().put_item(
+        TableName=_table(),
+        Item={
+            "pk": dynamo.s(f"held#{location_id}#{scope}#{gen}"),
+            "p": dynamo.s(payload),
+            "expires_at": dynamo.n(int(time.time()) + ttl),
+        },
+    )
+
+
+def notes(location_id: int, scope: str, gens: Iterable[int]) -> list[str] | None:
+    """The payloads kept beside these generations of a scope, in order; None if any is missing."""
+    names = [f"held#{location_id}#{scope}#{g}" for g in gens]
+    table = _table()
+    got = dynamo.client().batch_get_item(
+        RequestItems={table: {"Keys": [{"pk": dynamo.s(k)} for k in names], "ConsistentRead": True}}
+    )
+    if got.get("UnprocessedKeys"):
+        return None
+    by_pk = {item["pk"]["S"]: item for item in got["Responses"].get(table, [])}
+    if any(k not in by_pk for k in names):
+        return None
+    return [by_pk[k]["p"]["S"] for k in names]

@@ -9,7 +9,8 @@
   take the stale copy if there is one, else wait for the lock holder's entry.
 - Altegio's answer passes through unchanged (status, body); only 200s are stored.
 - Altegio failing or rate-limiting: the stale copy (X-Cache: stale), else 502/504/503 (+ Retry-After) in
-  Altegio's envelope. The budget spent: the same, but never a slot list from before a booking.
+  Altegio's envelope. The budget spent: the same, but never a slot list from before a booking, unless
+  patched without what the gateway's bookings took (holds.py).
 - Refreshing a copy that may stand in is the budget's lowest priority: misses go first.
 - DynamoDB failing: a budgeted upstream call (X-Cache: bypass), never a failed request.
 """
@@ -20,7 +21,7 @@ import time
 
 from aws_lambda_powertools.event_handler import Response
 
-from . import altegio_client, cache
+from . import altegio_client, cache, holds
 from .allowlist import require_location
 from .budget import BudgetExhausted
 from .envelope import error_response, upstream_response
@@ -64,9 +65,11 @@ def serve_get(
     query: list[tuple[str, str]] | None = None,
     location_id: int | None = None,
     day: str | None = None,
+    member: int | None = None,
 ) -> Response:
     """Answer a read from the cache when fresh, else from Altegio (Altegio's answer passes through).
-    `day`: the one day an availability answer covers (book_times), so only bookings that day expire it."""
+    `day`: the one day an availability answer covers (book_times), so only bookings that day expire it.
+    `member`: whose times a list of slots holds (0: any), so one from before a booking can be patched."""
     started = time.monotonic()
     if location_id is not None:
         require_location(location_id)  # 404 before any cache access or upstream call
@@ -76,15 +79,18 @@ def serve_get(
     key = cache.cache_key(operation, location_id, path, query)
     cache_ok = locked = True
     stale: cache.Entry | None = None
-    gen = 0
+    gen = cache.Gen()
     try:
         entry, gen = cache.read(key, scope, day)
         if entry is not None:
             if entry.gen == gen and time.time() < entry.fresh_until:
                 return _from_entry(entry, "hit", policy)
             # Past its freshness, or of an older generation (a booking there changed availability):
-            # served only when Altegio cannot be asked (stale-if-error).
+            # served only when Altegio cannot be asked (stale-if-error); a list of times only without
+            # what the gateway's bookings took, when that is known (holds.py).
             stale = entry
+            if entry.gen != gen and policy.slots and member is not None and location_id is not None:
+                stale = holds.stand_in(entry, gen, location_id, day or "days", member) or entry
         deadline = time.monotonic() + WAIT_FOR_PEER
         while not (locked := cache.try_lock(key, LOCK_SECONDS)):
             if _servable(stale, gen, policy):
@@ -115,7 +121,7 @@ def serve_get(
             cache.unlock(key)
 
 
-def _servable(stale: cache.Entry | None, gen: int, policy: CachePolicy) -> bool:
+def _servable(stale: cache.Entry | None, gen: cache.Gen, policy: CachePolicy) -> bool:
     """May this copy stand in while the budget is short or a peer refreshes it? One that merely aged, yes;
     one a booking made wrong only if it is a coarse hint, never a list of slots."""
     return stale is not None and (stale.gen == gen or not policy.slots)
@@ -140,7 +146,7 @@ def _refresh(
     path: str,
     query: list[tuple[str, str]],
     key: str,
-    gen: int,
+    gen: cache.Gen,
     stale: cache.Entry | None,
     cache_ok: bool,
     policy: CachePolicy,

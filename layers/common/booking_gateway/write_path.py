@@ -32,7 +32,7 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
 )
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from . import altegio_client, cache
+from . import altegio_client, cache, holds
 from .allowlist import require_location
 from .app_factory import make_app
 from .budget import BudgetExhausted
@@ -78,6 +78,8 @@ class WriteResult:
     headers: dict[str, str] = field(default_factory=dict)
     # done: Altegio answered; unknown: it may have acted (timeout, 5xx); not_sent: nothing happened upstream.
     outcome: Outcome = "done"
+    # The availability generations this write created, by day ("days": the hints); not stored for replays.
+    bumped: dict[str, int] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"status": self.status, "body": self.body, "headers": self.headers, "outcome": self.outcome}
@@ -124,13 +126,14 @@ def _locations(invalidate: Invalidate) -> list[int]:
     return sorted(set(invalidate))
 
 
-def invalidate_availability(invalidate: Invalidate) -> None:
+def invalidate_availability(invalidate: Invalidate) -> dict[str, int]:
     """Bump the availability generation of each location, or of the days (cache.bump_generation never
-    raises)."""
+    raises); the days' new generations."""
     if isinstance(invalidate, Days):
-        cache.bump_generation(invalidate.location_id, invalidate.days)
+        return cache.bump_generation(invalidate.location_id, invalidate.days)
     for location_id in _locations(invalidate):
         cache.bump_generation(location_id)
+    return {}
 
 
 def send(
@@ -196,12 +199,13 @@ def send(
             outcome = "unknown"
         else:
             outcome = "done"
+        bumped: dict[str, int] = {}
         if not idempotent and (200 <= up.status < 300 or outcome == "unknown"):
-            invalidate_availability(invalidate)
+            bumped = invalidate_availability(invalidate)
         text = up.body.decode("utf-8", "replace")
         for secret in _ANSWER_SECRETS.findall(text):  # issued tokens and hashes: masked in any later line
             register_secret(secret)
-        result = WriteResult(up.status, text, headers, outcome)
+        result = WriteResult(up.status, text, headers, outcome, bumped)
     logger.info(
         "write forwarded",
         extra={
@@ -341,7 +345,7 @@ def cancel_record(record_id: int, record_hash: str, token: str | None) -> Respon
         location_id, day = located
         require_location(location_id)
         invalidate = Days(location_id, frozenset({day})) if day else location_id
-    return forward_write(
+    result = send(
         "DELETE",
         f"/user/records/{record_id}/{record_hash}",
         operation="delete_user_appointment",
@@ -349,6 +353,9 @@ def cancel_record(record_id: int, record_hash: str, token: str | None) -> Respon
         invalidate=invalidate,
         time_limit=get_settings().call_time_limit - (time.monotonic() - started),  # both within the limit
     )
+    if isinstance(invalidate, Days):
+        holds.note_freed(invalidate.location_id, result)
+    return respond(result)
 
 
 # -- the app: JSON-only bodies with a size limit, Altegio's business codes for bad client fields -------------

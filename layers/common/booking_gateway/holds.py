@@ -1,0 +1,133 @@
+"""What the gateway's own bookings took, so a list of times from before them can still stand in.
+
+A booking bumps its day's generation (cache.py), which makes every list of times of that day, and every
+team member's nearest times, unservable until Altegio is asked again: at busy times dozens of upstream
+calls per booking, more than Altegio's limit leaves. So after a booking the gateway reads the record
+back (it knows the team member "any" got, and the length with its technical break) and notes the
+interval taken beside each generation the booking created. A list fetched before is then patched: every
+time that overlaps a noted interval of its team member (of anyone, for "any") is removed. The patched
+list is the old one minus what the gateway's bookings took: it may hide a time still free (another
+member could take it under "any"), never show one they took. It stands in like an aged copy (read_path):
+refreshed when the budget allows, served when it does not or Altegio fails. A cancel notes that nothing
+was taken. A bump without a note (a reschedule, a record that could not be read back, the moment
+between the bump and its note) leaves the lists unservable, as before.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from . import altegio_client, cache
+from .budget import BudgetExhausted
+from .observability import logger
+
+if TYPE_CHECKING:
+    from .write_path import WriteResult
+
+Interval = tuple[int, float, float]  # team member (0: not known), start, end (epoch seconds)
+NOTE_TTL = 86400  # longer than any entry is kept
+MAX_BEHIND = 20  # notes looked up for one list; further behind, it is asked again
+# Reading a new record back: at most a second's wait for the budget plus the answer (the booking is made).
+READ_BACK_TIMEOUT = 1.5
+READ_BACK_LIMIT = 2.5
+
+
+def note_booking(location_id: int, result: WriteResult) -> WriteResult:
+    """After book_record: note what each new record took; the result, unchanged. Never raises; without a
+    note the lists of the booked days stay unservable until Altegio is asked again."""
+    if not _changed(result):
+        return result
+    try:
+        made = json.loads(result.body)["data"]
+        taken = [_read_back(location_id, int(r["record_id"]), str(r["record_hash"])) for r in made]
+    except (ValueError, KeyError, TypeError) as exc:
+        logger.warning("booking answer not understood; no note", extra={"error": type(exc).__name__})
+        return result
+    if taken and None not in taken:
+        _note(location_id, result.bumped, taken)
+    return result
+
+
+def note_freed(location_id: int, result: WriteResult) -> WriteResult:
+    """After a cancel: nothing was taken (a list from before only lacks the freed time)."""
+    if _changed(result):
+        _note(location_id, result.bumped, [])
+    return result
+
+
+def _changed(result: WriteResult) -> bool:
+    return result.outcome == "done" and 200 <= result.status < 300 and bool(result.bumped)
+
+
+def _read_back(location_id: int, record_id: int, record_hash: str) -> Interval | None:
+    try:
+        up = altegio_client.call(
+            "GET",
+            f"/book_record/{location_id}/{record_id}/{record_hash}",
+            idempotent=True,
+            priority="write",
+            read_timeout=READ_BACK_TIMEOUT,
+            time_limit=READ_BACK_LIMIT,
+        )
+        data = json.loads(up.body)["data"] if up.status == 200 else None
+        start = datetime.fromisoformat(data["datetime"]).timestamp()
+        return int(data["staff"]["id"]), start, start + int(data["length"])
+    except (BudgetExhausted, altegio_client.UpstreamError, ValueError, KeyError, TypeError) as exc:
+        logger.warning("new record not read back; no note", extra={"error": type(exc).__name__})
+        return None
+
+
+def _note(location_id: int, bumped: dict[str, int], taken: list[Interval]) -> None:
+    payload = json.dumps(taken)
+    try:
+        for scope, gen in bumped.items():
+            cache.note(location_id, scope, gen, payload, NOTE_TTL)
+    except cache.CacheUnavailable as exc:
+        logger.warning("could not note what a booking took", extra={"error": type(exc).__name__})
+
+
+def stand_in(
+    entry: cache.Entry, gen: cache.Gen, location_id: int, scope: str, member: int
+) -> cache.Entry | None:
+    """`entry` (a list of `member`'s times, 0: any) without what was taken since it was fetched, as of
+    `gen`, never fresh; None when that is not known."""
+    behind = gen.scoped - entry.gen.scoped
+    if entry.gen.location != gen.location or not 0 < behind <= MAX_BEHIND:
+        return None
+    try:
+        found = cache.notes(location_id, scope, range(entry.gen.scoped + 1, gen.scoped + 1))
+        if found is None:
+            return None
+        taken = [(int(m), float(a), float(b)) for p in found for m, a, b in json.loads(p)]
+        body = json.loads(entry.body)
+        data = _without(body["data"], taken, member)
+    except cache.CacheUnavailable:
+        return None
+    except (ValueError, KeyError, TypeError):
+        logger.warning("a list of times could not be patched")
+        return None
+    if data is None:
+        return None
+    body["data"] = data
+    text = json.dumps(body, ensure_ascii=False)
+    return dataclasses.replace(entry, body=text, gen=gen, fresh_until=entry.fetched_at)
+
+
+def _without(data: Any, taken: list[Interval], member: int) -> Any:
+    """book_times' list, or book_staff_seances' {seance_date, seances}, minus the taken times; None when
+    the nearest day's times are all gone (the nearest day is then another, not known here)."""
+    if isinstance(data, list):
+        return [slot for slot in data if not _clashes(slot, taken, member)]
+    if isinstance(data, dict) and isinstance(data.get("seances"), list):
+        left = [slot for slot in data["seances"] if not _clashes(slot, taken, member)]
+        return {**data, "seances": left} if left else None
+    raise TypeError("not a list of times")
+
+
+def _clashes(slot: dict, taken: list[Interval], member: int) -> bool:
+    start = datetime.fromisoformat(slot["datetime"]).timestamp()
+    end = start + max(1, int(slot.get("sum_length") or slot.get("seance_length") or 0))
+    return any(start < b and a < end for m, a, b in taken if not member or not m or m == member)

@@ -1,0 +1,138 @@
+"""After the gateway's own booking, a list of times from before it stands in without what it took (holds.py):
+served when Altegio fails or the budget is spent, never with the booked time, and only when the booking
+was read back and noted."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from wr_kit import NEW_YORK, bookable_member, booking, day
+
+from sandbox import FaultRule
+
+SERVICE = 20011
+
+
+def _list(gw, member: int, when: str):
+    return gw.http("GET", f"/book_times/{NEW_YORK}/{member}/{when}?service_ids[]={SERVICE}")
+
+
+def _days(gw) -> list[str]:
+    return [day(gw, NEW_YORK, n).isoformat() for n in range(1, 8)]
+
+
+def _free_members(gw, when: str) -> list[int]:
+    """Team members of New York with at least two free times for SERVICE that day (straight from Altegio)."""
+    out = []
+    for m in sorted(s.id for s in gw.sandbox.state.world.staff.values() if s.location_id == NEW_YORK):
+        if SERVICE in gw.sandbox.state.world.staff[m].service_ids:
+            reply = gw.upstream("GET", f"/book_times/{NEW_YORK}/{m}/{when}?service_ids[]={SERVICE}")
+            if reply.status == 200 and len(reply.data) >= 2:
+                out.append(m)
+    return out
+
+
+@pytest.fixture
+def booked(gw):
+    """Lists of one day cached (the member's, "any", another member's), then one of the member's times
+    booked through the gateway: (member, other member, day, booked slot, the lists before, the record)."""
+    when, free = next((w, f) for w in _days(gw) if len(f := _free_members(gw, w)) >= 2)
+    member, other = free[:2]
+    before = {m: _list(gw, m, when).data for m in (member, 0, other)}
+    slot = before[member][0]
+    made = gw.http("POST", f"/book_record/{NEW_YORK}", body=booking(NEW_YORK, member, slot["datetime"]))
+    assert made.status == 201, made.body
+    return member, other, when, slot, before, made.data[0]
+
+
+def _clashing(slot: dict, taken: dict) -> bool:
+    start = datetime.fromisoformat(slot["datetime"])
+    end = start + timedelta(seconds=slot["sum_length"])
+    t0 = datetime.fromisoformat(taken["datetime"])
+    return start < t0 + timedelta(seconds=taken["sum_length"]) and t0 < end
+
+
+def test_altegio_failing_after_a_booking_serves_the_lists_without_the_booked_time(gw, booked):
+    member, other, when, slot, before, _ = booked
+    gw.sandbox.configure(faults=[FaultRule("error", path="/book_times", methods=["GET"], status=503)])
+    for m in (member, 0):
+        reply = _list(gw, m, when)
+        assert (reply.status, reply.headers.get("x-cache")) == (200, "stale"), reply.body
+        shown = reply.data
+        assert slot["datetime"] not in [s["datetime"] for s in shown]
+        # exactly the old list minus the times that overlap the booking
+        assert shown == [s for s in before[m] if not _clashing(s, slot)]
+        assert len(shown) >= 1
+    untouched = _list(gw, other, when)  # another member's times: the booking took none of them
+    assert (untouched.status, untouched.data) == (200, before[other])
+
+
+def test_the_budget_spent_after_a_booking_serves_the_patched_list(gw, booked, monkeypatch):
+    from booking_gateway import altegio_client
+    from booking_gateway.budget import BudgetExhausted
+
+    def spent(priority, wait):
+        raise BudgetExhausted(5)
+
+    member, _, when, slot, before, _ = booked
+    calls = len(gw.sandbox.requests())
+    monkeypatch.setattr(altegio_client, "_take_turn", spent)
+    reply = _list(gw, member, when)
+    assert (reply.status, reply.headers.get("x-cache")) == (200, "stale"), reply.body
+    assert reply.data == [s for s in before[member] if not _clashing(s, slot)]
+    assert len(gw.sandbox.requests()) == calls
+
+
+def test_with_budget_the_list_is_asked_again(gw, booked):
+    member, _, when, slot, _, _ = booked
+    reply = _list(gw, member, when)
+    assert (reply.status, reply.headers.get("x-cache")) == (200, "miss")
+    assert slot["datetime"] not in [s["datetime"] for s in reply.data]
+
+
+def test_nearest_times_stand_in_without_the_booked_one(gw):
+    when = day(gw, NEW_YORK, 1)
+    member, _ = bookable_member(gw, NEW_YORK, when)
+    path = f"/book_staff_seances/{NEW_YORK}/{member}?service_ids[]={SERVICE}"
+    before = gw.http("GET", path).data
+    first = before["seances"][0]
+    made = gw.http("POST", f"/book_record/{NEW_YORK}", body=booking(NEW_YORK, member, first["datetime"]))
+    assert made.status == 201, made.body
+    gw.sandbox.configure(faults=[FaultRule("error", path="/book_staff_seances", methods=["GET"], status=503)])
+    reply = gw.http("GET", path)
+    assert (reply.status, reply.headers.get("x-cache")) == (200, "stale"), reply.body
+    assert reply.data["seance_date"] == before["seance_date"]
+    assert reply.data["seances"] == [s for s in before["seances"] if not _clashing(s, first)]
+
+
+def test_without_a_note_a_list_from_before_is_not_served(gw):
+    """The record could not be read back (Altegio refused the look-up): nothing is known about what the
+    booking took, so the old list is not served for want of budget."""
+    from booking_gateway import altegio_client
+    from booking_gateway.budget import BudgetExhausted
+
+    when = day(gw, NEW_YORK, 1)
+    member, free = bookable_member(gw, NEW_YORK, when)
+    assert _list(gw, member, when.isoformat()).status == 200
+    gw.sandbox.configure(faults=[FaultRule("error", path="/book_record/", methods=["GET"], status=500)])
+    made = gw.http("POST", f"/book_record/{NEW_YORK}", body=booking(NEW_YORK, member, free[0]))
+    assert made.status == 201, made.body
+
+    def spent(priority, wait):
+        raise BudgetExhausted(5)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(altegio_client, "_take_turn", spent)
+        reply = _list(gw, member, when.isoformat())
+    assert reply.status == 503 and reply.headers.get("retry-after"), reply.body
+
+
+def test_a_cancel_notes_that_nothing_was_taken(gw, booked):
+    """A list fetched after the booking and before the cancel: after the cancel it stands in as it was (the
+    freed time comes back with the next refresh)."""
+    member, _, when, _, _, record = booked
+    after_booking = _list(gw, member, when).data
+    rid, rhash = record["record_id"], record["record_hash"]
+    assert gw.http("DELETE", f"/user/records/{rid}/{rhash}").status == 200
+    gw.sandbox.configure(faults=[FaultRule("error", path="/book_times", methods=["GET"], status=503)])
+    reply = _list(gw, member, when)
+    assert (reply.status, reply.headers.get("x-cache"), reply.data) == (200, "stale", after_booking)

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from datetime import date
 
 from devstack_testkit import KEY, PROJECT, Devstack
 
@@ -75,3 +77,30 @@ def test_invoke_hands_over_to_sam_when_a_container_runtime_answers(monkeypatch):
         ["/opt/sam", "local", "invoke", "EchoFunction", "-e", str(EVENT), "-t", template],
         ["/opt/sam", "local", "invoke", "OpenApiFunction", "-e", str(EVENT)],  # sam finds .aws-sam/build
     ]
+
+
+def test_past_dates_move_ahead_by_whole_weeks():
+    text = json.dumps(
+        {
+            "path": "/api/v1/book_times/101/0/2026-11-26",
+            "body": json.dumps({"datetime": "2026-11-27T10:00:00-05:00", "id": 20261126}),
+            "requestContext": {"requestTime": "25/Nov/2026:09:30:00 +0000"},
+        }
+    )
+    today = date(2026, 12, 3)
+    moved, weeks = invoke.move_past_dates(text, today)
+    assert weeks == 2
+    event = json.loads(moved)
+    assert event["path"].endswith("/2026-12-10")  # a Thursday still, and after today
+    assert json.loads(event["body"]) == {"datetime": "2026-12-11T10:00:00-05:00", "id": 20261126}
+    assert event["requestContext"]["requestTime"] == "25/Nov/2026:09:30:00 +0000"
+    assert invoke.move_past_dates(moved, today) == (moved, 0)  # nothing past: as it was
+
+
+def test_every_event_file_is_sent_with_dates_to_come(tmp_path):
+    """The events in events/ are fixed files; make invoke keeps them bookable as time passes."""
+    today = date.today()
+    for path in sorted((ROOT / "events").glob("*.json")):
+        moved, _ = invoke.move_past_dates(path.read_text(), today)
+        dates = [date.fromisoformat(d) for d in re.findall(r"(?<!\d)\d{4}-\d\d-\d\d(?!\d)", moved)]
+        assert all(d > today for d in dates), (path.name, dates)

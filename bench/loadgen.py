@@ -63,6 +63,12 @@ class Run:
     errors: list[str] = field(default_factory=list)  # bench bugs, never expected
 
 
+def _message(data: Any) -> str | None:
+    """meta.message of an error answer (what the gateway or Altegio said went wrong)."""
+    meta = data.get("meta") if isinstance(data, dict) else None
+    return str(meta.get("message"))[:80] if isinstance(meta, dict) and meta.get("message") else None
+
+
 def _codes(data: Any) -> list[int]:
     out: list[int] = []
 
@@ -140,7 +146,7 @@ def run_sessions(target: Target, intents: list[Intent], s: Settings) -> Run:
             sample = {
                 "sid": intent.sid, "op": op, "method": method, "url": url, "t": t0, "ms": dt,
                 "status": status, "cache": cache, "err": err, "codes": codes, "measured": measured,
-                "loc": intent.location,
+                "loc": intent.location, "why": None if 200 <= status < 300 else _message(data),
             }  # fmt: skip
             reply = Reply(
                 status, data.get("data") if isinstance(data, dict) and 200 <= status < 300 else None, codes

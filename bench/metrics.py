@@ -87,6 +87,9 @@ def summarize(run: Run, ledger: dict, duration_s: float, sandbox_seed: int) -> d
         # What visitors saw: failures the page's one quiet retry (429/503 + short Retry-After) did not mend.
         "failed_seen_by_visitors": sum(1 for x in failed if not x.get("retried")),
         "failed_by_operation": dict(Counter(x["op"] for x in failed).most_common()),
+        "failed_by_reason": dict(
+            Counter(f"{failure_label(x)} {x.get('why') or ''}".strip() for x in failed).most_common()
+        ),
         "visitor_errors": sum(visitor_caused(x) for x in window),
         "latency_ms": latency([x["ms"] for x in ok]),
         "latency_ms_by_operation": {op: latency(by_op[op]) for op in OPERATIONS if by_op.get(op)},

@@ -39,6 +39,7 @@ def book_record(
         payload=body,
         action=lambda: holds.note_booking(
             location_id,
+            body["appointments"],
             send(
                 "POST",
                 f"/book_record/{location_id}",

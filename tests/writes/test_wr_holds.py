@@ -2,6 +2,7 @@
 served when Altegio fails or the budget is spent, never with the booked time, and only when the booking
 was read back and noted."""
 
+import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from wr_kit import NEW_YORK, bookable_member, booking, day
 from sandbox import FaultRule
 
 SERVICE = 20011
+SECOND = 1.1  # the budget's per-second window: a refresh (lowest priority) waits at most a second for it
 
 
 def _list(gw, member: int, when: str):
@@ -45,10 +47,13 @@ def booked(gw):
 
 
 def _clashing(slot: dict, taken: dict) -> bool:
+    """Does `slot` overlap the booking of `taken` (its listed length plus the technical-break padding)?"""
+    from booking_gateway.holds import PADDING
+
     start = datetime.fromisoformat(slot["datetime"])
     end = start + timedelta(seconds=slot["sum_length"])
     t0 = datetime.fromisoformat(taken["datetime"])
-    return start < t0 + timedelta(seconds=taken["sum_length"]) and t0 < end
+    return start < t0 + timedelta(seconds=taken["sum_length"] + PADDING) and t0 < end
 
 
 def test_altegio_failing_after_a_booking_serves_the_lists_without_the_booked_time(gw, booked):
@@ -84,6 +89,7 @@ def test_the_budget_spent_after_a_booking_serves_the_patched_list(gw, booked, mo
 
 def test_with_budget_the_list_is_asked_again(gw, booked):
     member, _, when, slot, _, _ = booked
+    time.sleep(SECOND)
     reply = _list(gw, member, when)
     assert (reply.status, reply.headers.get("x-cache")) == (200, "miss")
     assert slot["datetime"] not in [s["datetime"] for s in reply.data]
@@ -104,12 +110,34 @@ def test_nearest_times_stand_in_without_the_booked_one(gw):
     assert reply.data["seances"] == [s for s in before["seances"] if not _clashing(s, first)]
 
 
-def test_without_a_note_a_list_from_before_is_not_served(gw):
-    """The record could not be read back (Altegio refused the look-up): nothing is known about what the
-    booking took, so the old list is not served for want of budget."""
-    from booking_gateway import altegio_client
+def test_with_no_list_to_go_by_the_record_is_read_back(gw, monkeypatch):
+    """No cached list offered the booked time: the interval comes from Altegio's record (team member and
+    length), one upstream look-up, and the lists from before stand in as usual."""
+    from booking_gateway import holds
+
+    monkeypatch.setattr(holds, "_listed", lambda location_id, appointment: None)
+    when = day(gw, NEW_YORK, 1)
+    member, free = bookable_member(gw, NEW_YORK, when)
+    before = _list(gw, member, when.isoformat()).data
+    made = gw.http("POST", f"/book_record/{NEW_YORK}", body=booking(NEW_YORK, member, free[0]))
+    assert made.status == 201, made.body
+    looked_up = [r for r in gw.sandbox.requests() if r["method"] == "GET" and "/book_record/" in r["path"]]
+    assert len(looked_up) == 1
+    gw.sandbox.configure(faults=[FaultRule("error", path="/book_times", methods=["GET"], status=503)])
+    reply = _list(gw, member, when.isoformat())
+    assert (reply.status, reply.headers.get("x-cache")) == (200, "stale"), reply.body
+    booked = next(s for s in before if s["datetime"] == free[0])
+    record_length = {**booked, "sum_length": booked["sum_length"] - holds.PADDING}  # the record's, no padding
+    assert reply.data == [s for s in before if not _clashing(s, record_length)]
+
+
+def test_without_a_note_a_list_from_before_is_not_served(gw, monkeypatch):
+    """No list to go by and the record could not be read back (Altegio refused the look-up): nothing is
+    known about what the booking took, so the old list is not served for want of budget."""
+    from booking_gateway import altegio_client, holds
     from booking_gateway.budget import BudgetExhausted
 
+    monkeypatch.setattr(holds, "_listed", lambda location_id, appointment: None)
     when = day(gw, NEW_YORK, 1)
     member, free = bookable_member(gw, NEW_YORK, when)
     assert _list(gw, member, when.isoformat()).status == 200
@@ -130,7 +158,10 @@ def test_a_cancel_notes_that_nothing_was_taken(gw, booked):
     """A list fetched after the booking and before the cancel: after the cancel it stands in as it was (the
     freed time comes back with the next refresh)."""
     member, _, when, _, _, record = booked
-    after_booking = _list(gw, member, when).data
+    time.sleep(SECOND)
+    fresh = _list(gw, member, when)
+    assert fresh.headers.get("x-cache") == "miss"
+    after_booking = fresh.data
     rid, rhash = record["record_id"], record["record_hash"]
     assert gw.http("DELETE", f"/user/records/{rid}/{rhash}").status == 200
     gw.sandbox.configure(faults=[FaultRule("error", path="/book_times", methods=["GET"], status=503)])

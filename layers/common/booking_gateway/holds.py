@@ -2,15 +2,17 @@
 
 A booking bumps its day's generation (cache.py), which makes every list of times of that day, and every
 team member's nearest times, unservable until Altegio is asked again: at busy times dozens of upstream
-calls per booking, more than Altegio's limit leaves. So after a booking the gateway reads the record
-back (it knows the team member "any" got, and the length with its technical break) and notes the
-interval taken beside each generation the booking created. A list fetched before is then patched: every
-time that overlaps a noted interval of its team member (of anyone, for "any") is removed. The patched
-list is the old one minus what the gateway's bookings took: it may hide a time still free (another
-member could take it under "any"), never show one they took. It stands in like an aged copy (read_path):
-refreshed when the budget allows, served when it does not or Altegio fails. A cancel notes that nothing
-was taken. A bump without a note (a reschedule, a record that could not be read back, the moment
-between the bump and its note) leaves the lists unservable, as before.
+calls per booking, more than Altegio's limit leaves. So after a booking the gateway notes the interval
+each appointment took beside each generation the booking created: its team member (0 for "any": every
+list) and its time, with the length Altegio listed for that time in the cached list the visitor chose
+from, plus PADDING for a technical break Altegio may add; with no such list, it reads the record back
+(team member and length, break included). A list fetched before is then patched: every time that overlaps
+a noted interval of its team member (of anyone, for "any") is removed. The patched list is the old one
+minus what the gateway's bookings took: it may hide a time still free (another member could take it under
+"any"), never show one they took. It stands in like an aged copy (read_path): refreshed when the budget
+allows, served when it does not or Altegio fails. A cancel notes that nothing was taken. A bump without a
+note (a reschedule, a record that could not be read back, the moment between the bump and its note)
+leaves the lists unservable, as before.
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from typing import TYPE_CHECKING, Any
 from . import altegio_client, cache
 from .budget import BudgetExhausted
 from .observability import logger
+from .read_params import build_query
 
 if TYPE_CHECKING:
     from .write_path import WriteResult
 
 Interval = tuple[int, float, float]  # team member (0: not known), start, end (epoch seconds)
+PADDING = 15 * 60  # seconds after a listed length that a technical break may take
 NOTE_TTL = 86400  # longer than any entry is kept
 MAX_BEHIND = 20  # notes looked up for one list; further behind, it is asked again
 # Reading a new record back: at most a second's wait for the budget plus the answer (the booking is made).
@@ -35,15 +39,19 @@ READ_BACK_TIMEOUT = 1.5
 READ_BACK_LIMIT = 2.5
 
 
-def note_booking(location_id: int, result: WriteResult) -> WriteResult:
+def note_booking(location_id: int, appointments: list[dict], result: WriteResult) -> WriteResult:
     """After book_record: note what each new record took; the result, unchanged. Never raises; without a
     note the lists of the booked days stay unservable until Altegio is asked again."""
     if not _changed(result):
         return result
     try:
-        made = json.loads(result.body)["data"]
-        taken = [_read_back(location_id, int(r["record_id"]), str(r["record_hash"])) for r in made]
-    except (ValueError, KeyError, TypeError) as exc:
+        made = {r.get("id"): r for r in json.loads(result.body)["data"]}
+        taken = [
+            _listed(location_id, a)
+            or _read_back(location_id, int(made[a["id"]]["record_id"]), str(made[a["id"]]["record_hash"]))
+            for a in appointments
+        ]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         logger.warning("booking answer not understood; no note", extra={"error": type(exc).__name__})
         return result
     if taken and None not in taken:
@@ -60,6 +68,25 @@ def note_freed(location_id: int, result: WriteResult) -> WriteResult:
 
 def _changed(result: WriteResult) -> bool:
     return result.outcome == "done" and 200 <= result.status < 300 and bool(result.bumped)
+
+
+def _listed(location_id: int, appointment: dict) -> Interval | None:
+    """The appointment's interval from a cached list of its day and services that offered its time (its
+    team member's, else "any"'s), any generation: the length belongs to the services, not the day."""
+    when, member = str(appointment["datetime"]), int(appointment.get("staff_id") or 0)
+    day, start = when[:10], datetime.fromisoformat(when).timestamp()
+    query = build_query([int(s) for s in appointment.get("services") or []])
+    for staff in dict.fromkeys((member, 0)):
+        path = f"/book_times/{location_id}/{staff}/{day}"
+        try:
+            entry, _ = cache.read(cache.cache_key("book_times", location_id, path, query), location_id, day)
+            slots = json.loads(entry.body)["data"] if entry is not None else []
+        except (cache.CacheUnavailable, ValueError, KeyError, TypeError):
+            continue
+        for slot in slots:
+            if isinstance(slot, dict) and slot.get("sum_length") and _start(slot) == start:
+                return member, start, start + int(slot["sum_length"]) + PADDING
+    return None
 
 
 def _read_back(location_id: int, record_id: int, record_hash: str) -> Interval | None:
@@ -127,7 +154,11 @@ def _without(data: Any, taken: list[Interval], member: int) -> Any:
     raise TypeError("not a list of times")
 
 
+def _start(slot: dict) -> float:
+    return datetime.fromisoformat(slot["datetime"]).timestamp()
+
+
 def _clashes(slot: dict, taken: list[Interval], member: int) -> bool:
-    start = datetime.fromisoformat(slot["datetime"]).timestamp()
+    start = _start(slot)
     end = start + max(1, int(slot.get("sum_length") or slot.get("seance_length") or 0))
     return any(start < b and a < end for m, a, b in taken if not member or not m or m == member)

@@ -2,6 +2,7 @@
 the page's repeated checks of one slot cost Altegio one call, and a kept answer never outlives a change."""
 
 import time
+from datetime import datetime, timedelta
 
 import pytest
 from wr_kit import NEW_YORK, appointment, bookable_member, booking, day
@@ -90,3 +91,39 @@ def test_appointments_on_two_days_always_go_to_altegio(gw, slot):
         reply = _check(gw, *pair)
         assert reply.status == 201 and reply.headers.get("x-cache") is None
     assert _upstream_checks(gw) == 2
+
+
+def _two_members_free(gw):
+    """A day when two team members of New York each have free times, and those times (from Altegio)."""
+    staff = sorted(m.id for m in gw.sandbox.state.world.staff.values() if m.location_id == NEW_YORK)
+    for n in range(1, 8):
+        when = day(gw, NEW_YORK, n).isoformat()
+        free = {}
+        for m in staff:
+            reply = gw.upstream("GET", f"/book_times/{NEW_YORK}/{m}/{when}?service_ids[]=20011")
+            if reply.status == 200 and len(reply.data) >= 4:
+                free[m] = [s["datetime"] for s in reply.data]
+        if len(free) >= 2:
+            (a, a_free), (b, b_free) = list(free.items())[:2]
+            return when, a, a_free, b, b_free
+    raise AssertionError("no day with two free team members")
+
+
+def test_a_booking_elsewhere_that_day_leaves_a_kept_yes_standing(gw):
+    """The gateway noted what the booking took (holds.py): it overlaps nothing checked, so the kept yes
+    still stands; a booking at the checked time does not leave it standing."""
+    when, a, a_free, b, b_free = _two_members_free(gw)
+    assert (
+        gw.http("GET", f"/book_times/{NEW_YORK}/{a}/{when}?service_ids[]=20011").status == 200
+    )  # the page's list
+    assert _check(gw, appointment(a, a_free[0], 20011)).headers.get("x-cache") == "miss"
+    far = b_free[-1]  # the other member's last time: hours after the checked one
+    assert gw.http("GET", f"/book_times/{NEW_YORK}/{b}/{when}?service_ids[]=20011").status == 200
+    assert gw.http("POST", f"/book_record/{NEW_YORK}", body=booking(NEW_YORK, b, far)).status == 201
+    kept = _check(gw, appointment(a, a_free[0], 20011))
+    assert (kept.status, kept.headers.get("x-cache")) == (201, "hit")
+    # a's own next time overlaps the checked hour (a 30-minute grid, a one-hour service)
+    assert datetime.fromisoformat(a_free[1]) - datetime.fromisoformat(a_free[0]) < timedelta(hours=1)
+    assert gw.http("POST", f"/book_record/{NEW_YORK}", body=booking(NEW_YORK, a, a_free[1], 2)).status == 201
+    again = _check(gw, appointment(a, a_free[0], 20011))
+    assert (again.status, again.headers.get("x-cache")) == (422, "miss") and 433 in again.codes

@@ -4,7 +4,8 @@ A book_check body holds nothing personal (appointments: services, team member, d
 is a fact about availability, like book_times. The page asks it up to four times for one booking (entering
 the contact and SMS steps, and on each submit) and partners often check right before booking, so a yes
 (201) is kept for FRESH seconds in the appointments' day's availability generation (cache.py): a booking,
-reschedule or cancel on that day makes it unusable at once, exactly as it does the day's times. A kept
+reschedule or cancel on that day makes it unusable at once, exactly as it does the day's times, unless
+the gateway noted what each booking since took and none of it overlaps the checked times (holds.py). A kept
 answer is never served past FRESH (no stale-if-error: a failed check is not replaced by an old one). A no
 (422) is not kept: only Altegio's successful answers are cached, and a refused visitor moves on to another
 time. Appointments on several days, and DynamoDB failing, go straight to Altegio.
@@ -17,7 +18,7 @@ import time
 
 from aws_lambda_powertools.event_handler import Response
 
-from . import cache
+from . import cache, holds
 from .observability import count, logger
 from .write_path import WriteResult, day_of, respond, send
 
@@ -36,7 +37,11 @@ def checked(location_id: int, body: dict) -> Response:
         entry, gen = cache.read(key, location_id, day)
     except cache.CacheUnavailable:
         return respond(_ask(path, body), {"X-Cache": "bypass"})
-    if entry is not None and entry.gen == gen and time.time() < entry.fresh_until:
+    if (
+        entry is not None
+        and time.time() < entry.fresh_until
+        and (entry.gen == gen or holds.still_free(entry.gen, gen, location_id, day, body["appointments"]))
+    ):
         count("CheckHit")
         return respond(WriteResult(entry.status, entry.body), {"X-Cache": "hit"})
     fetched_at = time.time()

@@ -116,6 +116,23 @@ def _note(location_id: int, bumped: dict[str, int], taken: list[Interval]) -> No
         logger.warning("could not note what a booking took", extra={"error": type(exc).__name__})
 
 
+def still_free(kept: cache.Gen, gen: cache.Gen, location_id: int, day: str, appointments: list[dict]) -> bool:
+    """May a book_check yes kept at generation `kept` stand at `gen`? Only when every change since was a
+    noted booking or cancel whose intervals, whoever's, overlap none of the checked appointments."""
+    behind = gen.scoped - kept.scoped
+    if kept.location != gen.location or not 0 < behind <= MAX_BEHIND:
+        return False
+    try:
+        found = cache.notes(location_id, day, range(kept.scoped + 1, gen.scoped + 1))
+        checked = [_listed(location_id, a) for a in appointments]
+        if found is None or None in checked:
+            return False
+        taken = [(float(a), float(b)) for p in found for _, a, b in json.loads(p)]
+    except (cache.CacheUnavailable, ValueError, KeyError, TypeError):
+        return False
+    return not any(a < end and start < b for _, start, end in checked for a, b in taken)
+
+
 def stand_in(
     entry: cache.Entry, gen: cache.Gen, location_id: int, scope: str, member: int
 ) -> cache.Entry | None:

@@ -33,22 +33,24 @@ def book_record(
 ):
     require_location(location_id)
     body = req.upstream()
+
+    def book():
+        before = holds.listed(location_id, body["appointments"])  # what the lists showed, read before
+        result = send(
+            "POST",
+            f"/book_record/{location_id}",
+            operation="create_online_booking",
+            body=body,
+            invalidate=booked_days(location_id, [a.datetime for a in req.appointments]),
+            timeout_message=BOOKING_TIMEOUT_MESSAGE,
+        )
+        return holds.note_booking(location_id, body["appointments"], result, before)
+
     return idempotency.once(
         idempotency.key_from(idempotency_key),
         scope=[idempotency.caller_of(app.current_event.raw_event), location_id],
         payload=body,
-        action=lambda: holds.note_booking(
-            location_id,
-            body["appointments"],
-            send(
-                "POST",
-                f"/book_record/{location_id}",
-                operation="create_online_booking",
-                body=body,
-                invalidate=booked_days(location_id, [a.datetime for a in req.appointments]),
-                timeout_message=BOOKING_TIMEOUT_MESSAGE,
-            ),
-        ),
+        action=book,
         context=app.lambda_context,
     )
 

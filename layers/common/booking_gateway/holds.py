@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -33,23 +34,32 @@ if TYPE_CHECKING:
 Interval = tuple[int, float, float]  # team member (0: not known), start, end (epoch seconds)
 PADDING = 15 * 60  # seconds after a listed length that a technical break may take
 NOTE_TTL = 86400  # longer than any entry is kept
-MAX_BEHIND = 20  # notes looked up for one list; further behind, it is asked again
+NOTE_WAIT = 0.15  # seconds a reader waits once for a note that may be on its way
+MAX_BEHIND = 100  # notes looked up for one list (one BatchGetItem); further behind, it is asked again
 # Reading a new record back: at most a second's wait for the budget plus the answer (the booking is made).
 READ_BACK_TIMEOUT = 1.5
 READ_BACK_LIMIT = 2.5
 
 
-def note_booking(location_id: int, appointments: list[dict], result: WriteResult) -> WriteResult:
-    """After book_record: note what each new record took; the result, unchanged. Never raises; without a
-    note the lists of the booked days stay unservable until Altegio is asked again."""
+def listed(location_id: int, appointments: list[dict]) -> list[Interval | None]:
+    """Before book_record: each appointment's interval from the cached lists, if they offered its time."""
+    return [_listed(location_id, a) for a in appointments]
+
+
+def note_booking(
+    location_id: int, appointments: list[dict], result: WriteResult, before: list[Interval | None]
+) -> WriteResult:
+    """After book_record: note what each new record took (`before`: listed() taken before the booking,
+    so the note follows the bump at once); the result, unchanged. Never raises; without a note the lists
+    of the booked days stay unservable until Altegio is asked again."""
     if not _changed(result):
         return result
     try:
         made = {r.get("id"): r for r in json.loads(result.body)["data"]}
         taken = [
-            _listed(location_id, a)
+            known
             or _read_back(location_id, int(made[a["id"]]["record_id"]), str(made[a["id"]]["record_hash"]))
-            for a in appointments
+            for a, known in zip(appointments, before, strict=True)
         ]
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         logger.warning("booking answer not understood; no note", extra={"error": type(exc).__name__})
@@ -123,7 +133,7 @@ def still_free(kept: cache.Gen, gen: cache.Gen, location_id: int, day: str, appo
     if kept.location != gen.location or not 0 < behind <= MAX_BEHIND:
         return False
     try:
-        found = cache.notes(location_id, day, range(kept.scoped + 1, gen.scoped + 1))
+        found = _notes(location_id, day, range(kept.scoped + 1, gen.scoped + 1))
         checked = [_listed(location_id, a) for a in appointments]
         if found is None or None in checked:
             return False
@@ -142,7 +152,7 @@ def stand_in(
     if entry.gen.location != gen.location or not 0 < behind <= MAX_BEHIND:
         return None
     try:
-        found = cache.notes(location_id, scope, range(entry.gen.scoped + 1, gen.scoped + 1))
+        found = _notes(location_id, scope, range(entry.gen.scoped + 1, gen.scoped + 1))
         if found is None:
             return None
         taken = [(int(m), float(a), float(b)) for p in found for m, a, b in json.loads(p)]
@@ -158,6 +168,16 @@ def stand_in(
     body["data"] = data
     text = json.dumps(body, ensure_ascii=False)
     return dataclasses.replace(entry, body=text, gen=gen, fresh_until=entry.fetched_at)
+
+
+def _notes(location_id: int, scope: str, gens: range) -> list[str] | None:
+    """The notes of these generations; a missing one is waited for once (a booking notes right after
+    its bump)."""
+    found = cache.notes(location_id, scope, gens)
+    if found is None:
+        time.sleep(NOTE_WAIT)
+        found = cache.notes(location_id, scope, gens)
+    return found
 
 
 def _without(data: Any, taken: list[Interval], member: int) -> Any:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 Interval = tuple[int, float, float]  # team member (0: not known), start, end (epoch seconds)
 PADDING = 15 * 60  # seconds after a listed length that a technical break may take
 NOTE_TTL = 86400  # longer than any entry is kept
-NOTE_WAIT = 0.15  # seconds a reader waits once for a note that may be on its way
+NOTE_WAIT, NOTE_TRIES = 0.15, 3  # a reader looks again for a note that may be on its way
 MAX_BEHIND = 100  # notes looked up for one list (one BatchGetItem); further behind, it is asked again
 # Reading a new record back: at most a second's wait for the budget plus the answer (the booking is made).
 READ_BACK_TIMEOUT = 1.5
@@ -171,10 +171,12 @@ def stand_in(
 
 
 def _notes(location_id: int, scope: str, gens: range) -> list[str] | None:
-    """The notes of these generations; a missing one is waited for once (a booking notes right after
+    """The notes of these generations; a missing one is waited for a little (a booking notes right after
     its bump)."""
     found = cache.notes(location_id, scope, gens)
-    if found is None:
+    for _ in range(NOTE_TRIES):
+        if found is not None:
+            break
         time.sleep(NOTE_WAIT)
         found = cache.notes(location_id, scope, gens)
     return found

@@ -42,8 +42,13 @@ READ_BACK_LIMIT = 2.5
 
 
 def listed(location_id: int, appointments: list[dict]) -> list[Interval | None]:
-    """Before book_record: each appointment's interval from the cached lists, if they offered its time."""
-    return [_listed(location_id, a) for a in appointments]
+    """Before book_record: each appointment's interval from the cached lists, if they offered its time.
+    Never raises: whatever goes wrong here must not stand between a visitor and a booking."""
+    try:
+        return [_listed(location_id, a) for a in appointments]
+    except Exception as exc:  # noqa: BLE001 - an optimisation; the booking goes ahead without it
+        logger.warning("lists not read before a booking", extra={"error": type(exc).__name__})
+        return [None] * len(appointments)
 
 
 def note_booking(
@@ -91,7 +96,7 @@ def _listed(location_id: int, appointment: dict) -> Interval | None:
         try:
             entry, _ = cache.read(cache.cache_key("book_times", location_id, path, query), location_id, day)
             slots = json.loads(entry.body)["data"] if entry is not None else []
-        except (cache.CacheUnavailable, ValueError, KeyError, TypeError):
+        except (*cache.CacheUnavailable, ValueError, KeyError, TypeError):
             continue
         for slot in slots:
             if isinstance(slot, dict) and slot.get("sum_length") and _start(slot) == start:
@@ -138,7 +143,7 @@ def still_free(kept: cache.Gen, gen: cache.Gen, location_id: int, day: str, appo
         if found is None or None in checked:
             return False
         taken = [(float(a), float(b)) for p in found for _, a, b in json.loads(p)]
-    except (cache.CacheUnavailable, ValueError, KeyError, TypeError):
+    except (*cache.CacheUnavailable, ValueError, KeyError, TypeError):
         return False
     return not any(a < end and start < b for _, start, end in checked for a, b in taken)
 

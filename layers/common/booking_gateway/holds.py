@@ -134,18 +134,14 @@ def _note(location_id: int, bumped: dict[str, int], taken: list[Interval]) -> No
 def still_free(kept: cache.Gen, gen: cache.Gen, location_id: int, day: str, appointments: list[dict]) -> bool:
     """May a book_check yes kept at generation `kept` stand at `gen`? Only when every change since was a
     noted booking or cancel whose intervals, whoever's, overlap none of the checked appointments."""
-    behind = gen.scoped - kept.scoped
-    if kept.location != gen.location or not 0 < behind <= MAX_BEHIND:
-        return False
     try:
-        found = _notes(location_id, day, range(kept.scoped + 1, gen.scoped + 1))
+        taken = _taken_since(kept, gen, location_id, day)
         checked = [_listed(location_id, a) for a in appointments]
-        if found is None or None in checked:
-            return False
-        taken = [(float(a), float(b)) for p in found for _, a, b in json.loads(p)]
     except (*cache.CacheUnavailable, ValueError, KeyError, TypeError):
         return False
-    return not any(a < end and start < b for _, start, end in checked for a, b in taken)
+    if taken is None or None in checked:
+        return False
+    return not any(a < end and start < b for _, start, end in checked for _, a, b in taken)
 
 
 def stand_in(
@@ -153,14 +149,10 @@ def stand_in(
 ) -> cache.Entry | None:
     """`entry` (a list of `member`'s times, 0: any) without what was taken since it was fetched, as of
     `gen`, never fresh; None when that is not known."""
-    behind = gen.scoped - entry.gen.scoped
-    if entry.gen.location != gen.location or not 0 < behind <= MAX_BEHIND:
-        return None
     try:
-        found = _notes(location_id, scope, range(entry.gen.scoped + 1, gen.scoped + 1))
-        if found is None:
+        taken = _taken_since(entry.gen, gen, location_id, scope)
+        if taken is None:
             return None
-        taken = [(int(m), float(a), float(b)) for p in found for m, a, b in json.loads(p)]
         body = json.loads(entry.body)
         data = _without(body["data"], taken, member)
     except cache.CacheUnavailable:
@@ -173,6 +165,18 @@ def stand_in(
     body["data"] = data
     text = json.dumps(body, ensure_ascii=False)
     return dataclasses.replace(entry, body=text, gen=gen, fresh_until=entry.fetched_at)
+
+
+def _taken_since(since: cache.Gen, gen: cache.Gen, location_id: int, scope: str) -> list[Interval] | None:
+    """Every interval noted for the scope's generations after `since` up to `gen`; None when a change in
+    between is not a noted one (the location's own generation moved, too many, or a note is missing)."""
+    behind = gen.scoped - since.scoped
+    if since.location != gen.location or not 0 < behind <= MAX_BEHIND:
+        return None
+    found = _notes(location_id, scope, range(since.scoped + 1, gen.scoped + 1))
+    if found is None:
+        return None
+    return [(int(m), float(a), float(b)) for p in found for m, a, b in json.loads(p)]
 
 
 def _notes(location_id: int, scope: str, gens: range) -> list[str] | None:

@@ -92,11 +92,14 @@ def test_refreshes_leave_a_share_of_the_minute_to_misses(gateway, monkeypatch):
         budget.acquire("refresh", wait_max=0)
     with pytest.raises(budget.BudgetExhausted):
         budget.acquire("refresh", wait_max=0)
+    assert budget.refresh_spent()  # this container stops trying refreshes for a moment
     for _ in range(5):
         budget.acquire("read", wait_max=0)
     with pytest.raises(budget.BudgetExhausted):
         budget.acquire("read", wait_max=0)
     budget.acquire("write", wait_max=0)
+    time.sleep(budget.REFRESH_MEMO)
+    assert not budget.refresh_spent()
 
 
 def test_altegios_retry_after_pauses_everyone(gateway):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from booking_gateway import cache, dynamo
+from booking_gateway import budget, cache, dynamo
 from botocore.exceptions import EndpointConnectionError
 
 from sandbox import FaultRule
@@ -46,6 +46,16 @@ def test_soft_expiry_refreshes(gateway):
     assert gateway.get("/book_services/101").headers["x-cache"] == "miss"
     assert gateway.get("/book_services/101").headers["x-cache"] == "hit"
     assert len(gateway.upstream()) == 2
+
+
+def test_while_refreshes_are_spent_an_aged_copy_is_served_without_trying(gateway):
+    gateway.get("/book_services/101")
+    gateway.update_items("c#book_services#", fresh_until=time.time() - 1)
+    budget._memo()["refresh"] = time.time() + 5  # this container just found the minute spent for them
+    assert gateway.get("/book_services/101").headers["x-cache"] == "stale"
+    assert len(gateway.upstream()) == 1
+    budget._memo().clear()
+    assert gateway.get("/book_services/101").headers["x-cache"] == "miss"
 
 
 def test_generation_bump_invalidates_the_locations_availability_only(gateway):

@@ -2,6 +2,7 @@
 the page's repeated checks of one slot cost Altegio one call, and a kept answer never outlives a change."""
 
 import time
+import urllib.parse
 from datetime import datetime, timedelta
 
 import pytest
@@ -109,9 +110,12 @@ def _two_members_free(gw):
     raise AssertionError("no day with two free team members")
 
 
-def test_a_booking_elsewhere_that_day_leaves_a_kept_yes_standing(gw):
+def test_a_booking_elsewhere_that_day_leaves_a_kept_yes_standing(gw, monkeypatch):
     """The gateway noted what the booking took (holds.py): it overlaps nothing checked, so the kept yes
     still stands; a booking at the checked time does not leave it standing."""
+    from booking_gateway import holds
+
+    monkeypatch.setattr(holds, "vouched", lambda *_: False)  # the kept answer alone, not the lists
     when, a, a_free, b, b_free = _two_members_free(gw)
     assert (
         gw.http("GET", f"/book_times/{NEW_YORK}/{a}/{when}?service_ids[]=20011").status == 200
@@ -127,3 +131,70 @@ def test_a_booking_elsewhere_that_day_leaves_a_kept_yes_standing(gw):
     assert gw.http("POST", f"/book_record/{NEW_YORK}", body=booking(NEW_YORK, a, a_free[1], 2)).status == 201
     again = _check(gw, appointment(a, a_free[0], 20011))
     assert (again.status, again.headers.get("x-cache")) == (422, "miss") and 433 in again.codes
+
+
+CREATED = {"success": True, "data": None, "meta": {"message": "Created"}}
+
+
+def test_a_fresh_list_answers_for_the_times_it_offers(gw, slot):
+    """The page checks a time it has just been shown: the list it came from answers, as Altegio would."""
+    member, _ = slot
+    when = day(gw, NEW_YORK, 1).isoformat()
+    shown = gw.http("GET", f"/book_times/{NEW_YORK}/{member}/{when}?service_ids[]=20011").data
+    reply = _check(gw, appointment(member, shown[0]["datetime"], 20011))
+    assert (reply.status, reply.headers.get("x-cache"), reply.json) == (201, "hit", CREATED)
+    assert gw.upstream("POST", f"/book_check/{NEW_YORK}", body={"appointments": [
+        appointment(member, shown[0]["datetime"], 20011)]}).json == CREATED  # fmt: skip
+    assert _upstream_checks(gw) == 1  # only the line above
+    other_service = _check(gw, appointment(member, shown[0]["datetime"], 20012))  # not that list's services
+    assert other_service.headers.get("x-cache") == "miss"
+    any_member = _check(gw, appointment(0, shown[0]["datetime"], 20011))  # not that list's team member
+    assert any_member.headers.get("x-cache") == "miss"
+
+
+def test_a_list_never_answers_for_a_time_it_lacks(gw, slot):
+    member, free = slot
+    when = day(gw, NEW_YORK, 1).isoformat()
+    assert gw.http("POST", f"/book_record/{NEW_YORK}", body=booking(NEW_YORK, member, free[0])).status == 201
+    listed = gw.http("GET", f"/book_times/{NEW_YORK}/{member}/{when}?service_ids[]=20011").data
+    shown = [s["datetime"] for s in listed]
+    assert free[0] not in shown
+    reply = _check(gw, appointment(member, free[0], 20011))
+    assert (reply.status, reply.headers.get("x-cache")) == (422, "miss") and 433 in reply.codes
+
+
+def test_an_old_list_or_a_booking_over_its_time_does_not_answer(gw, slot, monkeypatch):
+    from booking_gateway import check_cache
+
+    member, _ = slot
+    when = day(gw, NEW_YORK, 1).isoformat()
+    path = f"/book_times/{NEW_YORK}/{member}/{when}?service_ids[]=20011"
+    shown = [s["datetime"] for s in gw.http("GET", path).data]
+    monkeypatch.setattr(check_cache, "FRESH", 1)
+    time.sleep(1.2)
+    aged = _check(gw, appointment(member, shown[0], 20011))
+    assert (aged.status, aged.headers.get("x-cache")) == (201, "miss")  # Altegio asked
+    monkeypatch.setattr(check_cache, "FRESH", 20)  # the list is young enough again; a booking overlaps
+    assert gw.http("POST", f"/book_record/{NEW_YORK}", body=booking(NEW_YORK, member, shown[1])).status == 201
+    overlapped = _check(gw, appointment(member, shown[0], 20011))
+    assert overlapped.headers.get("x-cache") == "miss"
+
+
+def test_any_team_member_named_from_those_free_at_the_time(gw):
+    """The page names a team member for "any" from book_staff at the chosen time; that list answers for
+    the members it calls bookable, and the times list for "any" for team member 0."""
+    when = day(gw, NEW_YORK, 1).isoformat()
+    shown = gw.http("GET", f"/book_times/{NEW_YORK}/0/{when}?service_ids[]=20011").data
+    at = shown[0]["datetime"]
+    query = urllib.parse.urlencode({"service_ids[]": 20011, "datetime": at})
+    free = gw.http("GET", f"/book_staff/{NEW_YORK}?{query}").data
+    named = [m["id"] for m in free if m.get("bookable")]
+    busy = [m["id"] for m in free if not m.get("bookable")]
+    assert named, free
+    for member in (0, named[0]):
+        reply = _check(gw, appointment(member, at, 20011))
+        assert (reply.status, reply.headers.get("x-cache")) == (201, "hit"), member
+    assert _upstream_checks(gw) == 0
+    if busy:
+        reply = _check(gw, appointment(busy[0], at, 20011))
+        assert reply.headers.get("x-cache") == "miss"

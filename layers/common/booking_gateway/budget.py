@@ -25,6 +25,7 @@ One acquire() = the minute first, then a second-slot (so the slot is the last st
 from __future__ import annotations
 
 import contextlib
+import functools
 import random
 import threading
 import time
@@ -47,6 +48,22 @@ MISS_SHARE = 0.25  # of the minute, kept from refreshes (a stale copy can stand 
 READ_DEFER = 0.3  # a freed slot is the writes' alone for this long before a read may take it
 THROTTLE_RETRIES = 4  # a throttled budget write is tried again (fresh stamp) before the local limiter
 THROTTLE_PATIENCE = 1.5  # seconds of a throttled budget table waited out before the local limiter
+
+
+# When this container last found the minute spent for refreshes: until then, refreshes are not tried
+# (a copy stands in without a lock, a budget read and a refused count). Capped: buckets free every BUCKET.
+REFRESH_MEMO = 1.0
+
+
+@functools.cache
+def _memo() -> dict[str, float]:
+    """This container's memory of the shared budget (cleared with the settings, like every cache)."""
+    return {}
+
+
+def refresh_spent() -> bool:
+    """Did this container find the minute spent for refreshes less than REFRESH_MEMO ago?"""
+    return time.time() < _memo().get("refresh", 0.0)
 
 
 class BudgetExhausted(Exception):
@@ -223,6 +240,8 @@ def acquire(priority: Priority = "read", wait_max: float | None = None) -> float
                 minute_wait = _take_minute(allowance, now)
                 if minute_wait is not None:
                     count("BudgetExhausted")
+                    if priority == "refresh":
+                        _memo()["refresh"] = now + min(minute_wait, REFRESH_MEMO)
                     raise BudgetExhausted(minute_wait, "upstream budget for this minute is spent")
                 counted_at = now
             stamp, wait = _take_slot(slots, defer)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import altegio_client, cache
 from .budget import BudgetExhausted
-from .observability import logger
+from .observability import count, logger
 from .read_params import build_query
 
 if TYPE_CHECKING:
@@ -144,6 +144,48 @@ def still_free(kept: cache.Gen, gen: cache.Gen, location_id: int, day: str, appo
     return not any(a < end and start < b for _, start, end in checked for _, a, b in taken)
 
 
+def vouched(location_id: int, appointment: dict, within: float) -> bool:
+    """Does a list the gateway fetched from Altegio in the last `within` seconds offer this appointment
+    still: its team member's list of times of its day and services (any's, for 0), or the team members
+    free at its time? "Still": the list is current, or every change since is a noted booking or cancel
+    that took nothing of this team member's (anyone's, for 0) overlapping it. Never raises."""
+    try:
+        span = _listed(location_id, appointment)
+        if span is None:
+            return False
+        member, start, end = span
+        for key, scope, offers in _sources(location_id, appointment):
+            entry, gen = cache.read(key, location_id, None if scope == "days" else scope)
+            if entry is None or entry.status != 200 or time.time() - entry.fetched_at > within:
+                continue
+            if not offers(json.loads(entry.body).get("data")):
+                continue
+            if entry.gen == gen:
+                return True
+            taken = _taken_since(entry.gen, gen, location_id, scope)
+            if taken is not None and not any(
+                a < end and start < b for m, a, b in taken if not member or not m or m == member
+            ):
+                return True
+    except (*cache.CacheUnavailable, ValueError, KeyError, TypeError, AttributeError):
+        return False
+    return False
+
+
+def _sources(location_id: int, appointment: dict):
+    """(cache key, generation scope, does its data offer the appointment) of each list that may vouch."""
+    when, member = str(appointment["datetime"]), int(appointment.get("staff_id") or 0)
+    services = [int(s) for s in appointment.get("services") or []]
+    start = datetime.fromisoformat(when).timestamp()
+    path = f"/book_times/{location_id}/{member}/{when[:10]}"
+    key = cache.cache_key("book_times", location_id, path, build_query(services))
+    yield key, when[:10], lambda data: any(_start(slot) == start for slot in data)
+    if member:  # the page names a team member for "any" from those free at the time (book_staff)
+        query = build_query(services, datetime=datetime.fromisoformat(when).isoformat())
+        key = cache.cache_key("book_staff", location_id, f"/book_staff/{location_id}", query)
+        yield key, "days", lambda data: any(m.get("id") == member and m.get("bookable") for m in data)
+
+
 def stand_in(
     entry: cache.Entry, gen: cache.Gen, location_id: int, scope: str, member: int
 ) -> cache.Entry | None:
@@ -152,6 +194,7 @@ def stand_in(
     try:
         taken = _taken_since(entry.gen, gen, location_id, scope)
         if taken is None:
+            count("StandInUnknown")
             return None
         body = json.loads(entry.body)
         data = _without(body["data"], taken, member)
@@ -161,6 +204,7 @@ def stand_in(
         logger.warning("a list of times could not be patched")
         return None
     if data is None:
+        count("StandInNoneLeft")
         return None
     body["data"] = data
     text = json.dumps(body, ensure_ascii=False)

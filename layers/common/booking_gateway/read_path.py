@@ -21,9 +21,8 @@ import time
 
 from aws_lambda_powertools.event_handler import Response
 
-from . import altegio_client, cache, holds
+from . import altegio_client, budget, cache, holds
 from .allowlist import require_location
-from .budget import BudgetExhausted
 from .envelope import error_response, upstream_response
 from .observability import count, logger
 from .operations import POLICIES, CachePolicy
@@ -91,6 +90,8 @@ def serve_get(
             stale = entry
             if entry.gen != gen and policy.slots and member is not None and location_id is not None:
                 stale = holds.stand_in(entry, gen, location_id, day or "days", member) or entry
+        if _servable(stale, gen, policy) and budget.refresh_spent():
+            return _from_entry(stale, "stale", policy)  # no refresh could go out now: skip the lock
         deadline = time.monotonic() + WAIT_FOR_PEER
         while not (locked := cache.try_lock(key, LOCK_SECONDS)):
             if _servable(stale, gen, policy):
@@ -167,8 +168,10 @@ def _refresh(
             budget_wait=STALE_BUDGET_WAIT if usable else None,
             time_limit=time_limit,
         )
-    except BudgetExhausted as exc:  # also Altegio's own 429 (UpstreamRateLimited)
+    except budget.BudgetExhausted as exc:  # also Altegio's own 429 (UpstreamRateLimited)
         own = not isinstance(exc, altegio_client.UpstreamRateLimited)
+        if own and not usable:
+            count("RefusedNoCopy" if stale is None else "RefusedOutdated")
         return _unavailable(
             None if own and not usable else stale,
             policy,

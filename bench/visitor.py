@@ -5,8 +5,8 @@ visitors arriving at the same moments. A session follows web/app.js and web/deta
 
   service step     GET bookform/{form}, GET book_services/{loc}
   team member      GET book_staff/{loc}?service_ids[]=S
-  date & time      GET book_staff_seances/{loc}/{X}, GET book_dates/{loc} (this month, then next month's
-                   prefetch), GET book_times/{loc}/{X}/{day} and the bookable days either side (prefetch)
+  date & time      GET book_staff_seances/{loc}/{X}, GET book_dates/{loc} (this month and the next, one
+                   call), GET book_times/{loc}/{X}/{day} and the bookable days either side (prefetch)
   booking (share)  contact step: GET privacy_policy (form 1), re-read of the day's times, for "any" team
                    member GET book_staff?datetime=… to name one, POST book_check; submit: POST book_check,
                    POST book_code (location 101, SMS); SMS step: re-read of times, POST book_check;
@@ -72,7 +72,7 @@ class Intent:
 
     def planned_requests(self) -> int:
         """Requests this plan makes when every answer is a success (for the offered rate)."""
-        n = 7 + (1 if self.day_rank == 0 else 2)
+        n = 6 + (1 if self.day_rank == 0 else 2)
         if self.book:
             sms = LOCATIONS[self.location]["sms"]
             n += (1 if LOCATIONS[self.location]["privacy"] else 0) + (1 if self.staff_rank == 0 else 0)
@@ -171,15 +171,14 @@ class Session:
         )
         today = local_today(loc)
         month = today.replace(day=1)
-        days: list[str] = []
-        for m in (month, (month + timedelta(days=32)).replace(day=1)):
-            first, last = month_span(m)
-            got = self.call(
-                "book_dates", "GET", f"/book_dates/{loc}",
-                self.q(service_ids=[service], staff_id=staff_id, date_from=first, date_to=last),
-            ).data  # fmt: skip
-            days += [d for d in (got or {}).get("booking_dates", []) if d[:7] == first[:7]]
-        days = sorted(set(days)) or [(today + timedelta(days=n)).isoformat() for n in range(1, 5)]
+        first, _ = month_span(month)
+        _, last = month_span((month + timedelta(days=32)).replace(day=1))
+        got = self.call(
+            "book_dates", "GET", f"/book_dates/{loc}",
+            self.q(service_ids=[service], staff_id=staff_id, date_from=first, date_to=last),
+        ).data  # fmt: skip
+        days = sorted(set((got or {}).get("booking_dates", [])))
+        days = days or [(today + timedelta(days=n)).isoformat() for n in range(1, 5)]
         self.sleep(i.thinks["day"])
 
         at = min(i.day_rank, len(days) - 1)

@@ -319,14 +319,16 @@ async function stepDateTime() {
     dtState.working = known ? known.working : null;
     cal.render({ month: m, selected: sel.date, focus, booking: dtState.booking, working: dtState.working, today });
     if (focus) cal.setFocus(focus, true);
-    if (known) { if (!sel.date) emptyMonthHint(); return; }
+    if (known) { if (!sel.date) emptyMonthHint(); prefetchAfter(m); return; }
     let data;
     try {
-      data = await api.get(`/book_dates/${S.loc}`, { ...params(), staff_id: staffId, date_from: m, date_to: monthEnd(m) }, { fresh });
+      data = await api.get(`/book_dates/${S.loc}`, span(m), { fresh });
     } catch (e) { if (dtState.month === m) slotsBody.replaceChildren(errorBox(e)); return; }
-    const inMonth = (d) => d.slice(0, 7) === m.slice(0, 7);
-    const entry = { booking: new Set((data.booking_dates || []).filter(inMonth)), working: new Set((data.working_dates || []).filter(inMonth)) };
-    dtState.months.set(m, entry);
+    for (const k of [m, addMonths(m, 1)].filter((k) => k <= max)) {
+      const inMonth = (d) => d.slice(0, 7) === k.slice(0, 7);
+      dtState.months.set(k, { booking: new Set((data.booking_dates || []).filter(inMonth)), working: new Set((data.working_dates || []).filter(inMonth)) });
+    }
+    const entry = dtState.months.get(m);
     if (dtState.month !== m || !sec.isConnected) return;
     dtState.booking = entry.booking;
     dtState.working = entry.working;
@@ -335,9 +337,19 @@ async function stepDateTime() {
     if (hadFocus) cal.setFocus(cal.focusDate(), true);
     announce(t('cal.monthInfo', { month: cal.title.textContent, n: dtState.booking.size, count: count(dtState.booking.size) }));
     if (!sel.date) emptyMonthHint();
-    // prefetch the next month's dates
+    prefetchAfter(m);
+  }
+
+  // Dates come two months a call (the shown one and the next, where visitors look next): half the calls.
+  function span(m) {
+    const end = monthEnd(addMonths(m, 1));
+    return { ...params(), staff_id: staffId, date_from: m, date_to: end < max ? end : max };
+  }
+
+  // On a month whose next one is not known yet, the call that the next click will need.
+  function prefetchAfter(m) {
     const nm = addMonths(m, 1);
-    if (nm <= max) api.prefetch(`/book_dates/${S.loc}`, { ...params(), staff_id: staffId, date_from: nm, date_to: monthEnd(nm) });
+    if (nm <= max && !dtState.months.has(nm)) api.prefetch(`/book_dates/${S.loc}`, span(nm));
   }
 
   function emptyMonthHint() {

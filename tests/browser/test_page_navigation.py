@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import re
+from datetime import date
 
 import pytest
 from page_flow import (
@@ -195,8 +196,11 @@ def test_prefetches_next_month_and_neighbour_days(browser, stack):
     day = open_first_free_day(page, False)
     shown = page.locator("#cal-title").inner_text()
     page.wait_for_timeout(300)
-    months = {re.search(r"date_from=(\d{4}-\d\d)", u)[1] for u in urls if "/book_dates/" in u}
-    assert len(months) >= 2, months  # the shown month and the next one
+    span = r"date_from=(\d{4}-\d\d).*date_to=(\d{4}-\d\d)"
+    spans = [re.search(span, u) for u in urls if "/book_dates/" in u]
+    assert len(spans) == 1, urls  # one call: the shown month and the next one
+    first, last = (date.fromisoformat(f"{m}-01") for m in spans[0].groups())
+    assert (last.year * 12 + last.month) - (first.year * 12 + first.month) == 1, spans[0].groups()
     days = {re.search(r"/book_times/\d+/\d+/([\d-]+)", u)[1] for u in urls if "/book_times/" in u}
     assert day in days and len(days) >= 2, days  # the picked day and a neighbour
     # moving to the next month is then served without waiting for the network
@@ -204,6 +208,6 @@ def test_prefetches_next_month_and_neighbour_days(browser, stack):
     page.locator(".cal-head button").last.click()
     expect(page.locator("#cal-title")).not_to_have_text(shown)
     expect(page.locator("table.grid")).to_have_attribute("aria-busy", "false")
-    assert len([u for u in urls if "/book_dates/" in u]) - before <= 1
+    assert len([u for u in urls if "/book_dates/" in u]) - before <= 1  # only the prefetch of the month after
     page.wait_for_load_state("networkidle")  # its prefetches must not land in the next test's sandbox
     page.context.close()

@@ -1,9 +1,9 @@
 """The upstream budget every function shares, so Altegio (5/s, 200/min per IP) never sees more.
 
 One acquire() = the minute first, then a second-slot (so the slot is the last step before the send):
-- Per minute: 10-second bucket counters (`min#<epoch//10>`, ADD n). A call is admitted only while the
-  current bucket plus the six before it (any sliding minute lies within seven buckets) stay within the
-  minute's allowance; the increment is conditional, so concurrent callers cannot overshoot.
+- Per minute: 5-second bucket counters (`min#<epoch//5>`, ADD n). A call is admitted only while the
+  current bucket plus the twelve before it (any sliding minute lies within thirteen buckets) stay within
+  the minute's allowance; the increment is conditional, so concurrent callers cannot overshoot.
 - Per second: a ring of `per_second` slot items (`sec#<i>`, t = when last used). A slot is taken by a
   conditional write only when its t is over SLOT_SPACING (1.05 s) old, so no sliding second holds more
   calls than there are slots, whichever container sends them (Altegio counts sliding windows; fixed
@@ -41,8 +41,8 @@ Priority = Literal["refresh", "read", "write"]
 SLOT_SPACING = 1.05  # a little over a second: clock and network jitter between containers
 STAMP_SLACK = 0.02  # a slot taken slower than this is stamped again with the time the call goes out
 MAX_SEND_LAG = 0.05  # SLOT_SPACING - this = 1 s; a send later than this after its stamp is counted
-BUCKET = 10  # seconds per minute-bucket
-WINDOW_BUCKETS = 6  # buckets before the current one that a sliding minute can still reach
+BUCKET = 5  # seconds per minute-bucket: the checked span is 60 s to 60 + BUCKET, so finer admits more
+WINDOW_BUCKETS = 60 // BUCKET  # buckets before the current one that a sliding minute can still reach
 WRITE_SHARE = 0.1  # of the minute, kept for writes
 MISS_SHARE = 0.25  # of the minute, kept from refreshes (a stale copy can stand in) for misses (none can)
 READ_DEFER = 0.3  # a freed slot is the writes' alone for this long before a read may take it

@@ -65,8 +65,8 @@ def summarize(run: Run, ledger: dict, duration_s: float, sandbox_seed: int) -> d
         by_op[x["op"]].append(x["ms"])
 
     upstream = ledger["requests"]  # every /api/v1 request the sandbox got (admin calls are not logged)
-    up_times = [r["ts"] for r in upstream]
-    up_window = [r for r in upstream if run.measure_from <= r["ts"] < run.measure_to]
+    up_times = [r["arrived"] for r in upstream]  # Altegio counts requests as they come in
+    up_window = [r for r in upstream if run.measure_from <= r["arrived"] < run.measure_to]
     gets = [x for x in window if x["method"] == "GET"]
     cache = Counter((x["cache"] or "none").lower() for x in gets)
     from_cache = sum(v for k, v in cache.items() if k in FROM_CACHE)
@@ -144,7 +144,7 @@ def timeline(run: Run, ledger: dict) -> dict:
             else:
                 failed[i] += 1
     for r in ledger["requests"]:
-        i = int(r["ts"] - t0)
+        i = int(r["arrived"] - t0)
         if 0 <= i < n:
             up[i] += 1
             up429[i] += r["status"] == 429

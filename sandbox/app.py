@@ -58,9 +58,10 @@ class SandboxApp:
             return admin.handle(self, request)(environ, start_response)
         if request.path.startswith("/images/"):
             return avatar_response(self.state.world, request.path)(environ, start_response)
-        started = time.perf_counter()
+        arrived, started = time.time(), time.perf_counter()
         response, operation, fault = self._api(request)
-        self._account(request, response.status_code, (time.perf_counter() - started) * 1000, operation, fault)
+        ms = (time.perf_counter() - started) * 1000
+        self._account(request, response.status_code, ms, operation, fault, arrived)
         return response(environ, start_response)
 
     def client_ip(self, request: Request) -> str:
@@ -135,7 +136,15 @@ class SandboxApp:
             jitter = self._jitter.uniform(0, c.jitter_ms) if c.jitter_ms > 0 else 0.0
         time.sleep(max(0.0, c.latency_ms + jitter) / 1000)
 
-    def _account(self, request: Request, status: int, ms: float, operation: str | None, fault: Fault | None):
+    def _account(
+        self,
+        request: Request,
+        status: int,
+        ms: float,
+        operation: str | None,
+        fault: Fault | None,
+        arrived: float,
+    ):
         target = mask_target(request.path, request.query_string.decode("latin-1"))
         ip = self.client_ip(request)
         self.state.ledger.add(
@@ -146,6 +155,7 @@ class SandboxApp:
             ms=ms,
             operation=operation,
             fault=fault.label if fault else None,
+            arrived=arrived,
         )
         if self.config.log_requests:
             log.info(

@@ -23,6 +23,7 @@ class Ledger:
         ms: float,
         operation: str | None,
         fault: str | None,
+        arrived: float | None = None,
     ) -> dict:
         now = datetime.now(UTC)
         with self._lock:
@@ -30,7 +31,9 @@ class Ledger:
             entry = {
                 "seq": self._seq,
                 "time": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                "ts": now.timestamp(),
+                "ts": now.timestamp(),  # answered
+                # when it came in, as Altegio's limits count it (before the latency and the work)
+                "arrived": round(arrived if arrived is not None else now.timestamp(), 6),
                 "client_ip": client_ip,
                 "method": method,
                 "path": path,

@@ -11,7 +11,8 @@
 - Altegio failing or rate-limiting: the stale copy (X-Cache: stale), else 502/504/503 (+ Retry-After) in
   Altegio's envelope. The budget spent: the same, but never a slot list from before a booking, unless
   patched without what the gateway's bookings took (holds.py).
-- Refreshing a copy that may stand in is the budget's lowest priority: misses go first.
+- Refreshing a copy that may stand in is the budget's lowest priority: misses go first; for a moment
+  after this container found the minute spent for refreshes, the copy is served without trying.
 - DynamoDB failing: a budgeted upstream call (X-Cache: bypass), never a failed request.
 """
 

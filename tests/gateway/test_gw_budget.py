@@ -46,6 +46,26 @@ def test_a_waiting_write_gets_the_next_slot_before_any_read(gateway):
     assert stamps["read"] >= first + budget.SLOT_SPACING + budget.READ_DEFER - 0.01
 
 
+def test_a_slow_budget_table_does_not_make_sends_late(gateway, monkeypatch):
+    """A slot's stamp says when the call goes out, even when every slot write takes 200 ms: the stamp is
+    put that far ahead (or moved there) and the caller is held until it, so the slot's next user keeps
+    its distance from the actual send."""
+    client = dynamo.stamp_client()
+    real = client.update_item
+
+    def slow(**kwargs):
+        time.sleep(0.2)
+        return real(**kwargs)
+
+    monkeypatch.setattr(client, "update_item", slow)
+    for _ in range(4):
+        stamp = budget.acquire("write", wait_max=3)
+        assert 0 <= time.time() - stamp <= budget.MAX_SEND_LAG
+        table = boto3.client("dynamodb").scan(TableName="BudgetTable")["Items"]
+        slots = [float(i["t"]["N"]) for i in table if i["pk"]["S"].startswith("sec#")]
+        assert min(abs(t - stamp) for t in slots) < 0.001, (stamp, slots)  # what the slot says
+
+
 def test_a_waiting_read_goes_out_when_a_slot_frees(gateway):
     for _ in range(4):
         budget.acquire("read", wait_max=0)

@@ -7,10 +7,11 @@ One acquire() = the minute first, then a second-slot (so the slot is the last st
 - Per second: a ring of `per_second` slot items (`sec#<i>`, t = when last used). A slot is taken by a
   conditional write only when its t is over SLOT_SPACING (1.05 s) old, so no sliding second holds more
   calls than there are slots, whichever container sends them (Altegio counts sliding windows; fixed
-  one-second counters would let two halves add up to twice the limit). The stamp is taken right before
-  the write that stores it (throttled writes are retried here with a fresh stamp, never by botocore),
-  and if the write was slow the stamp is moved to when the call goes out, so the next user keeps its
-  distance.
+  one-second counters would let two halves add up to twice the limit). The stamp says when the call
+  will go out: the slot write's round trip ahead, as this container has lately seen it, and the caller
+  is held until then; if the write was slower than foreseen, the stamp is moved to when the call can
+  go out. So the slot's next user keeps its distance from the actual send, however slow DynamoDB or
+  the container is (throttled writes are retried here with a fresh stamp, never by botocore).
 - Priority: a freed slot belongs to writes for READ_DEFER (0.3 s) before a read may take it, so a
   waiting booking always gets the next slot while reads still use every slot nobody else wants; reads
   also leave a tenth of the minute to writes, and refreshes of copies that can stand in (stale served
@@ -39,7 +40,8 @@ from .settings import get_settings
 
 Priority = Literal["refresh", "read", "write"]
 SLOT_SPACING = 1.05  # a little over a second: clock and network jitter between containers
-STAMP_SLACK = 0.02  # a slot taken slower than this is stamped again with the time the call goes out
+STAMP_SLACK = 0.02  # a slot taken slower than foreseen by this is stamped again with the time it goes out
+AHEAD_MIN, AHEAD_MAX = 0.01, 0.5  # how far ahead a slot's stamp is put (its write's round trip, foreseen)
 MAX_SEND_LAG = 0.05  # SLOT_SPACING - this = 1 s; a send later than this after its stamp is counted
 BUCKET = 5  # seconds per minute-bucket: the checked span is 60 s to 60 + BUCKET, so finer admits more
 WINDOW_BUCKETS = 60 // BUCKET  # buckets before the current one that a sliding minute can still reach
@@ -83,51 +85,69 @@ def _take_slot(slots: list[int], defer: float) -> tuple[float | None, float]:
     for slot in random.sample(slots, len(slots)):
         key = {"pk": dynamo.s(f"sec#{slot}")}
         for attempt in range(THROTTLE_RETRIES + 1):
-            now = time.time()  # stamped right before the write that stores it
+            # Stamped with when the call will go out: after this write's round trip, foreseen.
+            stamp = time.time() + _ahead()
+            sent_at = time.monotonic()
             try:
                 dynamo.stamp_client().update_item(
                     TableName=_table(),
                     Key=key,
-                    UpdateExpression="SET t = :now, expires_at = :exp",
+                    UpdateExpression="SET t = :stamp, expires_at = :exp",
                     ConditionExpression="attribute_not_exists(t) OR t <= :free",
                     ExpressionAttributeValues={
-                        ":now": dynamo.n(now),
-                        ":free": dynamo.n(now - SLOT_SPACING - defer),
-                        ":exp": dynamo.n(int(now) + 3600),
+                        ":stamp": dynamo.n(stamp),
+                        ":free": dynamo.n(stamp - SLOT_SPACING - defer),
+                        ":exp": dynamo.n(int(stamp) + 3600),
                     },
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
-                return _restamp_if_late(key, now), 0.0
+                _note_round_trip(time.monotonic() - sent_at)
+                return _when_due(key, stamp), 0.0
             except ClientError as exc:
+                _note_round_trip(time.monotonic() - sent_at)
                 if dynamo.throttled(exc) and attempt < THROTTLE_RETRIES:
                     time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
                     continue
                 if not dynamo.conditional_failed(exc):
                     raise
-                last = dynamo.num(exc.response.get("Item", {}), "t", now)
-                wait = last + SLOT_SPACING + defer - now
+                last = dynamo.num(exc.response.get("Item", {}), "t", stamp)
+                wait = last + SLOT_SPACING + defer - stamp
                 earliest = wait if earliest is None else min(earliest, wait)
                 break
     return None, max(0.01, earliest if earliest is not None else 0.05)
 
 
-def _restamp_if_late(key: dict, stamped: float) -> float:
-    """The slot says `stamped`, but the call goes out only now: if the write was slow, move the stamp to
-    now, so the slot's next user still keeps a full SLOT_SPACING from the actual send."""
-    now = time.time()
-    if now - stamped <= STAMP_SLACK:
-        return stamped
-    try:
-        dynamo.stamp_client().update_item(
-            TableName=_table(),
-            Key=key,
-            UpdateExpression="SET t = :now",
-            ConditionExpression="t = :mine",  # unless taken over meanwhile (only after a long stall)
-            ExpressionAttributeValues={":now": dynamo.n(now), ":mine": dynamo.n(stamped)},
-        )
-    except (ClientError, BotoCoreError):
-        return stamped  # counted as a late send by the caller
-    return now
+def _ahead() -> float:
+    """How long a slot write takes here lately, with room: the stamp is that far in the future."""
+    return min(AHEAD_MAX, max(AHEAD_MIN, 1.5 * _memo().get("round_trip", AHEAD_MIN)))
+
+
+def _note_round_trip(seconds: float) -> None:
+    memo = _memo()
+    memo["round_trip"] = max(seconds, 0.7 * memo.get("round_trip", seconds) + 0.3 * seconds)
+
+
+def _when_due(key: dict, stamp: float) -> float:
+    """Hold the call until its stamp, so Altegio sees it when the slot says. If the write took longer than
+    foreseen, move the stamp to when the call can now go out, so the slot's next user still keeps a full
+    SLOT_SPACING from the actual send (nobody else may take the slot before stamp + SLOT_SPACING)."""
+    if time.time() - stamp > STAMP_SLACK:
+        later = time.time() + _ahead()
+        try:
+            dynamo.stamp_client().update_item(
+                TableName=_table(),
+                Key=key,
+                UpdateExpression="SET t = :later",
+                ConditionExpression="t = :mine",  # unless taken over meanwhile (only after a long stall)
+                ExpressionAttributeValues={":later": dynamo.n(later), ":mine": dynamo.n(stamp)},
+            )
+            stamp = later
+        except (ClientError, BotoCoreError):
+            return stamp  # counted as a late send by the caller
+    early = stamp - time.time()
+    if early > 0:
+        time.sleep(early)
+    return stamp
 
 
 def _take_minute(allowance: int, now: float) -> float | None:

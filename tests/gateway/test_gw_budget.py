@@ -26,7 +26,9 @@ def max_in_window(times: list[float], width: float) -> int:
 
 
 # -- in one container ------------------------------------------------------------------------------------
-def test_a_waiting_write_gets_the_next_slot_before_any_read(gateway):
+def test_a_waiting_write_gets_the_next_slot_before_any_read(gateway, monkeypatch):
+    # A steady lead, so a slot write slowed by a busy machine never moves a stamp: the order is the subject.
+    monkeypatch.setattr(budget, "_ahead", lambda: 0.25)
     # UPSTREAM_PER_SECOND=4: reads may use every slot nobody else wants
     first = min(budget.acquire("read", wait_max=0) for _ in range(4))  # stamps, epoch seconds
     with pytest.raises(budget.BudgetExhausted) as refused:

@@ -29,7 +29,11 @@ from .observability import count, logger
 from .read_params import build_query
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .write_path import WriteResult
+
+    Reader = Callable[[str, int | None, str | None], tuple[cache.Entry | None, cache.Gen]]  # cache.read
 
 Interval = tuple[int, float, float]  # team member (0: not known), start, end (epoch seconds)
 PADDING = 15 * 60  # seconds after a listed length that a technical break may take
@@ -85,16 +89,14 @@ def _changed(result: WriteResult) -> bool:
     return result.outcome == "done" and 200 <= result.status < 300 and bool(result.bumped)
 
 
-def _listed(location_id: int, appointment: dict) -> Interval | None:
+def _listed(location_id: int, appointment: dict, read: Reader = cache.read) -> Interval | None:
     """The appointment's interval from a cached list of its day and services that offered its time (its
     team member's, else "any"'s), any generation: the length belongs to the services, not the day."""
     when, member = str(appointment["datetime"]), int(appointment.get("staff_id") or 0)
     day, start = when[:10], datetime.fromisoformat(when).timestamp()
-    query = build_query([int(s) for s in appointment.get("services") or []])
     for staff in dict.fromkeys((member, 0)):
-        path = f"/book_times/{location_id}/{staff}/{day}"
         try:
-            entry, _ = cache.read(cache.cache_key("book_times", location_id, path, query), location_id, day)
+            entry, _ = read(_times_key(location_id, staff, appointment), location_id, day)
             slots = json.loads(entry.body)["data"] if entry is not None else []
         except (*cache.CacheUnavailable, ValueError, KeyError, TypeError):
             continue
@@ -102,6 +104,16 @@ def _listed(location_id: int, appointment: dict) -> Interval | None:
             if isinstance(slot, dict) and slot.get("sum_length") and _start(slot) == start:
                 return member, start, start + int(slot["sum_length"]) + PADDING
     return None
+
+
+def _times_key(location_id: int, staff: int, appointment: dict) -> str:
+    """The cache key of the list of times of the appointment's day and services, for team member `staff`."""
+    path = f"/book_times/{location_id}/{staff}/{str(appointment['datetime'])[:10]}"
+    return cache.cache_key("book_times", location_id, path, _services_query(appointment))
+
+
+def _services_query(appointment: dict, **params: object) -> list[tuple[str, str]]:
+    return build_query([int(s) for s in appointment.get("services") or []], **params)
 
 
 def _read_back(location_id: int, record_id: int, record_hash: str) -> Interval | None:
@@ -141,7 +153,7 @@ def still_free(kept: cache.Gen, gen: cache.Gen, location_id: int, day: str, appo
         return False
     if taken is None or None in checked:
         return False
-    return not any(a < end and start < b for _, start, end in checked for _, a, b in taken)
+    return not any(_overlaps(start, end, taken, 0) for _, start, end in checked)
 
 
 def vouched(location_id: int, appointment: dict, within: float) -> bool:
@@ -149,39 +161,44 @@ def vouched(location_id: int, appointment: dict, within: float) -> bool:
     still: its team member's list of times of its day and services (any's, for 0), or the team members
     free at its time? "Still": the list is current, or every change since is a noted booking or cancel
     that took nothing of this team member's (anyone's, for 0) overlapping it. Never raises."""
+    seen: dict[str, tuple[cache.Entry | None, cache.Gen]] = {}
+
+    def read(key: str, location: int | None, day: str | None) -> tuple[cache.Entry | None, cache.Gen]:
+        if key not in seen:  # the member's list gives both the length and the answer: read it once
+            seen[key] = cache.read(key, location, day)
+        return seen[key]
+
     try:
-        span = _listed(location_id, appointment)
+        span = _listed(location_id, appointment, read)
         if span is None:
             return False
         member, start, end = span
-        for key, scope, offers in _sources(location_id, appointment):
-            entry, gen = cache.read(key, location_id, None if scope == "days" else scope)
-            if entry is None or entry.status != 200 or time.time() - entry.fetched_at > within:
+        for key, scope, offers in _sources(location_id, appointment, start):
+            entry, gen = read(key, location_id, None if scope == "days" else scope)
+            if entry is None or time.time() - entry.fetched_at > within:
                 continue
             if not offers(json.loads(entry.body).get("data")):
                 continue
             if entry.gen == gen:
                 return True
             taken = _taken_since(entry.gen, gen, location_id, scope)
-            if taken is not None and not any(
-                a < end and start < b for m, a, b in taken if not member or not m or m == member
-            ):
+            if taken is not None and not _overlaps(start, end, taken, member):
                 return True
     except (*cache.CacheUnavailable, ValueError, KeyError, TypeError, AttributeError):
         return False
     return False
 
 
-def _sources(location_id: int, appointment: dict):
+def _sources(location_id: int, appointment: dict, start: float):
     """(cache key, generation scope, does its data offer the appointment) of each list that may vouch."""
     when, member = str(appointment["datetime"]), int(appointment.get("staff_id") or 0)
-    services = [int(s) for s in appointment.get("services") or []]
-    start = datetime.fromisoformat(when).timestamp()
-    path = f"/book_times/{location_id}/{member}/{when[:10]}"
-    key = cache.cache_key("book_times", location_id, path, build_query(services))
-    yield key, when[:10], lambda data: any(_start(slot) == start for slot in data)
+    yield (
+        _times_key(location_id, member, appointment),
+        when[:10],
+        lambda data: any(_start(slot) == start for slot in data),
+    )
     if member:  # the page names a team member for "any" from those free at the time (book_staff)
-        query = build_query(services, datetime=datetime.fromisoformat(when).isoformat())
+        query = _services_query(appointment, datetime=datetime.fromisoformat(when).isoformat())
         key = cache.cache_key("book_staff", location_id, f"/book_staff/{location_id}", query)
         yield key, "days", lambda data: any(m.get("id") == member and m.get("bookable") for m in data)
 
@@ -253,4 +270,9 @@ def _start(slot: dict) -> float:
 def _clashes(slot: dict, taken: list[Interval], member: int) -> bool:
     start = _start(slot)
     end = start + max(1, int(slot.get("sum_length") or slot.get("seance_length") or 0))
+    return _overlaps(start, end, taken, member)
+
+
+def _overlaps(start: float, end: float, taken: list[Interval], member: int) -> bool:
+    """Does a noted interval of `member` (of anyone, for 0; anyone's that named nobody) overlap start-end?"""
     return any(start < b and a < end for m, a, b in taken if not member or not m or m == member)

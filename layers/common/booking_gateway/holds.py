@@ -90,20 +90,36 @@ def _changed(result: WriteResult) -> bool:
 
 
 def _listed(location_id: int, appointment: dict, read: Reader = cache.read) -> Interval | None:
-    """The appointment's interval from a cached list of its day and services that offered its time (its
-    team member's, else "any"'s), any generation: the length belongs to the services, not the day."""
-    when, member = str(appointment["datetime"]), int(appointment.get("staff_id") or 0)
-    day, start = when[:10], datetime.fromisoformat(when).timestamp()
-    for staff in dict.fromkeys((member, 0)):
+    """The appointment's interval from a cached list of its services that offered its time: its day's
+    times (its team member's, else "any"'s) or its team member's nearest times, any generation: the
+    length belongs to the services, not the day."""
+    member = int(appointment.get("staff_id") or 0)
+    start = datetime.fromisoformat(str(appointment["datetime"])).timestamp()
+    for key, scope in _lists_offering(location_id, member, appointment):
         try:
-            entry, _ = read(_times_key(location_id, staff, appointment), location_id, day)
-            slots = json.loads(entry.body)["data"] if entry is not None else []
-        except (*cache.CacheUnavailable, ValueError, KeyError, TypeError):
+            entry, _ = read(key, location_id, scope)
+            slots = _slots(json.loads(entry.body)["data"]) if entry is not None else []
+        except (*cache.CacheUnavailable, ValueError, KeyError, TypeError, AttributeError):
             continue
         for slot in slots:
             if isinstance(slot, dict) and slot.get("sum_length") and _start(slot) == start:
                 return member, start, start + int(slot["sum_length"]) + PADDING
     return None
+
+
+def _lists_offering(location_id: int, member: int, appointment: dict):
+    """(cache key, generation scope) of each list a visitor may have picked the appointment's time from."""
+    day = str(appointment["datetime"])[:10]
+    for staff in dict.fromkeys((member, 0)):
+        yield _times_key(location_id, staff, appointment), day
+    if member:  # the nearest times (book_staff_seances), picked from without a day
+        path = f"/book_staff_seances/{location_id}/{member}"
+        yield cache.cache_key("book_staff_seances", location_id, path, _services_query(appointment)), None
+
+
+def _slots(data: Any) -> list:
+    """The times of a book_times list or of book_staff_seances' {seance_date, seances}."""
+    return data["seances"] if isinstance(data, dict) else data
 
 
 def _times_key(location_id: int, staff: int, appointment: dict) -> str:

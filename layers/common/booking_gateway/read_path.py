@@ -9,8 +9,8 @@
   take the stale copy if there is one, else wait for the lock holder's entry.
 - Altegio's answer passes through unchanged (status, body); only 200s are stored.
 - Altegio failing or rate-limiting: the stale copy (X-Cache: stale), else 502/504/503 (+ Retry-After) in
-  Altegio's envelope. The budget spent: the same, but never a slot list from before a booking, unless
-  patched without what the gateway's bookings took (holds.py).
+  Altegio's envelope. The budget spent: the same. Never a slot list from before a booking, unless patched
+  without what the gateway's bookings took (holds.py).
 - Refreshing a copy that may stand in is the budget's lowest priority: misses go first; for a moment
   after this container found the minute spent for refreshes, the copy is served without trying.
 - DynamoDB failing: a budgeted upstream call (X-Cache: bypass), never a failed request.
@@ -78,6 +78,7 @@ def serve_get(
     scope = location_id if policy.availability else None
     key = cache.cache_key(operation, location_id, path, query)
     cache_ok = locked = True
+    outdated = False  # a list of slots from before a change, which nothing may stand in for
     stale: cache.Entry | None = None
     gen = cache.Gen()
     try:
@@ -87,10 +88,12 @@ def serve_get(
                 return _from_entry(entry, "hit", policy)
             # Past its freshness, or of an older generation (a booking there changed availability):
             # served only when Altegio cannot be asked (stale-if-error); a list of times only without
-            # what the gateway's bookings took, when that is known (holds.py).
+            # what the gateway's bookings took, when that is known (holds.py), else never (DESIGN.md §3).
             stale = entry
-            if entry.gen != gen and policy.slots and member is not None and location_id is not None:
-                stale = holds.stand_in(entry, gen, location_id, day or "days", member) or entry
+            if entry.gen != gen and policy.slots:
+                known = member is not None and location_id is not None
+                stale = holds.stand_in(entry, gen, location_id, day or "days", member) if known else None
+                outdated = stale is None
         if _servable(stale, gen, policy) and budget.refresh_spent():
             return _from_entry(stale, "stale", policy)  # no refresh could go out now: skip the lock
         deadline = time.monotonic() + WAIT_FOR_PEER
@@ -117,7 +120,7 @@ def serve_get(
         cache_ok = locked = False
     try:
         limit = max(1.0, REQUEST_LIMIT - (time.monotonic() - started))
-        return _refresh(path, query, key, gen, stale, cache_ok, policy, limit)
+        return _refresh(path, query, key, gen, stale, cache_ok, policy, limit, outdated)
     finally:
         if locked:
             cache.unlock(key)
@@ -153,6 +156,7 @@ def _refresh(
     cache_ok: bool,
     policy: CachePolicy,
     time_limit: float,
+    outdated: bool = False,
 ) -> Response:
     fetched_at = time.time()
     # With a copy that may stand in, the refresh is the budget's lowest priority (misses first) and waits
@@ -172,7 +176,7 @@ def _refresh(
     except budget.BudgetExhausted as exc:  # also Altegio's own 429 (UpstreamRateLimited)
         own = not isinstance(exc, altegio_client.UpstreamRateLimited)
         if own and not usable:
-            count("RefusedNoCopy" if stale is None else "RefusedOutdated")
+            count("RefusedOutdated" if outdated or stale is not None else "RefusedNoCopy")
         return _unavailable(
             None if own and not usable else stale,
             policy,

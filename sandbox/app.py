@@ -15,7 +15,7 @@ from . import admin
 from .auth import authenticate
 from .avatars import avatar_response
 from .envelope import ApiError, Reply, error_body
-from .faults import Fault, FaultInjector
+from .faults import EDGE_KINDS, Fault, FaultInjector, edge_page, legacy_error
 from .limits import RateLimiter
 from .masking import mask_target
 from .routes import API_PREFIX, BY_NAME, Ctx, url_map
@@ -97,6 +97,10 @@ class SandboxApp:
             return _server_error(fault.status), name, fault
         if fault and fault.kind == "unauthorized":
             return json_response(Reply(401, error_body("Authentication needed."))), name, fault
+        if fault and fault.kind in EDGE_KINDS:
+            return edge_page(fault), name, fault
+        if fault and fault.kind == "legacy":
+            return legacy_error(fault), name, fault
         if fault and fault.kind == "hang" and fault.before:
             time.sleep(fault.hang_s)  # nothing is committed; the proxy in front gives up
             return _server_error(504), name, fault

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-FAULT_KINDS = ("error", "hang", "malformed", "unauthorized", "empty")
+FAULT_KINDS = ("error", "hang", "malformed", "unauthorized", "empty", "challenge", "blocked", "legacy")
+# The status of a rule that names none.
+FAULT_STATUS = {"challenge": 403, "blocked": 403, "legacy": 422}
 FAULT_KNOBS = {"faults", "error_rate", "error_status", "hang_rate", "hang_seconds", "malformed_rate"}
 
 
@@ -16,7 +18,11 @@ FAULT_KNOBS = {"faults", "error_rate", "error_status", "hang_rate", "hang_second
 class FaultRule:
     """One fault: what happens, to which requests, and when (by rate, every Nth, a count or a window)."""
 
-    kind: str  # error | hang | malformed | unauthorized | empty (a 2xx without a body, as YCLIENTS did)
+    # error | hang | malformed | unauthorized | empty (a 2xx without a body, as YCLIENTS did) |
+    # challenge / blocked (Cloudflare's own HTML page in front of Altegio: "Just a moment..." with
+    # cf-mitigated: challenge, or "Attention Required!"; the request never reaches Altegio) |
+    # legacy (an error in Altegio's older shape {"errors": {"code", "message"}}; nothing committed)
+    kind: str
     rate: float | None = None  # probability per matching request
     every: int | None = None  # every Nth matching request
     times: int | None = None  # stop after firing this many times
@@ -24,13 +30,17 @@ class FaultRule:
     for_s: float | None = None  # ...for this long (None = for ever)
     path: str | None = None  # substring of the request path, e.g. "/book_record"
     methods: list[str] | None = None
-    status: int = 500  # kind=error
+    status: int | None = None  # error: 500, challenge / blocked: 403, legacy: 422 unless given
     hang_s: float = 30.0  # kind=hang
     before: bool = False  # kind=hang: hang before handling, so nothing is committed
+    code: int | None = None  # kind=legacy: errors.code (default: the status)
+    message: str | None = None  # kind=legacy: errors.message (default: Altegio's words for the status)
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
             raise ValueError(f"fault kind must be one of {FAULT_KINDS}, not {self.kind!r}")
+        if self.status is None:
+            self.status = FAULT_STATUS.get(self.kind, 500)
         if self.methods:
             self.methods = [m.upper() for m in self.methods]
 

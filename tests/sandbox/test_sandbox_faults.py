@@ -134,3 +134,71 @@ def test_latency_and_jitter(api, sb):
     elapsed = time.monotonic() - started
     assert 0.15 <= elapsed < 1.0
     assert sb.requests()[-1]["ms"] >= 150
+
+
+def configure_over_http(sb, faults: list[dict]) -> None:
+    """As a test of another process would: POST /__admin/config."""
+    r = urllib3.request("POST", f"{sb.url}/__admin/config", body=json.dumps({"faults": faults}))
+    assert r.status == 200, r.data
+
+
+def booking_body(slot, phone: str) -> dict:
+    return {"phone": phone, "fullname": "Edge Case", "appointments": [appointment(slot, 2021, [20011])]}
+
+
+def booked(sb, slot) -> bool:
+    when = slot.datetime.isoformat()
+    return any(a["datetime"] == when and a["staff_id"] == 2021 for a in sb.appointments())
+
+
+@pytest.mark.parametrize(
+    ("kind", "title", "mitigated"),
+    [
+        ("challenge", b"<title>Just a moment...</title>", "challenge"),
+        ("blocked", b"<title>Attention Required! | Cloudflare</title>", None),
+    ],
+)
+def test_cloudflare_page_in_front_of_a_booking_commits_nothing(api, sb, kind, title, mitigated):
+    slot = first_slot(api, 202, 2021, [20011], local_day(sb, 202, 1))
+    configure_over_http(sb, [{"kind": kind, "path": "/book_record", "methods": ["POST"], "times": 1}])
+    assert bookform(api).status == 200  # another path: untouched
+    answer = api.send("POST", "/book_record/202", body=booking_body(slot, "+12125550181"))
+    assert answer.status == 403 and answer.headers["Content-Type"].startswith("text/html")
+    assert title in answer.raw and b"cloudflare" in answer.raw.lower()
+    # werkzeug sends its own Server header first; Altegio's edge sends only "cloudflare"
+    assert answer.headers["Server"].endswith("cloudflare") and answer.headers["CF-RAY"]
+    assert answer.headers.get("cf-mitigated") == mitigated
+    assert not booked(sb, slot)  # stopped at the edge
+    assert sb.requests()[-1]["fault"] == kind
+    # `times: 1`: the next request reaches Altegio and books.
+    assert api.send("POST", "/book_record/202", body=booking_body(slot, "+12125550181")).status == 201
+    assert booked(sb, slot)
+
+
+def test_cloudflare_page_by_every_and_status(api, sb):
+    configure_over_http(sb, [{"kind": "challenge", "every": 2, "status": 503}])
+    answers = [bookform(api) for _ in range(4)]
+    assert [a.status for a in answers] == [200, 503, 200, 503]
+    assert b"<title>Just a moment...</title>" in answers[3].raw
+
+
+def test_legacy_error_shape_commits_nothing(api, sb):
+    slot = first_slot(api, 202, 2021, [20011], local_day(sb, 202, 1))
+    message = "The selected time is already taken"
+    configure_over_http(sb, [{"kind": "legacy", "path": "/book_record", "code": 433, "message": message}])
+    answer = api.send("POST", "/book_record/202", body=booking_body(slot, "+12125550182"))
+    assert answer.status == 422 and answer.headers["Content-Type"].startswith("application/json")
+    assert answer.json == {"errors": {"code": 433, "message": message}}  # no success / data / meta
+    assert not booked(sb, slot)
+    assert sb.requests()[-1]["fault"] == "legacy:422"
+
+
+def test_legacy_error_defaults_and_schedule(api, sb):
+    configure_over_http(sb, [{"kind": "legacy", "status": 404, "path": "/bookform", "times": 2}])
+    answers = [bookform(api) for _ in range(3)]
+    assert [a.status for a in answers] == [404, 404, 200]
+    assert answers[0].json == {"errors": {"code": 404, "message": "Not found"}}
+    sb.configure(faults=[FaultRule("legacy", rate=1.0)])
+    assert bookform(api).json == {"errors": {"code": 422, "message": "An error has occurred."}}
+    assert FaultRule("legacy").status == 422 and FaultRule("challenge").status == 403
+    assert FaultRule("error").status == 500

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -75,11 +76,38 @@ def _safe_aws_env(request, monkeypatch):
 def local_stack():
     from sandbox import SandboxConfig
 
-    stack = LocalStack(sandbox_config=SandboxConfig(rate_limit=False)).start()
+    # TEST_NOW (ISO with offset): the sandbox pinned there, moving with real time (the date matrix).
+    config = SandboxConfig(rate_limit=False, now=os.environ.get("TEST_NOW") or None)
+    stack = LocalStack(sandbox_config=config).start()
     try:
         yield stack
     finally:
         stack.stop()
+
+
+def test_now() -> datetime:
+    """The instant the session's sandbox is pinned at (TEST_NOW), else the real now."""
+    pinned = os.environ.get("TEST_NOW")
+    return datetime.fromisoformat(pinned) if pinned else datetime.now(UTC)
+
+
+test_now.__test__ = False  # a helper, not a test, wherever it is imported
+
+
+@pytest.fixture
+def clock():
+    """The layer's clock seam pinned at the real now: it moves only with clock.advance()/pin() and the
+    layer's own sleeps, which return at once (tests/clock_kit.py). The real clock is put back after."""
+    from booking_gateway import clock as seam
+    from clock_kit import FakeClock
+
+    fake = FakeClock(datetime.now(UTC))
+    previous = seam.use(fake)
+    try:
+        yield fake
+    finally:
+        seam.use(previous)
+        fake.close()
 
 
 def load_function(name: str):

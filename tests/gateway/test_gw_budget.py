@@ -25,30 +25,32 @@ def max_in_window(times: list[float], width: float) -> int:
     return best
 
 
-# -- in one container ------------------------------------------------------------------------------------
-def test_a_waiting_write_gets_the_next_slot_before_any_read(gateway, monkeypatch):
-    # A steady lead, so a slot write slowed by a busy machine never moves a stamp: the order is the subject.
-    monkeypatch.setattr(budget, "_ahead", lambda: 0.25)
+# -- in one container (on the fake clock: waits take no real time, and the order of events is fixed) ------
+class _NoJitter(random.Random):
+    """The budget's random with its jitter at the low end: everyone wakes when the slots say."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return a
+
+
+def test_a_waiting_write_gets_the_next_slot_before_any_read(gateway, clock, monkeypatch):
+    monkeypatch.setattr(budget, "random", _NoJitter(4))
     # UPSTREAM_PER_SECOND=4: reads may use every slot nobody else wants
     first = min(budget.acquire("read", wait_max=0) for _ in range(4))  # stamps, epoch seconds
     with pytest.raises(budget.BudgetExhausted) as refused:
         budget.acquire("read", wait_max=0.2)
     assert refused.value.retry_after in (1, 2)
-    stamps: dict[str, float] = {}
-
-    def take(priority: str) -> None:
-        stamps[priority] = budget.acquire(priority, wait_max=3)
-
-    with ThreadPoolExecutor(2) as pool:
-        list(pool.map(take, ["read", "write"]))
-    # The first slot frees SLOT_SPACING after its stamp: the booking takes it; a read waits READ_DEFER
-    # more (it may get another slot then, so only the order and the read's distance are certain).
-    assert first + budget.SLOT_SPACING - 0.01 <= stamps["write"] < first + 2.0
-    assert stamps["write"] < stamps["read"]
-    assert stamps["read"] >= first + budget.SLOT_SPACING + budget.READ_DEFER - 0.01
+    # Both wait for a slot, the read from before the write (ties would go to whoever waited first).
+    read, write = clock.run_together(
+        lambda: budget.acquire("read", wait_max=3), lambda: budget.acquire("write", wait_max=3)
+    )
+    # The first slot frees SLOT_SPACING after its stamp: the booking takes it; a read waits READ_DEFER more.
+    assert first + budget.SLOT_SPACING - 1e-6 <= write < first + budget.SLOT_SPACING + 0.1
+    assert write < read
+    assert read >= first + budget.SLOT_SPACING + budget.READ_DEFER - 1e-6
 
 
-def test_a_slow_budget_table_does_not_make_sends_late(gateway, monkeypatch):
+def test_a_slow_budget_table_does_not_make_sends_late(gateway, clock, monkeypatch):
     """A slot's stamp says when the call goes out, even when every slot write takes 200 ms: the stamp is
     put that far ahead (or moved there) and the caller is held until it, so the slot's next user keeps
     its distance from the actual send."""
@@ -56,28 +58,28 @@ def test_a_slow_budget_table_does_not_make_sends_late(gateway, monkeypatch):
     real = client.update_item
 
     def slow(**kwargs):
-        time.sleep(0.2)
+        clock.sleep(0.2)  # the write's round trip
         return real(**kwargs)
 
     monkeypatch.setattr(client, "update_item", slow)
     for _ in range(4):
         stamp = budget.acquire("write", wait_max=3)
-        assert 0 <= time.time() - stamp <= budget.MAX_SEND_LAG
+        assert 0 <= clock.now() - stamp <= budget.MAX_SEND_LAG
         table = boto3.client("dynamodb").scan(TableName="BudgetTable")["Items"]
         slots = [float(i["t"]["N"]) for i in table if i["pk"]["S"].startswith("sec#")]
         assert min(abs(t - stamp) for t in slots) < 0.001, (stamp, slots)  # what the slot says
 
 
-def test_a_waiting_read_goes_out_when_a_slot_frees(gateway):
+def test_a_waiting_read_goes_out_when_a_slot_frees(gateway, clock):
     for _ in range(4):
         budget.acquire("read", wait_max=0)
-    started = time.monotonic()
+    started = clock.monotonic()
     budget.acquire("read")
-    assert 1.1 < time.monotonic() - started < 1.9
+    assert 1.1 < clock.monotonic() - started < 1.9
 
 
 @pytest.mark.gw_env(UPSTREAM_PER_MINUTE="10", UPSTREAM_PER_SECOND="5")
-def test_the_minute_allowance_keeps_a_share_for_writes(gateway, monkeypatch):
+def test_the_minute_allowance_keeps_a_share_for_writes(gateway, clock, monkeypatch):
     monkeypatch.setattr(budget, "SLOT_SPACING", 0.001)  # the per-second rule is not the subject here
     monkeypatch.setattr(budget, "READ_DEFER", 0.0)
     for _ in range(9):
@@ -91,7 +93,7 @@ def test_the_minute_allowance_keeps_a_share_for_writes(gateway, monkeypatch):
 
 
 @pytest.mark.gw_env(UPSTREAM_PER_MINUTE="10", UPSTREAM_PER_SECOND="2")
-def test_a_call_that_never_got_its_second_gives_its_minute_back(gateway, monkeypatch):
+def test_a_call_that_never_got_its_second_gives_its_minute_back(gateway, clock, monkeypatch):
     """Waiting for a per-second slot and giving up sends nothing: the minute's allowance stays unspent,
     so a crowd of waiters cannot starve the rest of the minute."""
     monkeypatch.setattr(budget, "READ_DEFER", 0.0)
@@ -100,13 +102,13 @@ def test_a_call_that_never_got_its_second_gives_its_minute_back(gateway, monkeyp
     for _ in range(20):  # far more give-ups than the minute allows
         with pytest.raises(budget.BudgetExhausted):
             budget.acquire("write", wait_max=0)
-    time.sleep(budget.SLOT_SPACING)
+    clock.advance(budget.SLOT_SPACING)
     for _ in range(2):
         budget.acquire("write", wait_max=0)  # still within the minute: only 4 calls went out
 
 
 @pytest.mark.gw_env(UPSTREAM_PER_MINUTE="20", UPSTREAM_PER_SECOND="5")
-def test_refreshes_leave_a_share_of_the_minute_to_misses(gateway, monkeypatch):
+def test_refreshes_leave_a_share_of_the_minute_to_misses(gateway, clock, monkeypatch):
     """A refresh has a stale copy to fall back on; a miss has nothing: refreshes stop first."""
     monkeypatch.setattr(budget, "SLOT_SPACING", 0.001)  # the per-second rule is not the subject here
     monkeypatch.setattr(budget, "READ_DEFER", 0.0)
@@ -120,21 +122,21 @@ def test_refreshes_leave_a_share_of_the_minute_to_misses(gateway, monkeypatch):
     with pytest.raises(budget.BudgetExhausted):
         budget.acquire("read", wait_max=0)
     budget.acquire("write", wait_max=0)
-    time.sleep(budget.REFRESH_MEMO)
+    clock.advance(budget.REFRESH_MEMO)
     assert not budget.refresh_spent()
 
 
-def test_altegios_retry_after_pauses_everyone(gateway):
+def test_altegios_retry_after_pauses_everyone(gateway, clock):
     budget.pause(2)
     with pytest.raises(budget.BudgetExhausted) as refused:
         budget.acquire("write", wait_max=0.5)
     assert refused.value.retry_after == 2
-    started = time.monotonic()
+    started = clock.monotonic()
     budget.acquire("read", wait_max=3)
-    assert 1.5 < time.monotonic() - started < 2.6
+    assert 1.5 < clock.monotonic() - started < 2.6
 
 
-def test_without_dynamodb_a_local_limiter_slows_calls_but_never_fails_them(gateway, monkeypatch):
+def test_without_dynamodb_a_local_limiter_slows_calls_but_never_fails_them(gateway, clock, monkeypatch):
     from botocore.exceptions import EndpointConnectionError
 
     class Down:
@@ -150,20 +152,21 @@ def test_without_dynamodb_a_local_limiter_slows_calls_but_never_fails_them(gatew
     stamps = []
     for _ in range(3):
         budget.acquire("read")
-        stamps.append(time.monotonic())
+        stamps.append(clock.monotonic())
     assert all(b - a >= 1.0 for a, b in zip(stamps, stamps[1:], strict=False))
     budget.pause(0.5)  # shared through the local limiter too
-    started = time.monotonic()
+    started = clock.monotonic()
     budget.acquire("write")
-    assert time.monotonic() - started >= 0.4
+    assert clock.monotonic() - started >= 0.4
 
 
-# -- across containers (processes) ---------------------------------------------------------------------
+# -- across containers (processes, on real time: what Altegio would see) ----------------------------------
 WORKER = """
-import json, os, sys, time
+import json, sys, time
 from booking_gateway import budget
-start, n, priority = float(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-time.sleep(max(0.0, start - time.time()))
+n, priority = int(sys.argv[1]), sys.argv[2]
+print("ready", flush=True)
+sys.stdin.readline()  # every process imported and waiting: they contend from the first call
 for _ in range(n):
     try:
         budget.acquire(priority, wait_max=4)
@@ -201,16 +204,20 @@ def _containers(moto_url: str, n_procs: int, calls: int, priority: str, **env: s
         "POWERTOOLS_LOG_LEVEL": "ERROR",
         **env,
     }
-    start = time.time() + 2.0  # every process imported and waiting: they contend from the first call
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(start), str(calls), priority],
+            [sys.executable, "-c", WORKER, str(calls), priority],
             env=proc_env,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
         for _ in range(n_procs)
     ]
+    assert [proc.stdout.readline().strip() for proc in procs] == ["ready"] * n_procs
+    for proc in procs:
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
     lines = []
     for proc in procs:
         out, _ = proc.communicate(timeout=60)
@@ -257,7 +264,8 @@ def test_300_requests_over_30_keys_in_10_seconds_stay_within_altegios_limits(gat
     started = time.monotonic()
 
     def one(i: int):
-        time.sleep(max(0.0, started + i / 30 - time.monotonic()))  # 30 requests a second for 10 s
+        # Paced on real time: 30 requests a second for 10 s against the sandbox's real per-IP limits.
+        time.sleep(max(0.0, started + i / 30 - time.monotonic()))
         return gateway.get(order[i])
 
     with ThreadPoolExecutor(32) as pool:

@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from booking_gateway import altegio_client, budget
+from booking_gateway import clock as layer_clock
 from booking_gateway.altegio_client import (
     UpstreamAuthFailed,
     UpstreamRateLimited,
@@ -40,12 +41,12 @@ class Scripted:
                         "headers": dict(self.headers),
                         "body": self.rfile.read(length) if length else b"",
                         "peer": self.client_address[1],
-                        "ts": time.time(),
+                        "ts": layer_clock.now(),  # the layer's clock: backoff and 429 waits take no real time
                     }
                 )
                 step = outer.script.pop(0) if outer.script else OK
                 if isinstance(step, float):
-                    time.sleep(step)
+                    time.sleep(step)  # a slow Altegio: the client's real read timeout must fire
                     step = OK
                 status, headers, body = step
                 self.send_response(status)
@@ -71,7 +72,7 @@ class Scripted:
 
 
 @pytest.fixture
-def altegio(gateway, monkeypatch):
+def altegio(gateway, clock, monkeypatch):
     fake = Scripted()
     monkeypatch.setenv("ALTEGIO_BASE_URL", fake.url)
     monkeypatch.setenv("UPSTREAM_READ_TIMEOUT", "0.5")
@@ -155,7 +156,7 @@ def test_other_errors_are_not_retried_and_altegios_own_answers_pass_through(alte
     assert len(altegio.seen) == 3
 
 
-def test_connection_errors_are_retried_for_reads_only(gateway, monkeypatch):
+def test_connection_errors_are_retried_for_reads_only(gateway, clock, monkeypatch):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed once the block ends: connection refused
@@ -184,11 +185,11 @@ def test_a_read_timeout_is_never_retried(altegio):
     assert len(altegio.seen) == 1
 
 
-def test_429_short_retry_after_is_waited_out_once_and_shared(altegio):
+def test_429_short_retry_after_is_waited_out_once_and_shared(altegio, clock):
     altegio.script = [(429, {"Retry-After": "1"}, b'{"success":false,"data":null,"meta":{}}')]
-    started = time.monotonic()
+    started = clock.monotonic()
     assert _get().status == 200
-    assert 0.9 <= time.monotonic() - started < 2.5
+    assert 0.9 <= clock.monotonic() - started < 2.5
     assert altegio.seen[1]["ts"] - altegio.seen[0]["ts"] >= 0.95
 
 

@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 import urllib3
 from urllib3.exceptions import HTTPError, ReadTimeoutError
 
-from . import budget
+from . import budget, clock
 from .budget import BudgetExhausted
 from .observability import count, logger, metrics
 from .partner_token import get_partner_token
@@ -96,7 +96,7 @@ def _empty_success(up: UpstreamResponse) -> UpstreamResponse:
 
 def _backoff(attempt: int) -> None:
     """Exponential backoff with full jitter: 0-0.2 s, then 0-0.4 s."""
-    time.sleep(random.uniform(0, min(1.0, 0.1 * 2**attempt)))
+    clock.sleep(random.uniform(0, min(1.0, 0.1 * 2**attempt)))
 
 
 def _send(method: str, url: str, body: bytes | None, headers: dict[str, str], read_timeout: float):
@@ -116,7 +116,7 @@ def _send(method: str, url: str, body: bytes | None, headers: dict[str, str], re
 
 def _time_left(deadline: float, settings) -> bool:
     """Enough time before the deadline for another attempt to connect and be answered at all."""
-    return deadline - time.monotonic() > settings.connect_timeout + 1.0
+    return deadline - clock.monotonic() > settings.connect_timeout + 1.0
 
 
 def _take_turn(priority: budget.Priority, budget_wait: float) -> None:
@@ -125,7 +125,7 @@ def _take_turn(priority: budget.Priority, budget_wait: float) -> None:
     retried: per_second <= 4 leaves Altegio's fifth call of the second as the margin, and a 429 still
     pauses everyone."""
     stamp = budget.acquire(priority, budget_wait)
-    lag = time.time() - stamp
+    lag = clock.now() - stamp
     if lag > budget.MAX_SEND_LAG:
         count("BudgetLateSend")
         logger.warning("upstream call sent late after its budget turn", extra={"lag_ms": int(lag * 1000)})
@@ -148,7 +148,7 @@ def call(
     `time_limit` (default UPSTREAM_CALL_TIME_LIMIT) bounds the whole call, waits and retries included,
     so it always ends inside the function's timeout."""
     settings = get_settings()
-    deadline = time.monotonic() + (settings.call_time_limit if time_limit is None else time_limit)
+    deadline = clock.monotonic() + (settings.call_time_limit if time_limit is None else time_limit)
     wait_cap = settings.budget_wait_seconds if budget_wait is None else budget_wait
     url = settings.altegio_base_url + path + (f"?{urlencode(query)}" if query else "")
     data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
@@ -161,8 +161,8 @@ def call(
         # The token first: its first fetch (Secrets Manager) must not sit between the budget's stamp and
         # the send, or the stamp would no longer say when Altegio sees the call.
         token = get_partner_token()
-        _take_turn(priority, max(0.0, min(wait_cap, deadline - time.monotonic() - read_timeout)))
-        timeout = max(0.5, min(read_timeout, deadline - time.monotonic()))
+        _take_turn(priority, max(0.0, min(wait_cap, deadline - clock.monotonic() - read_timeout)))
+        timeout = max(0.5, min(read_timeout, deadline - clock.monotonic()))
         try:
             up = _send(method, url, data, _headers(token, user_token, data is not None), timeout)
         except ReadTimeoutError as exc:

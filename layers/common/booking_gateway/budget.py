@@ -29,12 +29,11 @@ import contextlib
 import functools
 import random
 import threading
-import time
 from typing import Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import dynamo
+from . import clock, dynamo
 from .observability import count, logger
 from .settings import get_settings
 
@@ -65,7 +64,7 @@ def _memo() -> dict[str, float]:
 
 def refresh_spent() -> bool:
     """Did this container find the minute spent for refreshes less than REFRESH_MEMO ago?"""
-    return time.time() < _memo().get("refresh", 0.0)
+    return clock.now() < _memo().get("refresh", 0.0)
 
 
 class BudgetExhausted(Exception):
@@ -86,8 +85,8 @@ def _take_slot(slots: list[int], defer: float) -> tuple[float | None, float]:
         key = {"pk": dynamo.s(f"sec#{slot}")}
         for attempt in range(THROTTLE_RETRIES + 1):
             # Stamped with when the call will go out: after this write's round trip, foreseen.
-            stamp = time.time() + _ahead()
-            sent_at = time.monotonic()
+            stamp = clock.now() + _ahead()
+            sent_at = clock.monotonic()
             try:
                 dynamo.stamp_client().update_item(
                     TableName=_table(),
@@ -101,12 +100,12 @@ def _take_slot(slots: list[int], defer: float) -> tuple[float | None, float]:
                     },
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
-                _note_round_trip(time.monotonic() - sent_at)
+                _note_round_trip(clock.monotonic() - sent_at)
                 return _when_due(key, stamp), 0.0
             except ClientError as exc:
-                _note_round_trip(time.monotonic() - sent_at)
+                _note_round_trip(clock.monotonic() - sent_at)
                 if dynamo.throttled(exc) and attempt < THROTTLE_RETRIES:
-                    time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+                    clock.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
                     continue
                 if not dynamo.conditional_failed(exc):
                     raise
@@ -131,8 +130,8 @@ def _when_due(key: dict, stamp: float) -> float:
     """Hold the call until its stamp, so Altegio sees it when the slot says. If the write took longer than
     foreseen, move the stamp to when the call can now go out, so the slot's next user still keeps a full
     SLOT_SPACING from the actual send (nobody else may take the slot before stamp + SLOT_SPACING)."""
-    if time.time() - stamp > STAMP_SLACK:
-        later = time.time() + _ahead()
+    if clock.now() - stamp > STAMP_SLACK:
+        later = clock.now() + _ahead()
         try:
             dynamo.stamp_client().update_item(
                 TableName=_table(),
@@ -144,9 +143,9 @@ def _when_due(key: dict, stamp: float) -> float:
             stamp = later
         except (ClientError, BotoCoreError):
             return stamp  # counted as a late send by the caller
-    early = stamp - time.time()
+    early = stamp - clock.now()
     if early > 0:
-        time.sleep(early)
+        clock.sleep(early)
     return stamp
 
 
@@ -159,7 +158,7 @@ def _take_minute(allowance: int, now: float) -> float | None:
         except ClientError as exc:
             if not dynamo.throttled(exc) or attempt == THROTTLE_RETRIES:
                 raise
-            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+            clock.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
     return None  # not reached
 
 
@@ -249,12 +248,12 @@ def acquire(priority: Priority = "read", wait_max: float | None = None) -> float
     settings = get_settings()
     slots, allowance = _slots(), _allowance(priority)
     defer = 0.0 if priority == "write" else READ_DEFER
-    started = time.monotonic()
+    started = clock.monotonic()
     deadline = started + (settings.budget_wait_seconds if wait_max is None else wait_max)
     counted_at: float | None = None  # when this call was counted in the minute's buckets
     waited = False
     while True:
-        now = time.time()
+        now = clock.now()
         try:
             if counted_at is None:  # counted once, before the slot, so the slot is the last step
                 minute_wait = _take_minute(allowance, now)
@@ -267,7 +266,7 @@ def acquire(priority: Priority = "read", wait_max: float | None = None) -> float
             stamp, wait = _take_slot(slots, defer)
         except (ClientError, BotoCoreError) as exc:
             throttled = isinstance(exc, ClientError) and dynamo.throttled(exc)
-            if throttled and time.monotonic() - started < THROTTLE_PATIENCE:
+            if throttled and clock.monotonic() - started < THROTTLE_PATIENCE:
                 # Busy, not gone: the local limiter cannot see the other containers, so wait for the table.
                 stamp, wait = None, random.uniform(0.02, 0.08)
             else:
@@ -275,23 +274,23 @@ def acquire(priority: Priority = "read", wait_max: float | None = None) -> float
                     "budget table unavailable; using the local limiter", extra={"error": type(exc).__name__}
                 )
                 wait = _local.wait_time(now)
-                stamp = time.time() if not wait else None
+                stamp = clock.now() if not wait else None
         if stamp is not None:
             if waited:
                 count("BudgetWait")
             return stamp
-        if time.monotonic() + wait > deadline:
+        if clock.monotonic() + wait > deadline:
             count("BudgetExhausted")
             if counted_at is not None:
                 _uncount_minute(counted_at)  # no call goes out: the minute's allowance is not spent
             raise BudgetExhausted(wait)
         waited = True
-        time.sleep(wait + random.uniform(0, 0.02))
+        clock.sleep(wait + random.uniform(0, 0.02))
 
 
 def pause(seconds: float) -> None:
     """Altegio said 429 / Retry-After: no container sends anything for `seconds`. Never raises."""
-    now = time.time()
+    now = clock.now()
     until = now + max(0.0, seconds)
     with _local.lock:
         _local.paused_until = max(_local.paused_until, until)

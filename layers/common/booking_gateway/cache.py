@@ -18,7 +18,6 @@ log and carry on.
 from __future__ import annotations
 
 import hashlib
-import time
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from typing import NamedTuple
 
 from botocore.exceptions import ClientError
 
-from . import dynamo
+from . import clock, dynamo
 from .observability import logger
 from .settings import get_settings
 
@@ -89,7 +88,7 @@ def _get(key: str, gen_keys: tuple[str, ...], with_lock: bool) -> tuple[Entry | 
         keys.append({"pk": dynamo.s(f"lock#{key}")})
     got = dynamo.client().batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
     by_pk = {item["pk"]["S"]: item for item in got["Responses"].get(table, [])}
-    now = time.time()
+    now = clock.now()
     gen = Gen(*(int(dynamo.num(by_pk.get(k, {}), "g")) for k in gen_keys))
     locked = dynamo.num(by_pk.get(f"lock#{key}", {}), "until") > now
     item = by_pk.get(key)
@@ -135,7 +134,7 @@ def write(key: str, body: str, fetched_at: float, fresh: int, keep: int, gen: Ge
 
 def try_lock(key: str, seconds: float) -> bool:
     """Become the one caller that refreshes `key` for the next `seconds` (a conditional write)."""
-    now = time.time()
+    now = clock.now()
     try:
         dynamo.client().update_item(
             TableName=_table(),
@@ -197,7 +196,7 @@ def note(location_id: int, scope: str, gen: int, payload: str, ttl: int) -> None
         Item={
             "pk": dynamo.s(f"held#{location_id}#{scope}#{gen}"),
             "p": dynamo.s(payload),
-            "expires_at": dynamo.n(int(time.time()) + ttl),
+            "expires_at": dynamo.n(int(clock.now()) + ttl),
         },
     )
 

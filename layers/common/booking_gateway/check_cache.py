@@ -18,11 +18,10 @@ gave that list less than FRESH seconds ago and nothing the gateway booked since 
 from __future__ import annotations
 
 import json
-import time
 
 from aws_lambda_powertools.event_handler import Response
 
-from . import cache, holds
+from . import cache, clock, holds
 from .envelope import envelope
 from .observability import count, logger
 from .write_path import WriteResult, day_of, respond, send
@@ -45,7 +44,7 @@ def checked(location_id: int, body: dict) -> Response:
         return respond(_ask(path, body), {"X-Cache": "bypass"})
     if (
         entry is not None
-        and time.time() < entry.fresh_until
+        and clock.now() < entry.fresh_until
         and (entry.gen == gen or holds.still_free(entry.gen, gen, location_id, day, body["appointments"]))
     ):
         count("CheckHit")
@@ -53,7 +52,7 @@ def checked(location_id: int, body: dict) -> Response:
     if len(body["appointments"]) == 1 and holds.vouched(location_id, body["appointments"][0], FRESH):
         count("CheckFromList")
         return respond(WriteResult(201, CREATED), {"X-Cache": "hit"})
-    fetched_at = time.time()
+    fetched_at = clock.now()
     result = _ask(path, body)
     if result.outcome == "done" and result.status == 201:
         try:

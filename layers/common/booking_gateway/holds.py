@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from . import altegio_client, cache
+from . import altegio_client, cache, clock
 from .budget import BudgetExhausted
 from .observability import count, logger
 from .read_params import build_query
@@ -191,7 +190,7 @@ def vouched(location_id: int, appointment: dict, within: float) -> bool:
         member, start, end = span
         for key, scope, offers in _sources(location_id, appointment, start):
             entry, gen = read(key, location_id, None if scope == "days" else scope)
-            if entry is None or time.time() - entry.fetched_at > within:
+            if entry is None or clock.now() - entry.fetched_at > within:
                 continue
             if not offers(json.loads(entry.body).get("data")):
                 continue
@@ -263,7 +262,7 @@ def _notes(location_id: int, scope: str, gens: range) -> list[str] | None:
     for _ in range(NOTE_TRIES):
         if found is not None:
             break
-        time.sleep(NOTE_WAIT)
+        clock.sleep(NOTE_WAIT)
         found = cache.notes(location_id, scope, gens)
     return found
 

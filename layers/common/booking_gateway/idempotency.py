@@ -25,7 +25,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -43,6 +42,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from botocore.config import Config
 
+from . import clock
 from .envelope import error_response
 from .observability import logger
 from .settings import get_settings
@@ -50,6 +50,9 @@ from .write_path import NO_STORE, WriteRejected, WriteResult, respond
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
+# Powertools stamps a record's expiry and checks it with datetime.now() (persistence/base.py
+# _get_expiry_timestamp, dynamodb.py _put_record's ":now"), not with clock.py: overriding only the stamp
+# would split one rule across two clocks. Tests pin both at once: the `clock` fixture's pin_datetime().
 EXPIRES_AFTER_SECONDS = 24 * 3600
 WAIT_MARGIN_SECONDS = 2.0  # a duplicate waits for the first request: its upstream write timeout + this
 WAIT_SECONDS: float | None = None  # fixed wait instead (tests)
@@ -90,10 +93,10 @@ class _Remaining:
     """A stand-in Lambda context when the real one cannot tell the remaining time (local invocations)."""
 
     def __init__(self, seconds: float):
-        self._deadline = time.monotonic() + seconds
+        self._deadline = clock.monotonic() + seconds
 
     def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+        return max(0, int((self._deadline - clock.monotonic()) * 1000))
 
 
 @functools.cache
@@ -154,7 +157,7 @@ def once(
     wait = WAIT_SECONDS
     if wait is None:
         wait = get_settings().write_read_timeout + WAIT_MARGIN_SECONDS
-    deadline = time.monotonic() + max(0.5, min(wait, remaining - 1.5))
+    deadline = clock.monotonic() + max(0.5, min(wait, remaining - 1.5))
     data = {"scope": scope, "key": key, "payload": payload}
     made: list[WriteResult] = []
     delay = 0.05
@@ -162,7 +165,7 @@ def once(
         try:
             stored = run(data=data, action=action, made=made)
         except IdempotencyAlreadyInProgressError:
-            if time.monotonic() + delay >= deadline:
+            if clock.monotonic() + delay >= deadline:
                 logger.info("idempotency key still in progress", extra={"waited_s": round(wait, 1)})
                 return error_response(
                     409,
@@ -170,13 +173,13 @@ def once(
                     "to get its answer.",
                     headers={**NO_STORE, "Retry-After": "1"},
                 )
-            time.sleep(delay)
+            clock.sleep(delay)
             delay = min(delay * 2, 0.4)
             continue
         except IdempotencyInconsistentStateError:
-            if time.monotonic() + delay >= deadline:
+            if clock.monotonic() + delay >= deadline:
                 raise
-            time.sleep(delay)  # the record changed between put and get: try again
+            clock.sleep(delay)  # the record changed between put and get: try again
             continue
         except IdempotencyValidationError:
             return error_response(

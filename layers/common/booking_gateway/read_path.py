@@ -18,11 +18,9 @@
 
 from __future__ import annotations
 
-import time
-
 from aws_lambda_powertools.event_handler import Response
 
-from . import altegio_client, budget, cache, holds
+from . import altegio_client, budget, cache, clock, holds
 from .allowlist import require_location
 from .envelope import error_response, upstream_response
 from .observability import count, logger
@@ -41,7 +39,7 @@ def _cache_headers(state: str, entry_age: float, fresh_left: float, availability
 
 
 def _from_entry(entry: cache.Entry, state: str, policy: CachePolicy) -> Response:
-    now = time.time()
+    now = clock.now()
     count({"hit": "CacheHit", "stale": "CacheStale"}[state])
     up = altegio_client.UpstreamResponse(200, entry.body.encode(), {})
     headers = _cache_headers(state, now - entry.fetched_at, entry.fresh_until - now, policy.availability)
@@ -70,7 +68,7 @@ def serve_get(
     """Answer a read from the cache when fresh, else from Altegio (Altegio's answer passes through).
     `day`: the one day an availability answer covers (book_times), so only bookings that day expire it.
     `member`: whose times a list of slots holds (0: any), so one from before a booking can be patched."""
-    started = time.monotonic()
+    started = clock.monotonic()
     if location_id is not None:
         require_location(location_id)  # 404 before any cache access or upstream call
     policy = POLICIES[operation]
@@ -84,7 +82,7 @@ def serve_get(
     try:
         entry, gen = cache.read(key, scope, day)
         if entry is not None:
-            if entry.gen == gen and time.time() < entry.fresh_until:
+            if entry.gen == gen and clock.now() < entry.fresh_until:
                 return _from_entry(entry, "hit", policy)
             # Past its freshness, or of an older generation (a booking there changed availability):
             # served only when Altegio cannot be asked (stale-if-error); a list of times only without
@@ -96,7 +94,7 @@ def serve_get(
                 outdated = stale is None
         if _servable(stale, gen, policy) and budget.refresh_spent():
             return _from_entry(stale, "stale", policy)  # no refresh could go out now: skip the lock
-        deadline = time.monotonic() + WAIT_FOR_PEER
+        deadline = clock.monotonic() + WAIT_FOR_PEER
         while not (locked := cache.try_lock(key, LOCK_SECONDS)):
             if _servable(stale, gen, policy):
                 return _from_entry(stale, "stale", policy)  # a peer is refreshing it
@@ -104,7 +102,7 @@ def serve_get(
             waited = _wait_for_peer(key, scope, day, deadline)
             if waited is not None:
                 return _from_entry(waited, "hit", policy)
-            if time.monotonic() >= deadline:  # the holder is alive but slow: adding a call won't help
+            if clock.monotonic() >= deadline:  # the holder is alive but slow: adding a call won't help
                 count("CoalesceTimeout")
                 usable = stale if _servable(stale, gen, policy) else None
                 return _unavailable(usable, policy, 503, "Altegio is slow to answer; retry shortly.", 2)
@@ -112,14 +110,14 @@ def serve_get(
         if locked:
             # A peer may have stored the entry and let go between our read and our lock: look again.
             entry, gen = cache.read(key, scope, day)
-            if entry is not None and entry.gen == gen and time.time() < entry.fresh_until:
+            if entry is not None and entry.gen == gen and clock.now() < entry.fresh_until:
                 return _from_entry(entry, "hit", policy)
     except cache.CacheUnavailable as exc:
         logger.warning("cache unavailable; answering from Altegio", extra={"error": type(exc).__name__})
         count("CacheBypass")
         cache_ok = locked = False
     try:
-        limit = max(1.0, REQUEST_LIMIT - (time.monotonic() - started))
+        limit = max(1.0, REQUEST_LIMIT - (clock.monotonic() - started))
         return _refresh(path, query, key, gen, stale, cache_ok, policy, limit, outdated)
     finally:
         if locked:
@@ -136,11 +134,11 @@ def _wait_for_peer(key: str, scope: int | None, day: str | None, deadline: float
     """Another caller is fetching this key: wait for its entry instead of calling Altegio again.
     None when the holder lets go without leaving a fresh entry, or at the deadline."""
     pause = 0.03
-    while time.monotonic() < deadline:
-        time.sleep(pause)
+    while clock.monotonic() < deadline:
+        clock.sleep(pause)
         pause = min(0.2, pause * 1.5)
         entry, current, held = cache.peek(key, scope, day)
-        if entry is not None and entry.gen == current and time.time() < entry.fresh_until:
+        if entry is not None and entry.gen == current and clock.now() < entry.fresh_until:
             return entry
         if not held:
             return None
@@ -158,7 +156,7 @@ def _refresh(
     time_limit: float,
     outdated: bool = False,
 ) -> Response:
-    fetched_at = time.time()
+    fetched_at = clock.now()
     # With a copy that may stand in, the refresh is the budget's lowest priority (misses first) and waits
     # little; a slot list from before a booking is known to be wrong, so its refresh waits like a miss
     # (and the copy is served only if Altegio itself fails).

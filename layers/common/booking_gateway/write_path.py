@@ -32,7 +32,7 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
 )
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from . import altegio_client, cache, holds
+from . import altegio_client, cache, clock, holds
 from .allowlist import require_location
 from .app_factory import make_app
 from .budget import BudgetExhausted
@@ -338,7 +338,7 @@ def booked_days(location_id: int, datetimes: Iterable[str]) -> Days | int:
 def cancel_record(record_id: int, record_hash: str, token: str | None) -> Response:
     """DELETE /user/records/{id}/{hash}: allowlist via a look-up first, then invalidate that day (or every
     allowed location when the record could not be found)."""
-    started = time.monotonic()
+    started = clock.monotonic()
     located = locate_record(record_id, record_hash, token)
     invalidate: Invalidate = "all"
     if located is not None:
@@ -351,7 +351,7 @@ def cancel_record(record_id: int, record_hash: str, token: str | None) -> Respon
         operation="delete_user_appointment",
         user_token=token,
         invalidate=invalidate,
-        time_limit=get_settings().call_time_limit - (time.monotonic() - started),  # both within the limit
+        time_limit=get_settings().call_time_limit - (clock.monotonic() - started),  # both within the limit
     )
     if isinstance(invalidate, Days):
         holds.note_freed(invalidate.location_id, result)

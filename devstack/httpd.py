@@ -48,6 +48,7 @@ App = Callable[[Request], Response]
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 60  # idle keep-alive connections end eventually
+    disable_nagle_algorithm = True  # TCP_NODELAY: a small answer goes out at once, whatever the client ACKs
     server: _Server
 
     def _serve(self) -> None:
@@ -92,19 +93,26 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _write(self, resp: Response) -> None:
-        self.send_response_only(resp.status)
-        for k, v in resp.headers:
-            if k.lower() not in ("content-length", "connection", "transfer-encoding"):
-                self.send_header(k, v)
-        self.send_header("Content-Length", str(len(resp.body)))
-        self.send_header("Date", self.date_time_string())
+        """Status line, headers and body in one write: split in two, the body would wait for the
+        client's delayed ACK of the headers (Nagle), ~40 ms on every kept-alive request."""
+        reason = self.responses.get(resp.status, ("",))[0]
+        head = [f"{self.protocol_version} {resp.status} {reason}"]
+        head += [
+            f"{k}: {v}"
+            for k, v in resp.headers
+            if k.lower() not in ("content-length", "connection", "transfer-encoding")
+        ]
+        head += [f"Content-Length: {len(resp.body)}", f"Date: {self.date_time_string()}"]
         if self.close_connection:  # else the client may reuse the socket before it sees it closed
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(resp.body)
+            head.append("Connection: close")
+        data = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1", "strict")
+        self.wfile.write(data if self.command == "HEAD" else data + resp.body)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+    def __getattr__(self, name: str):
+        # Every method reaches the app (TRACE too), which answers as API Gateway would, never a 501.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def handle(self) -> None:
         with contextlib.suppress(ConnectionError, TimeoutError, OSError):  # the client went away

@@ -59,7 +59,10 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def port_is_free(host: str, port: int) -> bool:
+    """Whether a server could listen there now. SO_REUSEADDR as the servers set it: connections of a
+    stopped stack lingering in TIME_WAIT (~60 s) do not hold the port, a listening socket still does."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:

@@ -18,7 +18,8 @@ export PYENV_VERSION := $(shell command -v pyenv >/dev/null 2>&1 && pyenv versio
 PYTEST_ARGS ?= $(if $(LONG),,-m "not slow")
 
 help:
-	@echo "make dev    - start sandbox Altegio, moto, local API Gateway and the page (offline)"
+	@echo "make dev    - start sandbox Altegio, moto, local API Gateway and the page (offline);"
+	@echo "              NOW=2027-03-28T01:30:00+02:00 pins the sandbox's clock there (it moves on)"
 	@echo "make test   - install everything and run ruff, pytest (browser included) and template checks"
 	@echo "make bench  - run the benchmark; make invoke FN=<LogicalId> EVENT=events/<f>.json"
 
@@ -52,7 +53,7 @@ node_modules/.installed: package-lock.json
 node: $(if $(wildcard package-lock.json),node_modules/.installed)
 
 dev: venv
-	$(PY) -m devstack $(if $(UPSTREAM),--upstream $(UPSTREAM))
+	$(PY) -m devstack $(if $(UPSTREAM),--upstream $(UPSTREAM)) $(if $(NOW),--now $(NOW))
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -41,6 +41,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--no-rate-limit", action="store_true", help="sandbox without its 5/s, 200/min limits")
     p.add_argument("--latency-ms", type=float, default=0.0, help="sandbox latency per request")
+    p.add_argument("--now", type=_instant, help="sandbox clock pinned at this ISO instant with offset")
     p.add_argument("--max-instances", type=int, default=4, help="warm instances per function at most")
     p.add_argument("--template", type=Path, default=ROOT / "template.yaml")
     p.add_argument("--state-dir", type=Path, default=ROOT / ".devstack", help="state file and moto's log")
@@ -59,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     token = os.environ.pop("ALTEGIO_PARTNER_TOKEN", None)  # into the local secret only, never to handlers
     if a.upstream and not token:
         print("--upstream needs ALTEGIO_PARTNER_TOKEN in the environment", file=sys.stderr)
+        return 2
+    if a.upstream and a.now:
+        print("--now pins the sandbox's clock; a real upstream keeps its own", file=sys.stderr)
         return 2
     state_file = a.state_dir / "state.json"
     if _other_stack_running(state_file):
@@ -79,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         print("--param takes NAME=VALUE", file=sys.stderr)
         return 2
     sandbox_args = [*(["--no-rate-limit"] if a.no_rate_limit else []), "--latency-ms", str(a.latency_ms)]
+    sandbox_args += ["--now", a.now] if a.now else []
     a.state_dir.mkdir(parents=True, exist_ok=True)
     stack = LocalStack(
         template_path=a.template,
@@ -113,6 +118,15 @@ def main(argv: list[str] | None = None) -> int:
         stack.stop()
         state_file.unlink(missing_ok=True)
         print("devstack stopped", flush=True)
+
+
+def _instant(value: str) -> str:
+    from sandbox.clock import parse_instant
+
+    try:
+        return parse_instant(value).isoformat()
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _supervise(stack: LocalStack, stop: threading.Event) -> int:

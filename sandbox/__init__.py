@@ -31,7 +31,15 @@ Demo data (fixed ids; days off and existing appointments come from the seed; dat
   password "sandbox-pass". Review tokens for master_record_review: "review-101", "review-202".
 
 Admin (no auth, never rate-limited): GET /__admin/health, GET /__admin/ledger[?since=<seq>],
-GET|POST /__admin/config, POST /__admin/reset [{"config": true}], GET /__admin/sms?phone=<phone>.
+GET|POST /__admin/config, POST /__admin/reset [{"config": true}], GET /__admin/sms?phone=<phone>,
+GET|POST /__admin/clock.
+
+Clock (clock.py): real time, or pinned (`--now`, SandboxConfig(now=...)) and moving on from there, or
+frozen. POST /__admin/clock {"now": "2027-03-28T01:30:00+02:00", "frozen": false} pins it and rebuilds the
+demo around that instant (a jump to another day; "rebuild": false keeps the world, the ledger is always
+kept); {"advance_s": 90} lets time pass without rebuilding (codes expire, times go by, rate-limit and
+fault windows move on); {"frozen": true} stops it where it is. POST /__admin/reset {"config": true} puts
+the start-up clock back.
 """
 
 from .config import FaultRule, SandboxConfig

@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 
+from .clock import parse_instant
 from .config import SandboxConfig
 from .server import Sandbox
 
@@ -28,6 +29,8 @@ def parse_args(argv: list[str] | None = None) -> SandboxConfig:
     p.add_argument("--sms-code", default="123456", help="'random' for a new code per request (logged)")
     p.add_argument("--partner-token", default="sandbox-partner-token")
     p.add_argument("--quiet", action="store_true", help="no line per request")
+    p.add_argument("--now", type=_instant, help="pin the clock at this ISO instant with offset (moves on)")
+    p.add_argument("--frozen", action="store_true", help="the clock stays where it is (at --now)")
     a = p.parse_args(argv)
     return SandboxConfig(
         host=a.host,
@@ -42,7 +45,16 @@ def parse_args(argv: list[str] | None = None) -> SandboxConfig:
         sms_code=None if a.sms_code == "random" else a.sms_code,
         partner_token=a.partner_token,
         log_requests=not a.quiet,
+        now=a.now,
+        frozen=a.frozen,
     )
+
+
+def _instant(value: str) -> str:
+    try:
+        return parse_instant(value).isoformat()
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def main(argv: list[str] | None = None) -> int:

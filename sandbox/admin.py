@@ -1,4 +1,5 @@
-"""Admin endpoints under /__admin/ (never rate-limited, no auth): health, ledger, config, reset, sms."""
+"""Admin endpoints under /__admin/ (never rate-limited, no auth): health, ledger, config, reset, sms,
+clock."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from .app import SandboxApp
 
 PREFIX = "/__admin/"
-_STARTED = time.time()
+_STARTED = time.time()  # the process's uptime is real, whatever the sandbox's clock says
 
 
 def _json(body: object, status: int = 200) -> Response:
@@ -71,7 +72,7 @@ def handle(app: SandboxApp, request: Request) -> Response:
             {
                 "service": "sandbox-altegio",
                 "api_base": request.host_url + "api/v1",
-                "admin": [PREFIX + p for p in ("health", "ledger", "config", "reset", "sms")],
+                "admin": [PREFIX + p for p in ("health", "ledger", "config", "reset", "sms", "clock")],
             }
         )
     action = path.removeprefix(PREFIX.rstrip("/")).strip("/")
@@ -102,7 +103,35 @@ def handle(app: SandboxApp, request: Request) -> Response:
         except ValueError as exc:
             return _json({"error": str(exc)}, 400)
         return _json({"status": "reset", "appointments": len(app.state.records)})
+    if action == "clock" and method == "GET":
+        return _json(app.state.clock.state())
+    if action == "clock" and method == "POST":
+        try:
+            rebuilt = set_clock(app, _body(request))
+        except (ValueError, TypeError) as exc:
+            return _json({"error": str(exc)}, 400)
+        return _json({**app.state.clock.state(), "rebuilt": rebuilt})
     if action == "sms" and method == "GET":
         phone = request.args.get("phone", "")
         return _json({"phone": mask(phone), "code": app.state.code_for(phone)})
     return _json({"error": f"no admin endpoint {method} {request.path}"}, 404)
+
+
+_CLOCK_KEYS = {"now", "frozen", "advance_s", "rebuild"}
+
+
+def set_clock(app: SandboxApp, body: dict) -> bool:
+    """POST /__admin/clock: {"now": "<ISO with offset>" | null, "frozen": bool, "rebuild": bool} pins the
+    clock (null: real time) and rebuilds the demo around it unless rebuild is false; {"advance_s": N} lets
+    N seconds pass (nothing rebuilt); {"frozen": bool} alone freezes or thaws it where it is."""
+    unknown = sorted(set(body) - _CLOCK_KEYS)
+    if unknown:
+        raise ValueError(f"unknown clock keys: {', '.join(unknown)}")
+    frozen, advance, rebuild = body.get("frozen"), body.get("advance_s"), body.get("rebuild", True)
+    if frozen is not None and not isinstance(frozen, bool) or not isinstance(rebuild, bool):
+        raise ValueError("frozen and rebuild must be true or false")
+    if advance is not None and (isinstance(advance, bool) or not isinstance(advance, int | float)):
+        raise ValueError("advance_s must be a number of seconds")
+    return app.state.set_clock(
+        now=body.get("now"), frozen=frozen, advance_s=advance, rebuild=rebuild, pin="now" in body
+    )

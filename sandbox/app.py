@@ -46,7 +46,7 @@ class SandboxApp:
         self.state = state
         self.config = state.config
         self.limiter = RateLimiter()
-        self.faults = FaultInjector(self.config)
+        self.faults = FaultInjector(self.config, state.clock)
         self.url_map = url_map()
         self.initial_config = self.config.to_dict()
         self._jitter = random.Random(self.config.seed)
@@ -58,6 +58,7 @@ class SandboxApp:
             return admin.handle(self, request)(environ, start_response)
         if request.path.startswith("/images/"):
             return avatar_response(self.state.world, request.path)(environ, start_response)
+        # Arrival on the host's real clock, as the limits count it (the ledger says why).
         arrived, started = time.time(), time.perf_counter()
         response, operation, fault = self._api(request)
         ms = (time.perf_counter() - started) * 1000
@@ -75,7 +76,7 @@ class SandboxApp:
         if c.rate_limit:
             wait = self.limiter.hit(
                 self.client_ip(request),
-                time.monotonic(),
+                self.state.clock.monotonic(),  # real seconds plus advances, never frozen (clock.py)
                 c.per_second,
                 c.per_minute,
                 c.second_window_s,
@@ -102,11 +103,11 @@ class SandboxApp:
         if fault and fault.kind == "legacy":
             return legacy_error(fault), name, fault
         if fault and fault.kind == "hang" and fault.before:
-            time.sleep(fault.hang_s)  # nothing is committed; the proxy in front gives up
+            time.sleep(fault.hang_s)  # real: nothing is committed; the proxy in front gives up
             return _server_error(504), name, fault
         response = json_response(self._operation(request, name, args))
         if fault and fault.kind == "hang":
-            time.sleep(fault.hang_s)  # committed, but the answer comes too late
+            time.sleep(fault.hang_s)  # real: committed, but the answer comes too late
         elif fault and fault.kind == "malformed":
             body = response.get_data()
             response.set_data(body[: max(1, len(body) // 2)])
@@ -138,7 +139,7 @@ class SandboxApp:
             return
         with self._jitter_lock:
             jitter = self._jitter.uniform(0, c.jitter_ms) if c.jitter_ms > 0 else 0.0
-        time.sleep(max(0.0, c.latency_ms + jitter) / 1000)
+        time.sleep(max(0.0, c.latency_ms + jitter) / 1000)  # real: the network, for the callers' timeouts
 
     def _account(
         self,

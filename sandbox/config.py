@@ -74,12 +74,20 @@ class SandboxConfig:
     unwrapped: bool = False
     # A location without a privacy policy answers 404 instead of an empty agreement.
     privacy_missing_404: bool = False
-    now: str | None = None  # frozen clock, ISO datetime with offset; None = real time
+    # The clock (clock.py): pinned at this instant (ISO with offset) and moving on with real time from when
+    # it was set, or staying there when frozen; None = real time. Setting either re-pins it.
+    now: str | None = None
+    frozen: bool = False
     ledger_size: int = 100_000
     log_requests: bool = True
 
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
     _faults_version: int = field(default=0, init=False, repr=False, compare=False)  # re-arms fault rules
+    _clock_version: int = field(default=0, init=False, repr=False, compare=False)  # re-pins the clock
+
+    def __post_init__(self) -> None:
+        if self.now is not None:
+            self.now = _coerce("now", self.now, None)
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if not f.name.startswith("_")}
@@ -99,6 +107,8 @@ class SandboxConfig:
                 setattr(self, key, value)
             if FAULT_KNOBS & coerced.keys():
                 self._faults_version += 1
+            if {"now", "frozen"} & coerced.keys():
+                self._clock_version += 1
 
 
 _OPTIONAL_TEXT = {"sms_code", "now"}

@@ -7,11 +7,11 @@ import json
 import random
 import secrets
 import threading
-import time
 from dataclasses import dataclass, field
 
 from werkzeug.wrappers import Response
 
+from .clock import SandboxClock
 from .config import FaultRule, SandboxConfig
 
 
@@ -38,8 +38,8 @@ class Fault:
 
 
 class FaultInjector:
-    def __init__(self, config: SandboxConfig):
-        self._config = config
+    def __init__(self, config: SandboxConfig, clock: SandboxClock):
+        self._config, self._clock = config, clock
         self._lock = threading.Lock()
         self._rng = random.Random(config.seed)
         self._armed: list[_Armed] = []
@@ -61,7 +61,7 @@ class FaultInjector:
             self._armed = [_Armed(r, now) for r in self._rules()]
 
     def pick(self, method: str, path: str) -> Fault | None:
-        now = time.monotonic()
+        now = self._clock.monotonic()  # windows move with real time and with advances (clock.py)
         with self._lock:
             self._sync(now)
             for armed in self._armed:

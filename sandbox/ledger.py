@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
-from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .clock import SandboxClock
 
 
 class Ledger:
-    def __init__(self, size: int):
+    def __init__(self, size: int, clock: SandboxClock):
+        self._clock = clock
         self._lock = threading.Lock()
         self._entries: deque[dict] = deque(maxlen=size)
         self._seq = 0
@@ -25,15 +30,18 @@ class Ledger:
         fault: str | None,
         arrived: float | None = None,
     ) -> dict:
-        now = datetime.now(UTC)
+        world = self._clock.now()
+        # ts and arrived are the host's real clock, like the callers' stamps they are compared with (rates,
+        # "since I began"); a pinned or advanced sandbox clock would break that. "time" is the world's.
+        answered = time.time()
         with self._lock:
             self._seq += 1
             entry = {
                 "seq": self._seq,
-                "time": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                "ts": now.timestamp(),  # answered
+                "time": world.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "ts": answered,
                 # when it came in, as Altegio's limits count it (before the latency and the work)
-                "arrived": round(arrived if arrived is not None else now.timestamp(), 6),
+                "arrived": round(arrived if arrived is not None else answered, 6),
                 "client_ip": client_ip,
                 "method": method,
                 "path": path,

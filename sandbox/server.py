@@ -81,6 +81,17 @@ class Sandbox:
         self.config.apply(knobs)
         return self
 
+    @property
+    def clock(self):
+        """The sandbox's clock (clock.py): .now(), .advance(s), .state()."""
+        return self.state.clock
+
+    def set_clock(self, now: str | None = None, frozen: bool | None = None, rebuild: bool = True) -> Sandbox:
+        """Pin the clock at `now` (None: real time), moving on unless frozen; the demo is rebuilt around it
+        unless `rebuild` is false (POST /__admin/clock)."""
+        self.state.set_clock(now=now, frozen=frozen, rebuild=rebuild, pin=True)
+        return self
+
     def reset(self, config: bool = False) -> Sandbox:
         self.app.reset(config=config)
         return self

@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from . import phones
 from .availability import Availability, Busy
 from .booking import Planned, plan
+from .clock import SandboxClock
 from .config import SandboxConfig
 from .demo_data import build_world
 from .entities import Activity, Location, Record, User
@@ -29,16 +30,41 @@ class SandboxState:
     def __init__(self, config: SandboxConfig):
         self.config = config
         self.lock = threading.RLock()
-        self.ledger = Ledger(config.ledger_size)
+        self.clock = SandboxClock(config)
+        self.ledger = Ledger(config.ledger_size, self.clock)
         self.reset()
 
     def now(self) -> datetime:
-        if self.config.now:
-            return datetime.fromisoformat(self.config.now).astimezone(UTC)
-        return datetime.now(UTC)
+        return self.clock.now()
 
-    def reset(self) -> None:
-        """Back to the seeded demo (relative to today) with an empty ledger."""
+    def set_clock(
+        self,
+        now: str | None = None,
+        frozen: bool | None = None,
+        advance_s: float | None = None,
+        rebuild: bool = True,
+        pin: bool = False,
+    ) -> bool:
+        """Pin (`pin`: to `now`, None = real time), freeze or thaw, or advance the clock; True when the demo
+        was rebuilt. A pin is a jump to another day of the world: the demo is built again around it (unless
+        `rebuild` is false; the ledger is kept). Time passing (advance_s) or a freeze changes nothing else:
+        the world ages as it would, SMS codes expire, times go by."""
+        if pin and advance_s is not None:
+            raise ValueError("give now or advance_s, not both")
+        if pin:
+            self.config.apply({"now": now, **({} if frozen is None else {"frozen": frozen})})
+        elif frozen is not None and frozen != self.config.frozen:
+            # Freeze (or thaw) where the clock is now, without a jump.
+            self.config.apply({"now": self.now().isoformat(), "frozen": frozen})
+        if advance_s is not None:
+            self.clock.advance(advance_s)
+        if pin and rebuild:
+            self.reset(ledger=False)
+            return True
+        return False
+
+    def reset(self, ledger: bool = True) -> None:
+        """Back to the seeded demo (relative to today) with an empty ledger (or the ledger kept)."""
         with self.lock:
             self.world = build_world(self.config.seed, self.now())
             self.records: dict[int, Record] = {r.id: r for r in self.world.records}
@@ -51,7 +77,8 @@ class SandboxState:
             self.next_user_id = max(self.users, default=500) + 1
             self._reindex()
             self.ledger.resize(self.config.ledger_size)
-            self.ledger.clear()
+            if ledger:
+                self.ledger.clear()
 
     # -- availability --------------------------------------------------------------------------
     def _reindex(self) -> None:

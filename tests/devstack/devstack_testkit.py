@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -70,14 +72,18 @@ class Devstack:
         self.state = self._wait_state()
 
     def _wait_state(self, timeout: float = 20) -> dict:
+        """The state file devstack writes once it is up; its exit ends the wait at once."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"devstack exited {self.proc.returncode}:\n{self.output()}")
             try:
                 return json.loads((self.state_dir / "state.json").read_text())
             except (OSError, ValueError):
-                time.sleep(0.05)
+                pass
+            try:
+                self.proc.wait(0.05)  # the file is looked at again every 50 ms
+            except subprocess.TimeoutExpired:
+                continue
+            raise AssertionError(f"devstack exited {self.proc.returncode}:\n{self.output()}")
         raise AssertionError(f"devstack did not start:\n{self.output()}")
 
     def output(self) -> str:
@@ -92,7 +98,17 @@ class Devstack:
 
 
 def wait_gone(pids: list[int], timeout: float = 10) -> list[int]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(procs.alive(p) for p in pids):
-        time.sleep(0.05)
+    """Wait until these processes have ended (a pidfd turns readable at exit); return those still alive."""
+    fds = []
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):  # already gone
+            fds.append(os.pidfd_open(pid))
+    try:
+        deadline, left = time.monotonic() + timeout, list(fds)
+        while left and (remaining := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select(left, [], [], remaining)
+            left = [fd for fd in left if fd not in ready]
+    finally:
+        for fd in fds:
+            os.close(fd)
     return [p for p in pids if procs.alive(p)]

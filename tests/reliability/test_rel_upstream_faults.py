@@ -20,8 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
-from rel_kit import FAULTS, NEW_YORK, RIGA, Reply, budget_kept_fresh, upstream_fault
+from rel_kit import FAULTS, NEW_YORK, RIGA, SERVICE, Reply, budget_kept_fresh, upstream_fault
 from rel_ops import OPS, Demo, Req, book_record, send
+
+from sandbox import FaultRule
 
 USER_TOKEN_OPS = {
     "booking_user_data",
@@ -225,3 +227,94 @@ def test_stale_copy_served_after_a_booking_when_altegio_fails(rel, demo, name):
     with upstream_fault(rel, name):
         reply = send(rel, read)
     assert reply.status == 200 and reply.headers.get("x-cache") == "stale", reply.short()
+
+
+# -- what Altegio's edge and its older API answer (issue 12): Cloudflare's HTML 403 pages, and errors as
+# {"errors": {"code", "message"}}. Only the reads are faulted here; tests/writes/test_wr_errors.py has the
+# writes.
+EDGE_READ_FAULTS = {
+    "challenge": dict(kind="challenge"),
+    "blocked": dict(kind="blocked"),
+    "older-500": dict(kind="legacy", status=500, message="Internal error"),
+    "older-404": dict(kind="legacy", status=404, code=404, message="Location not found"),
+}
+
+
+@contextlib.contextmanager
+def read_fault(rel, name: str):
+    rel.sandbox.configure(faults=[FaultRule(path="/api/v1/book", methods=["GET"], **EDGE_READ_FAULTS[name])])
+    try:
+        yield
+    finally:
+        rel.sandbox.configure(faults=[])
+
+
+def no_html(reply: Reply) -> None:
+    assert reply.headers.get("content-type", "").startswith("application/json"), reply.headers
+    assert "<html" not in reply.body.lower() and "cloudflare" not in reply.body.lower(), reply.short()
+
+
+def assert_older_404(reply: Reply) -> None:
+    """Altegio's older-shape 404, in the current envelope: status, code and message kept."""
+    no_html(reply)
+    assert reply.status == 404 and reply.headers.get("cache-control") == "no-store", reply.short()
+    assert reply.json == {
+        "success": False,
+        "data": None,
+        "meta": {"message": "Location not found", "errors": [{"code": 404, "message": "Location not found"}]},
+    }
+
+
+@pytest.mark.parametrize("name", EDGE_READ_FAULTS)
+def test_edge_and_older_shape_faults_on_reads(fresh, demo, name):
+    """With a kept copy, a failure (Cloudflare's page, an older-shape 5xx) is answered from it; without one,
+    502 + Retry-After with a message. An older-shape 4xx is Altegio's answer: translated, never the copy."""
+    rel = fresh
+    with_copy = OPS["book_services"].make(demo, RIGA)
+    without = OPS["book_times"].make(demo, NEW_YORK)
+    rel.reset_budget()
+    primed = send(rel, with_copy)
+    assert primed.status == 200 and rel.age_cache() == 1
+    with read_fault(rel, name):
+        rel.reset_budget()
+        copy = send(rel, with_copy)
+        rel.reset_budget()
+        none = send(rel, without)
+    assert rel.sandbox.requests()[-1]["fault"], "the fault did not reach the gateway's call"
+    if name == "older-404":
+        assert_older_404(copy)
+        assert_older_404(none)
+        return
+    assert copy.status == 200 and copy.headers.get("x-cache") == "stale", copy.short()
+    assert copy.json == primed.json
+    no_html(none)
+    assert none.status == 502 and none.is_error_envelope, none.short()
+    assert (none.headers.get("retry-after") or "").isdigit(), none.headers
+    assert none.json["data"] is None
+
+
+@pytest.mark.parametrize("name", ["challenge", "older-500"])
+def test_a_list_of_slots_from_before_a_booking_is_never_served_raw_under_edge_faults(fresh, demo, name):
+    """DESIGN.md §3: after the gateway's own booking, the team member's list of that day stands in only
+    without the booked time; else 502/503 with Retry-After."""
+    rel = fresh
+    booking = book_record(demo)
+    staff, when = booking.slot
+    read = Req(
+        "book_times", "GET", f"book_times/{NEW_YORK}/{staff}/{when[:10]}?service_ids[]={SERVICE[NEW_YORK]}"
+    )
+    rel.reset_budget()
+    listed = send(rel, read)
+    assert listed.status == 200 and when in [s["datetime"] for s in listed.data], listed.short()
+    rel.reset_budget()
+    assert send(rel, booking).status == 201
+    with read_fault(rel, name):
+        rel.reset_budget()
+        reply = send(rel, read)
+    no_html(reply)
+    if reply.status == 200:
+        assert reply.headers.get("x-cache") == "stale", reply.short()
+        assert when not in [s["datetime"] for s in reply.data], "a booked time offered again"
+    else:
+        assert reply.status in (502, 503) and reply.is_error_envelope, reply.short()
+        assert (reply.headers.get("retry-after") or "").isdigit(), reply.headers

@@ -1,5 +1,6 @@
 """Altegio's business errors 431-438 (and 403/434) reach the caller intact: the same status, code and
-message as the sandbox Altegio answers for the same request."""
+message as the sandbox Altegio answers for the same request. Cloudflare's pages in front of Altegio and
+errors of Altegio's older shape reach the caller in Altegio's envelope; a booking refused so is not made."""
 
 from datetime import datetime, time, timedelta
 
@@ -11,10 +12,15 @@ from wr_kit import (
     RIGA,
     SERVICE,
     appointment,
+    appointments_made,
     bookable_member,
+    booking,
     client,
     day,
+    new_key,
 )
+
+from sandbox import FaultRule
 
 
 def same_as_upstream(gw, method, path, body, expect_status, expect_code):
@@ -129,3 +135,63 @@ def test_438_service_removed(gw):
 def test_event_booking_errors_pass_through(gw):
     body = {**client(8), "clients_count": 99}
     same_as_upstream(gw, "POST", f"/activity/{NEW_YORK}/7201/book", body, 422, 422)
+
+
+# -- Cloudflare's pages and Altegio's older error shape (sandbox faults "challenge", "blocked", "legacy") --
+TAKEN = "The selected time is already taken or is not working."
+EDGE_PAGES = ("challenge", "blocked")
+
+
+def _refused_by_edge(reply, says: str) -> None:
+    """502 + Retry-After in Altegio's envelope, a message naming the edge; nothing of the page."""
+    assert reply.status == 502 and reply.headers["content-type"].startswith("application/json"), reply.body
+    assert reply.json["success"] is False and reply.json["data"] is None
+    assert "Cloudflare" in reply.message and says in reply.message, reply.message
+    assert "<html" not in reply.body.lower() and int(reply.headers["retry-after"]) >= 1
+
+
+def _older_433(reply) -> None:
+    """Altegio's older-shape 422, in the current envelope: status, code and message kept."""
+    assert reply.status == 422, reply.body
+    assert reply.json == {
+        "success": False,
+        "data": None,
+        "meta": {"message": TAKEN, "errors": [{"code": 433, "message": TAKEN}]},
+    }
+
+
+@pytest.mark.parametrize("kind", [*EDGE_PAGES, "legacy"])
+def test_booking_refused_at_the_edge_or_in_the_older_shape_is_not_made(gw, kind):
+    """Reported as not made; no record, no invalidation; the Idempotency-Key is not kept: the retry books."""
+    member, when = _free(gw)
+    listing = f"/book_times/{NEW_YORK}/{member}/{when[:10]}?service_ids[]={SERVICE[NEW_YORK]}"
+    assert gw.http("GET", listing).status == 200  # cached: a refused booking must not expire it
+    extra = {"code": 433, "message": TAKEN} if kind == "legacy" else {}
+    gw.sandbox.configure(faults=[FaultRule(kind, path="/book_record", methods=["POST"], times=1, **extra)])
+    body, key = booking(NEW_YORK, member, when), {"Idempotency-Key": new_key()}
+    refused = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers=key)
+    if kind == "legacy":
+        _older_433(refused)
+    else:
+        _refused_by_edge(refused, "booking was not made")
+    assert gw.sandbox.requests()[-1]["fault"].startswith(kind)
+    assert appointments_made(gw) == []
+    assert gw.http("GET", listing).headers["x-cache"] == "hit"
+    retried = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers=key)
+    assert retried.status == 201 and "idempotent-replayed" not in retried.headers, retried.body
+    assert [(a["staff_id"], a["datetime"]) for a in appointments_made(gw)] == [(member, when)]
+
+
+@pytest.mark.parametrize("kind", [*EDGE_PAGES, "legacy"])
+def test_check_refused_at_the_edge_or_in_the_older_shape(gw, kind):
+    member, when = _free(gw)
+    body = {"appointments": [appointment(member, when, SERVICE[NEW_YORK])]}
+    extra = {"code": 433, "message": TAKEN} if kind == "legacy" else {}
+    gw.sandbox.configure(faults=[FaultRule(kind, path="/book_check", times=1, **extra)])
+    refused = gw.http("POST", f"/book_check/{NEW_YORK}", body=body)
+    if kind == "legacy":
+        _older_433(refused)
+    else:
+        _refused_by_edge(refused, "nothing was done")
+    assert gw.sandbox.requests()[-1]["fault"].startswith(kind)
+    assert gw.http("POST", f"/book_check/{NEW_YORK}", body=body).status == 201  # no refusal was kept

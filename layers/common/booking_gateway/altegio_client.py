@@ -13,6 +13,12 @@
   is Altegio's answer about that token and passes through.
 - Altegio's own answers (any status below 500 with a JSON body) are returned unchanged, a 2xx without a
   body as Altegio's empty envelope; 5xx after the retries and non-JSON bodies raise UpstreamUnavailable.
+- Cloudflare's own page in front of Altegio (a challenge "Just a moment..." or a block "Attention
+  Required!", HTML 403): the call never reached Altegio. UpstreamRefused (an UpstreamUnavailable) at once,
+  never retried: a challenge wants a browser, and asking again only looks more like a bot.
+- An error in Altegio's older shape {"errors": {"code", "message"}} (no success/meta) comes back in the
+  current envelope, code and message kept, with `older_shape` set (a refusal: nothing was done). The
+  status is kept when it means something to the caller, else 502.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from urllib3.exceptions import HTTPError, ReadTimeoutError
 
 from . import budget, clock
 from .budget import BudgetExhausted
+from .envelope import error_body
 from .observability import count, logger, metrics
 from .partner_token import get_partner_token
 from .settings import get_settings
@@ -38,6 +45,12 @@ ACCEPT = "application/vnd.api.v2+json"
 RETRY_STATUSES = frozenset({502, 503, 504})
 MAX_ATTEMPTS = 3
 MAX_429_WAIT = 1.0  # a longer Retry-After is answered at once (stale copy or 503 + Retry-After)
+EDGE_RETRY_AFTER = 2.0  # Cloudflare's pages carry no Retry-After; its challenges hit a few percent of calls
+# An older-shape error keeps its status when it tells the caller something; any other 4xx is the gateway's.
+CALLER_STATUSES = frozenset({400, 401, 402, 403, 404, 409, 410, 422})
+_CHALLENGE_MARKS = (b"<title>Just a moment...</title>", b"/cdn-cgi/challenge-platform/", b"_cf_chl_opt")
+_BLOCK_MARKS = (b"Attention Required! | Cloudflare", b"cf-error-details")
+DEFAULT_ERROR = "An error has occurred."  # Altegio's generic 422 message
 
 _pool = urllib3.PoolManager(num_pools=4, maxsize=16, block=False, retries=False)
 
@@ -58,6 +71,17 @@ class UpstreamAuthFailed(UpstreamError):
     """Altegio refused the partner token even after fetching it again."""
 
 
+class UpstreamRefused(UpstreamUnavailable):
+    """Cloudflare in front of Altegio answered with its own page (challenge or block): the request never
+    reached Altegio, so nothing happened there."""
+
+    def __init__(self, message: str, page: str, retry_after: float):
+        super().__init__(message)
+        self.page, self.retry_after = page, retry_after
+        # For the caller (the exception's own text names the path, which may hold a record hash).
+        self.public = f"Altegio's edge (Cloudflare) refused the gateway's request with a {page} page"
+
+
 class UpstreamRateLimited(BudgetExhausted):
     """Altegio answered 429: same handling as a spent budget (stale copy or 503 + Retry-After)."""
 
@@ -67,6 +91,7 @@ class UpstreamResponse:
     status: int
     body: bytes
     headers: Mapping[str, str] = field(default_factory=dict)
+    older_shape: bool = False  # an error of Altegio's older shape, translated: Altegio refused, did nothing
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -92,6 +117,61 @@ def _empty_success(up: UpstreamResponse) -> UpstreamResponse:
     meta = {"message": "Created"} if up.status == 201 else []
     body = json.dumps({"success": True, "data": None, "meta": meta}).encode()
     return UpstreamResponse(up.status, body, up.headers)
+
+
+def _edge_page(up: UpstreamResponse) -> str | None:
+    """Which of Cloudflare's own pages the answer is ("challenge" or "block"), or None for Altegio's own
+    (JSON; they pass Cloudflare too, so `server: cloudflare` alone proves nothing)."""
+    if up.status not in (403, 503) or up.body.lstrip()[:1] in (b"{", b"["):
+        return None
+    if "cf-mitigated" in up.headers or any(mark in up.body for mark in _CHALLENGE_MARKS):
+        return "challenge"
+    if up.status == 403 and any(mark in up.body for mark in _BLOCK_MARKS):
+        return "block"
+    return None
+
+
+def _older_errors(payload: Any) -> list[dict] | None:
+    """The items of an error in Altegio's older shape {"errors": {"code", "message"}} (or a list of
+    them); None for anything else."""
+    if not isinstance(payload, dict) or set(payload) != {"errors"}:
+        return None
+    errors = payload["errors"]
+    items = errors if isinstance(errors, list) else [errors]
+    if items and all(isinstance(i, dict) and ("code" in i or "message" in i) for i in items):
+        return items
+    return None
+
+
+def _older_status(status: int, code: Any) -> int:
+    if 400 <= status < 500:
+        return status if status in CALLER_STATUSES else 502
+    # An error on a 2xx: its code says which (434 is Altegio's 403, 431-438 its 422s).
+    if code == 434:
+        return 403
+    if isinstance(code, int) and 431 <= code <= 438:
+        return 422
+    return code if code in CALLER_STATUSES else 502
+
+
+def _current_shape(up: UpstreamResponse, payload: Any) -> UpstreamResponse:
+    """An older-shape error in the current envelope, Altegio's codes and messages kept; else `up`."""
+    items = _older_errors(payload)
+    if items is None:
+        return up
+    codes = [item.get("code") for item in items]
+    codes = [int(c) if isinstance(c, str) and c.isdigit() else c for c in codes]
+    status = _older_status(up.status, codes[0])
+    errors = [
+        {"code": status if code is None else code, "message": str(item.get("message") or DEFAULT_ERROR)}
+        for code, item in zip(codes, items, strict=True)
+    ]
+    message = errors[0]["message"]
+    if status == 502:
+        message = f"Altegio refused the gateway's request ({up.status}): {message}"
+    count("UpstreamOlderShape")
+    body = json.dumps(error_body(message, errors), ensure_ascii=False).encode()
+    return UpstreamResponse(status, body, up.headers, older_shape=True)
 
 
 def _backoff(attempt: int) -> None:
@@ -175,6 +255,15 @@ def call(
                 _backoff(attempt)
                 continue
             raise UpstreamUnavailable(f"{method} {path}: {type(exc).__name__}") from exc
+        page = _edge_page(up)
+        if page:
+            count("UpstreamEdgeRefused")
+            logger.warning(
+                "Altegio's edge refused the call",
+                extra={"status": up.status, "page": page, "cf_ray": up.headers.get("cf-ray")},
+            )
+            retry_after = _retry_after(up.headers, EDGE_RETRY_AFTER)
+            raise UpstreamRefused(f"{method} {path}: Cloudflare {page} page ({up.status})", page, retry_after)
         if up.status == 401 and not token_refreshed:
             # Rotation without redeploy: read the secret again, once.
             logger.info("upstream 401; fetching the partner token again")
@@ -201,7 +290,7 @@ def call(
         if 200 <= up.status < 300 and not up.body.strip():
             return _empty_success(up)
         try:
-            up.json()
+            payload = up.json()
         except ValueError as exc:
             raise UpstreamUnavailable(f"{method} {path}: malformed JSON from Altegio") from exc
-        return up
+        return _current_shape(up, payload)

@@ -20,16 +20,21 @@ def envelope(data: Any, meta: Any = None, success: bool = True) -> dict:
     return {"success": success, "data": data, "meta": meta if meta is not None else []}
 
 
-def error_response(
-    status: int, message: str, errors: Any = None, headers: Mapping[str, str] | None = None
-) -> Response:
+def error_body(message: str, errors: Any = None) -> dict:
+    """Altegio's error envelope: {success: false, data: null, meta: {message[, errors]}}."""
     meta: dict[str, Any] = {"message": message}
     if errors is not None:
         meta["errors"] = errors
+    return {"success": False, "data": None, "meta": meta}
+
+
+def error_response(
+    status: int, message: str, errors: Any = None, headers: Mapping[str, str] | None = None
+) -> Response:
     return Response(
         status_code=status,
         content_type=JSON,
-        body=json.dumps({"success": False, "data": None, "meta": meta}, ensure_ascii=False),
+        body=json.dumps(error_body(message, errors), ensure_ascii=False),
         headers=dict(headers or {}),
     )
 

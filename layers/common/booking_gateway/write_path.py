@@ -11,6 +11,9 @@
   availability generation (cache.bump_generation) before the response is built, so the next
   book_times / book_dates / book_staff / book_staff_seances read cannot show the old state.
 - Altegio's answers (business errors 431-438, 403/434 ...) pass through unchanged: status, code, message.
+- A refusal that did nothing upstream (Cloudflare's page in front of Altegio: 502 + Retry-After; an
+  error of Altegio's older shape, translated by the client) is "not_sent": nothing is invalidated, and
+  an Idempotency-Key is released so a retry can book.
 - Nothing here is cached (book_check, which holds no personal data, is: check_cache.py); every answer
   carries `Cache-Control: no-store` (tokens, personal data, hashes).
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -62,6 +66,13 @@ TIMEOUT_MESSAGE = (
     "Altegio did not answer in time, so it is not known whether this request took effect. "
     "Do not repeat it blindly: look it up first, then retry only if it did not happen."
 )
+# After UpstreamRefused.public ("Altegio's edge (Cloudflare) refused the gateway's request with a ... page").
+_EDGE_MESSAGES = {
+    "booking": "The booking was not made: {}, so it never reached Altegio. Retry shortly.",
+    "write": "{}, so it never reached Altegio and nothing was done; retry shortly.",
+    "read": "{}; retry shortly.",
+}
+_BOOKINGS = frozenset({"create_online_booking", "book_event"})
 BOOKING_TIMEOUT_MESSAGE = (
     "Altegio did not answer in time, so the booking may or may not have been created. "
     "Do not retry blindly: look the booking up first (sign in with POST /user/auth, then "
@@ -180,6 +191,14 @@ def send(
             result = _error(504, timeout_message, "unknown")
     except altegio_client.UpstreamAuthFailed:
         result = _error(502, "The gateway could not authenticate with Altegio.", "not_sent")
+    except altegio_client.UpstreamRefused as exc:
+        kind = "read" if idempotent else "booking" if operation in _BOOKINGS else "write"
+        result = _error(
+            502,
+            _EDGE_MESSAGES[kind].format(exc.public),
+            "not_sent",
+            {"Retry-After": str(max(1, math.ceil(exc.retry_after)))},
+        )
     except altegio_client.UpstreamUnavailable:
         if idempotent:
             result = _error(502, "Altegio is unavailable; retry shortly.", "not_sent")
@@ -193,7 +212,7 @@ def send(
             )
     else:
         headers = {k.title(): v for k, v in up.headers.items() if k.lower() in _PASS_HEADERS}
-        if up.status == 429:
+        if up.status == 429 or up.older_shape:
             outcome = "not_sent"
         elif up.status >= 500 and not idempotent:
             outcome = "unknown"

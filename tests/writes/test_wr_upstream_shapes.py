@@ -1,0 +1,86 @@
+"""How the Altegio client reads answers that are not Altegio's current envelope (no stack): Cloudflare's
+own pages in front of Altegio, and errors of Altegio's older shape {"errors": {"code", "message"}}."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from booking_gateway.altegio_client import UpstreamResponse, _current_shape, _edge_page
+
+from sandbox.faults import Fault, edge_page
+
+ENVELOPE = b'{"success":false,"data":null,"meta":{"message":"Access denied."}}'
+CF = {"server": "cloudflare", "cf-ray": "8e1f0c2a9b7d6e5f-RIX", "content-type": "text/html; charset=UTF-8"}
+
+
+def sandbox_page(kind: str, status: int = 403) -> UpstreamResponse:
+    page = edge_page(Fault(kind, status))
+    return UpstreamResponse(
+        page.status_code, page.get_data(), {k.lower(): v for k, v in page.headers.items()}
+    )
+
+
+@pytest.mark.parametrize(
+    ("up", "page"),
+    [
+        (sandbox_page("challenge"), "challenge"),
+        (sandbox_page("challenge", 503), "challenge"),  # the older interstitial answered 503
+        (sandbox_page("blocked"), "block"),  # no cf-mitigated: known by the page
+        (UpstreamResponse(403, b"<html>Forbidden</html>", {**CF, "cf-mitigated": "challenge"}), "challenge"),
+        (UpstreamResponse(403, ENVELOPE, CF), None),  # Altegio's own 403 passes Cloudflare too
+        (UpstreamResponse(403, b"<html><h1>403 Forbidden</h1></html>", {"server": "nginx"}), None),
+        (UpstreamResponse(429, sandbox_page("challenge").body, CF), None),  # 429 is the rate limit's
+        (UpstreamResponse(502, b"<title>Just a moment...</title>", CF), None),
+    ],
+)
+def test_cloudflare_pages_are_told_from_altegios_answers(up, page):
+    assert _edge_page(up) == page
+
+
+def shaped(status: int, payload) -> UpstreamResponse:
+    return _current_shape(UpstreamResponse(status, json.dumps(payload).encode(), {}), payload)
+
+
+def test_older_error_shape_in_the_current_envelope():
+    up = shaped(422, {"errors": {"code": 433, "message": "Taken"}})
+    assert (up.status, up.older_shape) == (422, True)
+    assert up.json() == {
+        "success": False,
+        "data": None,
+        "meta": {"message": "Taken", "errors": [{"code": 433, "message": "Taken"}]},
+    }
+
+
+@pytest.mark.parametrize(
+    ("status", "errors", "want_status", "want_codes"),
+    [
+        (404, {"message": "Location not found"}, 404, [404]),  # no code: the status
+        (403, {"code": 434, "message": "Blacklisted"}, 403, [434]),
+        (405, {"code": 405, "message": "Method"}, 502, [405]),  # the gateway's own request: not the caller's
+        (200, {"code": 434, "message": "Blacklisted"}, 403, [434]),  # an error on a 2xx is never a success
+        (200, [{"code": "436", "message": "No one"}, {"message": "And"}], 422, [436, 422]),
+        (200, {"code": 999, "message": "What"}, 502, [999]),
+    ],
+)
+def test_older_error_statuses(status, errors, want_status, want_codes):
+    up = shaped(status, {"errors": errors})
+    body = up.json()
+    assert up.status == want_status and up.older_shape and body["success"] is False
+    assert [e["code"] for e in body["meta"]["errors"]] == want_codes
+    if want_status == 502:
+        assert body["meta"]["message"].startswith(f"Altegio refused the gateway's request ({status})")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"success": False, "data": None, "meta": {"message": "x", "errors": [{"code": 433, "message": "x"}]}},
+        {"errors": {"code": 433, "message": "x"}, "success": False},
+        {"confirm": {"errors": {"code": "incorrect"}}},  # i18n strings, unwrapped
+        {"errors": "text"},
+    ],
+)
+def test_other_bodies_pass_unchanged(payload):
+    up = shaped(422, payload)
+    assert not up.older_shape and up.json() == payload

@@ -1,8 +1,9 @@
 """A local API Gateway REST API: template routes -> REST proxy events (v1.0) -> handlers -> HTTP responses.
 
 It answers like API Gateway where the gateway itself answers: 403 Missing Authentication Token for
-an unknown route or method, 403 Forbidden without the right x-api-key, 502 Internal server error when
-the function fails or returns a malformed response, and the CORS preflight SAM adds.
+an unknown route or method (TRACE included), 403 Forbidden without the right x-api-key, 431 for request
+headers over its limit, 502 Internal server error when the function fails or returns a malformed
+response, and the CORS preflight SAM adds.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import base64
 import hashlib
 import json
 import logging
+import threading
 import uuid
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, unquote
@@ -24,11 +26,75 @@ log = logging.getLogger("devstack")
 API_ID = "local00api"
 API_HOST = f"{API_ID}.execute-api.localhost"  # the Host CloudFront sends to the API origin
 _SECRET_PARAMS = ("hash", "token", "code", "password")  # path parameters the access log masks
+# The methods a REST API resource can have; ANY stands for all of them and nothing else.
+METHODS = frozenset(("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"))
+# "Total combined size of request line and header values: 10240 bytes" (REST API quotas,
+# docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html);
+# over it API Gateway answers 431 Request Header Fields Too Large before any integration runs (seen in
+# the field: backbencher.dev/solved-431-status-code-with-request-header-fields-too-large).
+HEADER_LIMIT = 10_240
 
 
-def gateway_error(status: int, message: str, error_type: str) -> Response:
-    body = json.dumps({"message": message}).encode()
-    return Response(status, [("Content-Type", "application/json"), ("x-amzn-ErrorType", error_type)], body)
+def gateway_error(status: int, message: str, error_type: str | None) -> Response:
+    headers = [("Content-Type", "application/json")]
+    if error_type:
+        headers.append(("x-amzn-ErrorType", error_type))
+    return Response(status, headers, json.dumps({"message": message}).encode())
+
+
+def header_size(req: Request) -> int:
+    """The request line and the header values, as the quota counts them (names are not counted)."""
+    target = req.path + (f"?{req.query}" if req.query else "")
+    line = f"{req.method} {target} HTTP/1.1"
+    return len(line.encode("latin-1", "replace")) + sum(
+        len(v.encode("latin-1", "replace")) for _, v in req.headers
+    )
+
+
+_isolation_lock = threading.Lock()
+_ROUTER_STATE = ("current_event", "lambda_context")
+
+
+def isolate_router_state() -> None:
+    """Give each thread its own Powertools `BaseRouter.current_event` and `lambda_context`.
+
+    Powertools keeps the event being handled on the BaseRouter class: one per process, which is right in
+    Lambda (one invocation per process at a time). Here copies of functions run at once in threads of one
+    process, so a handler would read whichever event was resolved last: a POST then sees a concurrent
+    GET's empty body ("A JSON request body is required.", 422) or another booking's. A thread that set
+    nothing itself (one a handler started) reads the latest value, as it would in one process."""
+    try:
+        from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+    except ImportError:  # a template whose functions do not use Powertools
+        return
+    with _isolation_lock:
+        if getattr(type(BaseRouter), "devstack_per_thread", False):
+            return
+        local = threading.local()
+        latest = {k: v for k, v in vars(BaseRouter).items() if k in _ROUTER_STATE}
+
+        def slot(name: str) -> property:
+            def get(_owner):
+                try:
+                    return getattr(local, name)
+                except AttributeError:
+                    if name in latest:
+                        return latest[name]
+                    raise AttributeError(name) from None
+
+            def put(_owner, value) -> None:
+                setattr(local, name, value)
+                latest[name] = value
+
+            return property(get, put)
+
+        for name in _ROUTER_STATE:  # reads and writes through an instance (app.current_event)
+            setattr(BaseRouter, name, slot(name))
+        per_thread = {name: slot(name) for name in _ROUTER_STATE}
+        # ... and through the class (`BaseRouter.current_event = ...` in resolve()): a metaclass property.
+        BaseRouter.__class__ = type(
+            "PerThreadRouterMeta", (type(BaseRouter),), {**per_thread, "devstack_per_thread": True}
+        )
 
 
 class Router:
@@ -87,8 +153,13 @@ class Gateway:
         self.api_key = api_key
         self.api_key_id = hashlib.sha256(api_key.encode()).hexdigest()[:10]
         self.router = Router(template.routes, {template.apis[r.api].stage for r in template.routes})
+        isolate_router_state()
 
     def __call__(self, req: Request) -> Response:
+        if header_size(req) > HEADER_LIMIT:
+            return gateway_error(431, "Request Header Fields Too Large", None)
+        if req.method not in METHODS:  # no resource can have it, so none matches (AWS answers so)
+            return gateway_error(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
         path = self.router.strip_stage(req.path)
         found = self.router.resource(path)
         if found is None:

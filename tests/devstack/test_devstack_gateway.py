@@ -6,14 +6,15 @@ import base64
 import dataclasses
 import http.client
 import json
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from devstack_testkit import KEY, PROJECT, call
 
-from devstack.apigw import Gateway
-from devstack.httpd import MAX_BODY, Server
+from devstack.apigw import HEADER_LIMIT, Gateway, header_size
+from devstack.httpd import MAX_BODY, Request, Server
 from devstack.runtime import FunctionError, FunctionPool, Functions
 from devstack.template import Template
 
@@ -54,8 +55,9 @@ CONTEXT_KEYS = {
 def gw():
     template = Template(PROJECT / "template.yaml", local={"PageApiKeyValue": KEY})
     functions = Functions(template, max_instances=3)
-    server = Server(Gateway(template, functions, KEY), label="api")
-    server.functions = functions
+    gateway = Gateway(template, functions, KEY)
+    server = Server(gateway, label="api")
+    server.functions, server.gateway = functions, gateway
     yield server
     server.stop()
 
@@ -141,6 +143,84 @@ def test_unknown_routes_answer_like_api_gateway(gw, method, path):
     r = call(gw.url, method, path, K)
     assert (r.status, r.json()) == (403, MISSING_TOKEN)
     assert r.header("x-amzn-ErrorType") == "MissingAuthenticationTokenException"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("TRACE", "/api/v1/echo/1"), ("TRACE", "/api/v1/files/a"), ("PROPFIND", "/api/v1/echo/1"), ("FOO", "/")],
+)
+def test_methods_no_resource_can_have_answer_like_api_gateway(gw, method, path):
+    """Not a 501 from the HTTP server: API Gateway answers a method the resource lacks (ANY covers only
+    the seven it knows) as it answers an unknown resource."""
+    r = call(gw.url, method, path, K)
+    assert (r.status, r.json()) == (403, MISSING_TOKEN)
+    assert r.header("x-amzn-ErrorType") == "MissingAuthenticationTokenException"
+
+
+def _counting_invocations(gw, monkeypatch) -> list[str]:
+    invoked: list[str] = []
+    real = gw.functions.invoke
+    monkeypatch.setattr(gw.functions, "invoke", lambda fn, *a, **kw: invoked.append(fn) or real(fn, *a, **kw))
+    return invoked
+
+
+def test_request_headers_over_the_limit_never_reach_the_function(gw, monkeypatch):
+    invoked = _counting_invocations(gw, monkeypatch)
+    r = call(gw.url, "POST", "/api/v1/echo", [*K, ("X-Big", "a" * HEADER_LIMIT)], b"{}")
+    assert (r.status, r.json()) == (431, {"message": "Request Header Fields Too Large"})
+    assert invoked == []
+    assert call(gw.url, "GET", "/api/v1/echo/1", [*K, ("Cookie", "c" * 9_000)]).status == 200
+    assert invoked == ["EchoFunction"]
+
+
+def test_the_header_limit_counts_the_request_line_and_header_values():
+    def req(pad: int) -> Request:  # "GET /api/v1/echo/1?q=1 HTTP/1.1" is 31 bytes, names do not count
+        return Request("GET", "/api/v1/echo/1", "q=1", [("x-api-key", KEY), ("X-Pad", "p" * pad)])
+
+    exact = HEADER_LIMIT - 31 - len(KEY)
+    assert header_size(req(exact)) == HEADER_LIMIT
+    template = Template(PROJECT / "template.yaml", local={"PageApiKeyValue": KEY})
+    gateway = Gateway(template, Functions(template, max_instances=1), KEY)
+    assert gateway(req(exact)).status == 200
+    over = gateway(req(exact + 1))
+    assert (over.status, json.loads(over.body)) == (431, {"message": "Request Header Fields Too Large"})
+
+
+def test_concurrent_invocations_each_read_their_own_event(gw, monkeypatch):
+    """Powertools keeps the event it resolves on a class, one per process; copies of functions run at once
+    in this one. The load run's lost booking: a POST's handler read a concurrent GET's event (no body, 422
+    "A JSON request body is required."). Here the POST is held right after resolve() stored its event
+    while a GET is resolved in a second copy."""
+    from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+
+    stored, go = threading.Event(), threading.Event()
+    resolve = ApiGatewayResolver._resolve
+
+    def held(self):
+        if self.current_event.http_method == "POST":
+            stored.set()
+            assert go.wait(10)
+        return resolve(self)
+
+    monkeypatch.setattr(ApiGatewayResolver, "_resolve", held)
+    body = b'{"appointments": [{"id": 1}]}'
+    with ThreadPoolExecutor(1) as ex:
+        post = ex.submit(
+            call, gw.url, "POST", "/api/v1/routed", [*K, ("Content-Type", "application/json")], body
+        )
+        try:
+            assert stored.wait(10)
+            got = call(gw.url, "GET", "/api/v1/routed/7", K)
+        finally:
+            go.set()
+        posted = post.result()
+    assert (got.status, got.json()) == (
+        200,
+        {"method": "GET", "path": "/api/v1/routed/7", "body": None, "item": "7"},
+    )
+    assert posted.status == 200, posted.body
+    assert posted.json()["method"] == "POST" and posted.json()["body"] == body.decode()
+    assert posted.json()["request_id"] == posted.header("x-amzn-RequestId")
 
 
 def test_routing_literal_greedy_any_and_stage_prefix(gw):

@@ -99,13 +99,13 @@ class FakeClock:
         clock: for code outside the seam, e.g. Powertools' idempotency expiry. Stopped by close()."""
         with self._lock:
             if self._travel is None:
-                self._travel = time_machine.travel(datetime.fromtimestamp(self._now, UTC), tick=False)
-                self._travel.start()
+                self._traveller = time_machine.travel(datetime.fromtimestamp(self._now, UTC), tick=False)
+                self._travel = self._traveller.start()  # its coordinates: shift() and move_to()
 
     def close(self) -> None:
         with self._lock:
             if self._travel is not None:
-                self._travel.stop()
+                self._traveller.stop()
                 self._travel = None
 
     # -- threads taking turns -------------------------------------------------------------------------

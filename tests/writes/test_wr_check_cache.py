@@ -1,7 +1,6 @@
 """book_check answers are kept for a few seconds and shared, until a booking on their day (check_cache.py):
 the page's repeated checks of one slot cost Altegio one call, and a kept answer never outlives a change."""
 
-import time
 import urllib.parse
 from datetime import datetime, timedelta
 
@@ -62,13 +61,13 @@ def test_a_booking_on_another_day_leaves_it_alone(gw, slot):
     assert _check(gw, appointment(member, free[0], 20011)).headers.get("x-cache") == "hit"
 
 
-def test_a_kept_answer_lapses(gw, slot, monkeypatch):
+def test_a_kept_answer_lapses(gw, clock, slot, monkeypatch):
     from booking_gateway import check_cache
 
     monkeypatch.setattr(check_cache, "FRESH", 1)
     member, free = slot
     assert _check(gw, appointment(member, free[0], 20011)).headers.get("x-cache") == "miss"
-    time.sleep(1.2)
+    clock.advance(1.2)
     assert _check(gw, appointment(member, free[0], 20011)).headers.get("x-cache") == "miss"
     assert _upstream_checks(gw) == 2
 
@@ -163,7 +162,7 @@ def test_a_list_never_answers_for_a_time_it_lacks(gw, slot):
     assert (reply.status, reply.headers.get("x-cache")) == (422, "miss") and 433 in reply.codes
 
 
-def test_an_old_list_or_a_booking_over_its_time_does_not_answer(gw, slot, monkeypatch):
+def test_an_old_list_or_a_booking_over_its_time_does_not_answer(gw, clock, slot, monkeypatch):
     from booking_gateway import check_cache
 
     member, _ = slot
@@ -171,7 +170,7 @@ def test_an_old_list_or_a_booking_over_its_time_does_not_answer(gw, slot, monkey
     path = f"/book_times/{NEW_YORK}/{member}/{when}?service_ids[]=20011"
     shown = [s["datetime"] for s in gw.http("GET", path).data]
     monkeypatch.setattr(check_cache, "FRESH", 1)
-    time.sleep(1.2)
+    clock.advance(1.2)
     aged = _check(gw, appointment(member, shown[0], 20011))
     assert (aged.status, aged.headers.get("x-cache")) == (201, "miss")  # Altegio asked
     monkeypatch.setattr(check_cache, "FRESH", 20)  # the list is young enough again; a booking overlaps

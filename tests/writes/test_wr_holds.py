@@ -2,7 +2,6 @@
 served when Altegio fails or the budget is spent, never with the booked time, and only when the booking
 was read back and noted."""
 
-import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -11,7 +10,9 @@ from wr_kit import NEW_YORK, bookable_member, booking, day
 from sandbox import FaultRule
 
 SERVICE = 20011
-SECOND = 1.1  # the budget's per-second window: a refresh (lowest priority) waits at most a second for it
+# The budget's per-second window, moved on the layer's clock (`clock`, pinned before `booked`): a refresh
+# (lowest priority) waits at most a second for it.
+SECOND = 1.1
 
 
 def _list(gw, member: int, when: str):
@@ -87,9 +88,9 @@ def test_the_budget_spent_after_a_booking_serves_the_patched_list(gw, booked, mo
     assert len(gw.sandbox.requests()) == calls
 
 
-def test_with_budget_the_list_is_asked_again(gw, booked):
+def test_with_budget_the_list_is_asked_again(gw, clock, booked):
     member, _, when, slot, _, _ = booked
-    time.sleep(SECOND)
+    clock.advance(SECOND)
     reply = _list(gw, member, when)
     assert (reply.status, reply.headers.get("x-cache")) == (200, "miss")
     assert slot["datetime"] not in [s["datetime"] for s in reply.data]
@@ -154,11 +155,11 @@ def test_without_a_note_a_list_from_before_is_not_served(gw, monkeypatch):
     assert reply.status == 503 and reply.headers.get("retry-after"), reply.body
 
 
-def test_a_cancel_notes_that_nothing_was_taken(gw, booked):
+def test_a_cancel_notes_that_nothing_was_taken(gw, clock, booked):
     """A list fetched after the booking and before the cancel: after the cancel it stands in as it was (the
     freed time comes back with the next refresh)."""
     member, _, when, _, _, record = booked
-    time.sleep(SECOND)
+    clock.advance(SECOND)
     fresh = _list(gw, member, when)
     assert fresh.headers.get("x-cache") == "miss"
     after_booking = fresh.data

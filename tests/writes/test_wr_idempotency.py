@@ -1,6 +1,7 @@
 """POST book_record with an Idempotency-Key, through the local stack (and in-process for the edge cases)."""
 
 import json
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from wr_kit import NEW_YORK, appointment, appointments_made, bookable_member, client, day, event_for, new_key
@@ -78,18 +79,24 @@ def test_a_business_error_is_stored_too(gw):
 
 
 def test_still_in_progress_after_the_bound_is_409_with_retry_after(gw, monkeypatch):
-    from booking_gateway import idempotency
+    from booking_gateway import altegio_client, idempotency
 
     monkeypatch.setattr(idempotency, "WAIT_SECONDS", 0.3)
     gw.sandbox.configure(faults=[FaultRule("hang", path="/book_record", methods=["POST"], hang_s=2.0)])
     body, key = _booking(gw), new_key()
+    sending, real_call = threading.Event(), altegio_client.call
+
+    def call(method, path, **kw):
+        if method == "POST" and path.startswith("/book_record/"):
+            sending.set()  # the first request holds the key and is on its way to Altegio
+        return real_call(method, path, **kw)
+
+    monkeypatch.setattr(altegio_client, "call", call)
     with ThreadPoolExecutor(2) as pool:
         slow = pool.submit(
             gw.http, "POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key}
         )
-        import time
-
-        time.sleep(0.5)
+        assert sending.wait(15)
         early = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
         first = slow.result()
     assert early.status == 409 and early.headers["retry-after"] == "1"
@@ -163,3 +170,21 @@ def test_a_key_that_exists_but_cannot_be_read_is_409_not_a_second_booking(gw, mo
     )
     assert reply.status == 409 and reply.headers["retry-after"] == "1"
     assert appointments_made(gw) == []
+
+
+def test_a_key_is_kept_for_a_day_then_it_is_new(gw, clock):
+    """Powertools stamps and checks a record's expiry with datetime.now(): pinned with the layer's clock."""
+    from booking_gateway import idempotency
+
+    clock.pin_datetime()
+    body, key = _booking(gw), new_key()
+
+    def post():
+        return gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
+
+    assert post().status == 201
+    clock.advance(idempotency.EXPIRES_AFTER_SECONDS - 60)
+    assert post().headers.get("idempotent-replayed") == "true"
+    clock.advance(120)
+    assert "idempotent-replayed" not in post().headers  # a new request: Altegio is asked again
+    assert len([r for r in gw.bookings() if r["method"] == "POST"]) == 2

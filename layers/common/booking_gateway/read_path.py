@@ -186,6 +186,8 @@ def _refresh(
         return _unavailable(stale, policy, 504, "Altegio did not answer in time; retry shortly.", 2)
     except altegio_client.UpstreamAuthFailed:
         return _unavailable(stale, policy, 502, "The gateway could not authenticate with Altegio.", None)
+    except altegio_client.UpstreamRefused as exc:
+        return _unavailable(stale, policy, 502, f"{exc.public}; retry shortly.", 2)
     except altegio_client.UpstreamUnavailable:
         return _unavailable(stale, policy, 502, "Altegio is unavailable; retry shortly.", 2)
     count("CacheMiss")

@@ -7,6 +7,8 @@
         clock.pin_datetime()         # also pin datetime.now()/time.time() (time-machine), kept in step
         clock.run_together(f, g)     # f and g as threads taking turns on the clock (deterministic)
 
+test_now(): TEST_NOW's instant (the session sandbox is pinned there), else the real now.
+
 A plain sleep advances the shared clock at once, so it suits one thread's waits. Threads that wait on each
 other go through run_together: one runs at a time until it sleeps or ends, then the clock jumps to the
 earliest wake-up, so the order of events is the same on an idle or a saturated machine.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +26,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import time_machine
+
+
+def test_now() -> datetime:
+    """The instant the session's sandbox is pinned at (TEST_NOW, ISO with offset), else the real now."""
+    pinned = os.environ.get("TEST_NOW")
+    return datetime.fromisoformat(pinned) if pinned else datetime.now(UTC)
+
+
+test_now.__test__ = False  # a helper, not a test, wherever it is imported
 
 
 def epoch(when: float | str | datetime) -> float:

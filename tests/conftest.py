@@ -43,6 +43,7 @@ for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "ALTEGIO
     os.environ.pop(_name, None)
 
 import moto  # noqa: E402,F401 - before any boto3 client exists (a client made earlier is never mocked)
+from clock_kit import test_now  # noqa: E402,F401 - TEST_NOW's instant, else the real now (any suite)
 
 from devstack.runtime import layer_packages, load_module, reset_lambda_caches  # noqa: E402
 from devstack.stack import LocalStack  # noqa: E402
@@ -83,15 +84,6 @@ def local_stack():
         yield stack
     finally:
         stack.stop()
-
-
-def test_now() -> datetime:
-    """The instant the session's sandbox is pinned at (TEST_NOW), else the real now."""
-    pinned = os.environ.get("TEST_NOW")
-    return datetime.fromisoformat(pinned) if pinned else datetime.now(UTC)
-
-
-test_now.__test__ = False  # a helper, not a test, wherever it is imported
 
 
 @pytest.fixture

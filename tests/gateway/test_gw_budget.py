@@ -264,8 +264,8 @@ def test_300_requests_over_30_keys_in_10_seconds_stay_within_altegios_limits(gat
     started = time.monotonic()
 
     def one(i: int):
-        # Paced on real time: 30 requests a second for 10 s against the sandbox's real per-IP limits.
-        time.sleep(max(0.0, started + i / 30 - time.monotonic()))
+        # 30 requests a second for 10 s: a load on real time, against the sandbox's real per-IP limits.
+        time.sleep(max(0.0, started + i / 30 - time.monotonic()))  # pacing, not waiting for time to pass
         return gateway.get(order[i])
 
     with ThreadPoolExecutor(32) as pool:

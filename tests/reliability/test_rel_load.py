@@ -15,7 +15,9 @@ gateway's timeout, and DynamoDB throttling every other call. Verified afterwards
   booking a second keeps invalidating them (counted apart as budget_503);
 - no booking doubled or lost: every booking answered 201 exists exactly once in the sandbox, no slot
   holds two, and no booking exists that was answered otherwise;
-- Altegio's limit was never exceeded: the sandbox answered no 429 of its own.
+- Altegio's limit was never exceeded: the sandbox answered no 429 of its own;
+- no 4xx but the expected ones (a booking retried while its key is in progress): every request here is
+  valid, so any other 4xx is a request refused for nothing; each is reported with its message.
 
 The figures go to test-artifacts/reliability/load-<seconds>s.json (the README's table).
 """
@@ -40,6 +42,7 @@ RATE = 25.0  # requests a second: five times Altegio's 5/s
 BOOKINGS_PER_S = 1.0
 GRACE_S = 3.0  # after a window closes, retries and backoff of calls made in it may still fail
 MAX_INSTANCES = 16  # warm instances per function during the run (Lambda scales out; the local stack caps)
+EXPECTED_4XX = {("booking", 409)}  # the same Idempotency-Key still in progress: retried with that key
 ARTIFACTS = ROOT / "test-artifacts" / "reliability"
 
 
@@ -91,6 +94,13 @@ class Sent:
     retry_after: str | None = None
 
     @property
+    def unexpected_4xx(self) -> bool:
+        return 400 <= self.status < 500 and (self.kind, self.status) not in EXPECTED_4XX
+
+    def answer(self) -> str:
+        return f"{self.status} {self.message}".strip() if self.status else f"no answer: {self.error}"
+
+    @property
     def budget_503(self) -> bool:
         """The gateway's own "budget spent, retry after N s": an answer by design, not a failure."""
         return self.status == 503 and "budget" in self.message and bool(self.retry_after)
@@ -101,6 +111,7 @@ class Booking:
     key: str
     slot: tuple[int, str]
     attempts: list[int] = field(default_factory=list)
+    answers: list[str] = field(default_factory=list)  # status and message of each attempt
     record_id: int | None = None
 
     @property
@@ -131,6 +142,8 @@ class Figures:
     upstream_calls: int
     upstream_429_of_altegio: int
     upstream_max_per_s: int
+    four_xx: dict  # "<op> <status> <message>": count, expected ones included
+    four_xx_unexpected: int
     p50_ms: float
     p99_ms: float
 
@@ -181,7 +194,7 @@ class LoadRun:
         with self._lock:
             self.sent.append(s)
 
-    def _one(self, kind: str, req: Req, t0: float) -> Reply | None:
+    def _one(self, kind: str, req: Req, t0: float, booking: Booking | None = None) -> Reply | None:
         s = Sent(kind, req.op, time.monotonic() - t0)
         started = time.perf_counter()
         try:
@@ -189,6 +202,8 @@ class LoadRun:
         except Exception as exc:  # noqa: BLE001 - no answer: a lost request
             s.error = f"{type(exc).__name__}: {exc}"[:200]
             self._record(s)
+            if booking is not None:
+                booking.answers.append(s.answer())
             return None
         s.ms = (time.perf_counter() - started) * 1000
         s.status, s.x_cache = reply.status, reply.headers.get("x-cache")
@@ -197,6 +212,8 @@ class LoadRun:
         if reply.status >= 400:
             s.message = (reply.message or reply.body)[:120]
         self._record(s)
+        if booking is not None:
+            booking.answers.append(s.answer())
         return reply
 
     def _book(self, req: Req, t0: float) -> None:
@@ -204,7 +221,7 @@ class LoadRun:
         with self._lock:
             self.bookings.append(booking)
         for _ in range(8):
-            reply = self._one("booking", req, t0)
+            reply = self._one("booking", req, t0, booking)
             if reply is None:
                 booking.attempts.append(0)
                 time.sleep(1)
@@ -306,6 +323,7 @@ class LoadRun:
         max_per_s = max((n for _, n in per_s), default=0)
         faults = Counter(e["fault"] for e in ledger if e["fault"])
         faults["dynamodb:throttled"] = ddb.injected
+        four = Counter(f"{s.op} {s.answer()}" for s in self.sent if 400 <= s.status < 500)
         return Figures(
             seconds=duration,
             rate_per_s=RATE,
@@ -328,6 +346,8 @@ class LoadRun:
             upstream_calls=len(upstream),
             upstream_429_of_altegio=sum(1 for e in ledger if e["status"] == 429 and not e["fault"]),
             upstream_max_per_s=max_per_s,
+            four_xx=dict(four.most_common()),
+            four_xx_unexpected=sum(1 for s in self.sent if s.unexpected_4xx),
             p50_ms=round(lat[len(lat) // 2], 1) if lat else 0.0,
             p99_ms=round(lat[int(len(lat) * 0.99)], 1) if lat else 0.0,
         )
@@ -341,11 +361,13 @@ def _run_and_check(rel, demo, monkeypatch, seconds: float) -> Figures:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     out = ARTIFACTS / f"load-{int(seconds)}s.json"
     five = [asdict(s) for s in run.sent if s.status >= 500]
+    unexpected_4xx = [asdict(s) for s in run.sent if s.unexpected_4xx]
     unconfirmed = [asdict(b) for b in run.bookings if b.final != 201]
     detail = {
         "figures": asdict(fig),
         "windows": {w.name: w.at(seconds) for w in WINDOWS},
         "five_xx": five,
+        "unexpected_4xx": unexpected_4xx,
         "unconfirmed_bookings": unconfirmed,
         "bursts_over_5_per_s": run.bursts,
         "upstream": run.upstream,
@@ -369,6 +391,12 @@ def _run_and_check(rel, demo, monkeypatch, seconds: float) -> Figures:
         problems.append(
             f"bookings doubled {fig.bookings_doubled}, lost {fig.bookings_lost}, "
             f"phantom {fig.bookings_phantom}"
+        )
+    if fig.four_xx_unexpected:
+        seen = Counter(f"{s['kind']} {s['op']} {s['status']} {s['message']}" for s in unexpected_4xx)
+        problems.append(
+            f"{fig.four_xx_unexpected} unexpected 4xx answers to valid requests: "
+            + "; ".join(f"{n} x {what}" for what, n in seen.most_common())
         )
     if fig.bookings_confirmed != fig.bookings:
         problems.append(

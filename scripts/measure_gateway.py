@@ -1,11 +1,10 @@
-"""Figures behind two read-path decisions (numbers for the report, not a test).
+"""The figure behind one read-path decision (a number for the report, not a test): a cache hit served
+from DynamoDB (moto server over HTTP, the closest local stand-in for a network hop) against the same hit
+served from an in-memory dict in front of it (a per-container L1).
 
-1. Cold import of each read handler (fresh interpreter, layer + function folder on sys.path, env as in
-   Lambda, ended with os._exit like a Lambda init), against `python -c pass` and a bare `import boto3`.
-2. A cache hit served from DynamoDB (moto server over HTTP, the closest local stand-in for a network
-   hop) against the same hit served from an in-memory dict in front of it (a per-container L1).
+Cold imports of the handlers are measured by `python -m bench` (bench/coldstart.py), not here.
 
-Usage: .venv/bin/python scripts/measure_gateway.py [--runs 7] [--hits 300]
+Usage: .venv/bin/python scripts/measure_gateway.py [--hits 300]
 """
 
 from __future__ import annotations
@@ -14,14 +13,11 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-READS = ["bookform", "i18n", "privacy_policy", "book_services", "book_staff", "book_staff_seances"]
-READS += ["book_dates", "book_times", "openapi"]
 ENV = {
     "AWS_DEFAULT_REGION": "eu-west-1",
     "AWS_REGION": "eu-west-1",
@@ -34,39 +30,6 @@ ENV = {
     "POWERTOOLS_SERVICE_NAME": "booking-gateway",
     "POWERTOOLS_METRICS_NAMESPACE": "BookingGateway",
 }
-_IMPORT = """
-import importlib.util, os, sys, time
-t = time.perf_counter()
-target = sys.argv[1]
-if target == "pass":
-    pass
-elif target == "boto3":
-    import boto3  # noqa: F401
-else:
-    sys.path[:0] = [{layer!r}, os.path.join({functions!r}, target)]
-    spec = importlib.util.spec_from_file_location("app", os.path.join({functions!r}, target, "app.py"))
-    spec.loader.exec_module(importlib.util.module_from_spec(spec))
-print((time.perf_counter() - t) * 1000, flush=True)
-os._exit(0)
-"""
-
-
-def cold_imports(runs: int) -> dict[str, dict[str, float]]:
-    code = _IMPORT.format(layer=str(ROOT / "layers" / "common"), functions=str(ROOT / "functions"))
-    env = {**os.environ, **ENV}
-    out = {}
-    for target in ["pass", "boto3", *READS]:
-        subprocess.run([sys.executable, "-c", code, target], env=env, check=True, capture_output=True)
-        inner, wall = [], []
-        for _ in range(runs):
-            t = time.perf_counter()
-            done = subprocess.run(
-                [sys.executable, "-c", code, target], env=env, check=True, capture_output=True
-            )
-            wall.append((time.perf_counter() - t) * 1000)
-            inner.append(float(done.stdout))
-        out[target] = {"import_ms": statistics.median(inner), "process_ms": statistics.median(wall)}
-    return out
 
 
 def hits(n: int) -> dict[str, float]:
@@ -90,7 +53,7 @@ def hits(n: int) -> dict[str, float]:
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    from booking_gateway import cache, read_path
+    from booking_gateway import cache, clock, read_path
 
     from devstack.runtime import LambdaContext, load_module
 
@@ -102,7 +65,8 @@ def hits(n: int) -> dict[str, float]:
     ctx = LambdaContext("BookTimesFunction", 512, 15)
     path, query = event["path"].removeprefix("/api/v1"), [("service_ids[]", "10011")]
     key = cache.cache_key("book_times", 101, path, query)
-    cache.write(key, body, time.time(), 3600, 7200, 0)
+    day = path.rsplit("/", 1)[1]  # a day's list of times depends on that day's generation
+    cache.write(key, body, clock.now(), 3600, 7200, gen=cache.Gen())
 
     def timed(fn) -> list[float]:
         for _ in range(20):
@@ -119,14 +83,14 @@ def hits(n: int) -> dict[str, float]:
         headers = result.get("multiValueHeaders") or {}
         assert headers.get("X-Cache") == ["hit"], result
 
-    ddb_read = timed(lambda: cache.read(key, 101))
+    ddb_read = timed(lambda: cache.read(key, 101, day))
     via_ddb = timed(invoke)
     l1 = {}
     real_read = cache.read
 
-    def l1_read(k, scope):  # what an in-memory layer would cost: a dict lookup, no DynamoDB
+    def l1_read(k, *args):  # what an in-memory layer would cost: a dict lookup, no DynamoDB
         if k not in l1:
-            l1[k] = real_read(k, scope)
+            l1[k] = real_read(k, *args)
         return l1[k]
 
     read_path.cache.read = l1_read
@@ -150,16 +114,8 @@ def hits(n: int) -> dict[str, float]:
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--hits", type=int, default=300)
-    ap.add_argument("--skip-imports", action="store_true")
     a = ap.parse_args()
-    if not a.skip_imports:
-        for name, fig in cold_imports(a.runs).items():
-            print(
-                f"{name:20s} import {fig['import_ms']:6.0f} ms   process {fig['process_ms']:6.0f} ms",
-                file=sys.stderr,
-            )
-    figures = hits(a.hits)  # handlers print their EMF metrics to stdout: report on stderr
+    figures = hits(max(2, a.hits))  # handlers print their EMF metrics to stdout: report on stderr
     for name, value in figures.items():
         print(f"{name:28s} {value:7.2f}", file=sys.stderr)

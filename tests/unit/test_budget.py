@@ -1,0 +1,95 @@
+"""budget.py's arithmetic: shares of the minute, sliding windows of buckets and slots, the local limiter.
+Whole-budget behaviour across threads and processes: tests/gateway/test_gw_budget.py."""
+
+from __future__ import annotations
+
+import pytest
+from booking_gateway import budget
+
+
+@pytest.mark.parametrize(
+    ("per_minute", "write", "read", "refresh"),
+    [(180, 180, 162, 117), (200, 200, 180, 130), (3, 3, 2, 1)],
+)
+def test_writes_keep_a_tenth_of_the_minute_and_misses_a_quarter_from_refreshes(
+    settings_env, per_minute, write, read, refresh
+):
+    settings_env(UPSTREAM_PER_MINUTE=per_minute)
+    assert [budget._allowance(p) for p in ("write", "read", "refresh")] == [write, read, refresh]
+
+
+@pytest.mark.parametrize(("wait", "retry_after"), [(0, 1), (0.2, 1), (1.0, 1), (1.01, 2), (59.5, 60)])
+def test_retry_after_is_whole_seconds_rounded_up_and_at_least_one(wait, retry_after):
+    assert budget.BudgetExhausted(wait).retry_after == retry_after
+
+
+def test_the_local_limiter_allows_one_call_per_slot_spacing_and_twenty_a_minute():
+    local, t = budget._LocalLimiter(), 1000.0
+    assert local.wait_time(t) == 0
+    assert local.wait_time(t + 0.5) == pytest.approx(budget.SLOT_SPACING - 0.5)
+    for i in range(1, 20):
+        assert local.wait_time(t + i * budget.SLOT_SPACING) == 0
+    twenty_first = t + 20 * budget.SLOT_SPACING
+    assert local.wait_time(twenty_first) == pytest.approx(t + 60 - twenty_first)  # the first call's minute
+    assert local.wait_time(t + 60.01) == 0
+
+
+def test_the_local_limiter_honours_a_pause():
+    local = budget._LocalLimiter()
+    local.paused_until = 1010.0
+    assert local.wait_time(1000.0) == 10.0
+    assert local.wait_time(1010.0) == 0
+
+
+def test_the_slot_stamp_is_put_ahead_by_the_round_trip_seen_within_bounds():
+    assert budget._ahead() == budget.AHEAD_MIN * 1.5  # nothing seen yet
+    budget._note_round_trip(0.1)
+    assert budget._ahead() == pytest.approx(0.15)
+    budget._note_round_trip(10)
+    assert budget._ahead() == budget.AHEAD_MAX
+
+
+def test_refreshes_are_skipped_only_while_the_memo_lasts(clock):
+    assert not budget.refresh_spent()
+    budget._memo()["refresh"] = clock.now() + budget.REFRESH_MEMO
+    assert budget.refresh_spent()
+    clock.advance(budget.REFRESH_MEMO)
+    assert not budget.refresh_spent()
+
+
+# -- on moto's DynamoDB, on the fake clock ----------------------------------------------------------------
+def test_a_minute_is_any_sixty_seconds_counted_in_buckets(ddb, clock):
+    start = (clock.now() // budget.BUCKET + 1) * budget.BUCKET  # a bucket's first instant
+    assert [budget._count_minute(3, start + i) for i in range(3)] == [None] * 3
+    # Spent: the wait is until the current bucket ends, however far the counted calls are behind.
+    assert budget._count_minute(3, start + 3) == pytest.approx(budget.BUCKET - 3)
+    assert budget._count_minute(3, start + 60) == pytest.approx(budget.BUCKET)  # still within reach
+    assert budget._count_minute(3, start + 60 + budget.BUCKET) is None  # that bucket fell out
+
+
+def test_a_given_back_count_frees_its_place(ddb, clock):
+    now = clock.now()
+    assert budget._count_minute(1, now) is None
+    assert budget._count_minute(1, now) is not None
+    budget._uncount_minute(now)
+    assert budget._count_minute(1, now) is None
+
+
+def test_each_second_has_as_many_calls_as_slots_then_writes_come_first(ddb, clock, settings_env):
+    settings_env(UPSTREAM_PER_SECOND=2)
+    stamps = [budget.acquire("read", wait_max=0) for _ in range(2)]
+    with pytest.raises(budget.BudgetExhausted):
+        budget.acquire("read", wait_max=0)
+    clock.advance(budget.SLOT_SPACING)  # a slot is free again, for writes only
+    with pytest.raises(budget.BudgetExhausted):
+        budget.acquire("read", wait_max=0)
+    assert budget.acquire("write", wait_max=0) >= min(stamps) + budget.SLOT_SPACING
+    clock.advance(budget.READ_DEFER)
+    assert budget.acquire("read", wait_max=0)
+
+
+def test_a_pause_holds_every_slot_until_it_ends(ddb, clock):
+    budget.pause(3)
+    started = clock.monotonic()
+    budget.acquire("write", wait_max=5)  # waits on the fake clock: no real time passes
+    assert clock.monotonic() - started >= 3 - budget.AHEAD_MAX

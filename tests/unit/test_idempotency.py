@@ -1,0 +1,31 @@
+"""idempotency.py's pure parts: the Idempotency-Key header and who is asking. Replays end to end:
+tests/writes/test_wr_idempotency.py."""
+
+from __future__ import annotations
+
+import pytest
+from booking_gateway.idempotency import caller_of, key_from
+from booking_gateway.write_path import WriteRejected
+
+
+@pytest.mark.parametrize(
+    ("header", "key"),
+    [(None, None), ("", None), ("abc-123", "abc-123"), (' "abc" ', "abc"), ("x" * 255, "x" * 255)],
+)
+def test_a_key_is_printable_ascii_and_may_be_quoted(header, key):
+    assert key_from(header) == key
+
+
+@pytest.mark.parametrize("header", ["two words", "x" * 256, "kéy", "tab\tkey"])
+def test_other_keys_are_a_400(header):
+    with pytest.raises(WriteRejected) as info:
+        key_from(header)
+    assert info.value.status == 400
+
+
+def test_the_caller_is_the_api_key_never_the_key_in_clear():
+    assert caller_of({"requestContext": {"identity": {"apiKeyId": "k1", "apiKey": "secret"}}}) == "key-id:k1"
+    by_key = caller_of({"requestContext": {"identity": {"apiKey": "secret-key"}}})
+    assert by_key.startswith("key:") and "secret-key" not in by_key
+    assert by_key == caller_of({"requestContext": {"identity": {"apiKey": "secret-key"}}})
+    assert caller_of({}) == caller_of({"requestContext": {"identity": None}}) == "anonymous"

@@ -296,10 +296,12 @@ async function stepDateTime() {
   const slotsTitle = h('h2', { id: 'slots-title', tabindex: '-1' });
   const slotsBody = h('div', { class: 'slots-body' });
   const slotsPanel = h('div', { class: 'slots', id: 'slots' }, slotsTitle, slotsBody);
+  // Until the visitor moves the calendar or picks a day, it moves itself to where the free days are.
+  let auto = !sel.date && !S.defaults.date;
   cal = new Calendar({
     min: today, max,
-    onSelect: (d) => selectDate(d, true),
-    onMonth: (m, focus) => showMonth(m, focus),
+    onSelect: (d) => { auto = false; selectDate(d, true); },
+    onMonth: (m, focus) => { auto = false; showMonth(m, focus); },
   });
   const sec = h('section', { class: 'step dt', 'aria-labelledby': 'step-title' }, heading('dt.title'), chip, note,
     h('div', { class: 'dt-grid' }, h('div', { class: 'cal-wrap' }, cal.el, legend()), slotsPanel));
@@ -330,6 +332,10 @@ async function stepDateTime() {
     }
     const entry = dtState.months.get(m);
     if (dtState.month !== m || !sec.isConnected) return;
+    // Nothing free left this month (its last evening, say) and the "earliest" answer was too slow to pick
+    // the month: the next one came in the same call, open it if it has free days.
+    const next = dtState.months.get(addMonths(m, 1));
+    if (auto && !entry.booking.size && next?.booking.size) return showMonth(addMonths(m, 1), null);
     dtState.booking = entry.booking;
     dtState.working = entry.working;
     const hadFocus = cal.table.contains(document.activeElement);
@@ -357,8 +363,8 @@ async function stepDateTime() {
     if (dtState.booking && dtState.booking.size === 0) {
       const e = dtState.earliest?.seance_date;
       slotsBody.replaceChildren(h('p', { class: 'empty' }, t('cal.noneInMonth', { month: cal.title.textContent })),
-        e && e > dtState.month ? h('button', { type: 'button', class: 'btn secondary', onclick: () => selectDate(e, true) },
-          t('cal.jump', { date: dateMid(e) })) : null);
+        ...(e && e > dtState.month ? [h('button', { type: 'button', class: 'btn secondary', onclick: () => selectDate(e, true) },
+          t('cal.jump', { date: dateMid(e) }))] : []));
     } else {
       slotsBody.replaceChildren(h('p', { class: 'muted hint' }, t('slots.pickHint')));
     }
@@ -434,6 +440,9 @@ async function stepDateTime() {
     const ee = dtState.earliest;
     if (!ee) { chip.replaceChildren(); chip.hidden = true; return; }
     const first = ee.seances[0];
+    const em = ee.seance_date.slice(0, 7) + '-01';
+    if (auto && !sel.date && em > dtState.month && ee.seance_date <= max && !cal.table.contains(document.activeElement)) showMonth(em, null);
+    else if (!sel.date && dtState.booking?.size === 0) emptyMonthHint(); // now with its "jump" button
     chip.replaceChildren(h('button', {
       type: 'button', class: 'chip', onclick: () => pickSlot(first, ee.seance_date),
     }, h('span', { class: 'chip-k' }, t('dt.earliest')), h('span', {}, `${dateShort(ee.seance_date)}, ${clock(first.time, ee.seance_date)}`)));

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import threading
 import urllib.error
@@ -57,6 +58,7 @@ class PageStack:
     api_base: str
     api_key: str
     sandbox_url: str
+    sandbox: object = None
 
 
 def _handler(sandbox_api: str):
@@ -129,12 +131,14 @@ def _handler(sandbox_api: str):
 def _fallback_stack():
     from sandbox import Sandbox, SandboxConfig
 
-    sb = Sandbox(SandboxConfig(rate_limit=False)).start()
+    sb = Sandbox(SandboxConfig(rate_limit=False, now=os.environ.get("TEST_NOW") or None)).start()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(sb.url.rstrip("/") + "/api/v1"))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    yield PageStack(page_url=base + "/", api_base=base + "/api/v1", api_key="", sandbox_url=sb.url)
+    yield PageStack(
+        page_url=base + "/", api_base=base + "/api/v1", api_key="", sandbox_url=sb.url, sandbox=sb
+    )
     httpd.shutdown()
     httpd.server_close()
     stop = getattr(sb, "stop", None)
@@ -149,6 +153,29 @@ def stack(request):
         return request.getfixturevalue("local_stack")
     except pytest.FixtureLookupError:
         return request.getfixturevalue("_fallback_stack")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _browser_clock(stack):
+    """TEST_NOW (date matrix): pages start at the sandbox's current instant (pinned, then moving on), not
+    at TEST_NOW itself: by the time a browser test runs the sandbox has moved on, and at 23:59 a few
+    minutes decide which day is "today"."""
+    import page_flow
+
+    if not os.environ.get("TEST_NOW"):
+        yield
+        return
+    state = getattr(getattr(stack, "sandbox", None), "state", None)
+    if state is not None:
+        page_flow.NOW = state.now
+    else:  # a stack without an in-process sandbox: the pinned instant itself
+        from clock_kit import test_now
+
+        page_flow.NOW = test_now
+    try:
+        yield
+    finally:
+        page_flow.NOW = None
 
 
 # ---------- helpers as fixtures ----------
@@ -192,11 +219,13 @@ def api(stack):
 @pytest.fixture(autouse=True)
 def _reset_sandbox(request, stack):
     """Start each browser test from the sandbox's demo state, when the sandbox offers a reset, and (local
-    stack) a fresh upstream budget: earlier tests must not leave this one waiting on it."""
+    stack) empty tables: a fresh upstream budget, and no cached answer of the world before the reset (a day
+    whose one time an earlier test took would still be cached empty while its dates say free)."""
     if "browser" not in request.keywords:
         return
-    if hasattr(stack, "reset_budget"):
-        stack.reset_budget()
+    if hasattr(stack, "reset"):
+        stack.reset()
+        return
     url = getattr(stack, "sandbox_url", "")
     if not url:
         return

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from datetime import datetime
 from urllib.parse import urlencode
 
 from playwright.sync_api import Page, expect
@@ -15,6 +17,9 @@ TIMEOUT = 15_000
 # Every context a test opens, closed after it even when it fails (conftest): a page left open would go on
 # re-checking its slot every minute and send requests into later tests.
 OPEN_CONTEXTS: list = []
+# TEST_NOW (date matrix): the sandbox's current instant, set by conftest; each new page's clock starts there,
+# so the page's "today" is the sandbox's. None: the browser keeps the real clock.
+NOW: Callable[[], datetime] | None = None
 
 
 def new_page(
@@ -33,6 +38,8 @@ def new_page(
         has_touch=viewport["width"] < 500,
     )
     OPEN_CONTEXTS.append(ctx)
+    if NOW is not None:
+        ctx.clock.install(time=NOW())  # time then flows on from there, as the sandbox's does
     ctx.set_default_timeout(TIMEOUT)
     page = ctx.new_page()
     page.errors = []
@@ -147,7 +154,8 @@ def open_first_free_day(page: Page, keyboard: bool) -> str:
 
 def choose_slot(page: Page, keyboard: bool, index: int = 0) -> dict:
     slots = page.locator("#slots button.slot")
-    btn = slots.nth(min(index, slots.count() - 1))
+    index = min(index, slots.count() - 1)  # a day late in its evening may have one time left
+    btn = slots.nth(index)
     info = {"time": btn.get_attribute("data-time"), "label": btn.text_content(), "text": btn.inner_text()}
     if keyboard:
         tab_to(page, "#slots button.slot")

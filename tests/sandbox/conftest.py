@@ -1,6 +1,7 @@
 """Fixtures for the sandbox suite: one in-process sandbox for the session, reset (state, ledger and
 knobs) before every test, and an Altegio client that validates each answer with the payload models."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -18,7 +19,9 @@ from sandbox import Sandbox, SandboxConfig  # noqa: E402
 
 @pytest.fixture(scope="session")
 def sandbox_server():
-    with Sandbox(SandboxConfig(rate_limit=False, log_requests=True)) as sb:
+    # TEST_NOW (date matrix): pinned like the local stack's sandbox (tests/conftest.py)
+    config = SandboxConfig(rate_limit=False, log_requests=True, now=os.environ.get("TEST_NOW") or None)
+    with Sandbox(config) as sb:
         yield sb
 
 

@@ -16,11 +16,16 @@ export PYENV_VERSION := $(shell command -v pyenv >/dev/null 2>&1 && pyenv versio
 .PHONY: help venv sam-venv browser node dev test lint check-template build deploy invoke bench clean
 # Longer runs (soak, long fuzzing) only with LONG=1.
 PYTEST_ARGS ?= $(if $(LONG),,-m "not slow")
+# The date matrix (tests/date_matrix.py): after the whole suite at the real date, the date-sensitive suites
+# again with the clock pinned (TEST_NOW): one instant by default, every one with LONG=1.
+# DATES=name,name|ISO instant picks, DATES=none skips; PYTEST_ARGS goes to every run.
+DATES ?= $(if $(LONG),all,default)
 
 help:
 	@echo "make dev    - start sandbox Altegio, moto, local API Gateway and the page (offline);"
 	@echo "              NOW=2027-03-28T01:30:00+02:00 pins the sandbox's clock there (it moves on)"
-	@echo "make test   - install everything and run ruff, pytest (browser included) and template checks"
+	@echo "make test   - install everything and run ruff, pytest (browser included) and template checks,"
+	@echo "              then the date-sensitive suites at a pinned instant (LONG=1: at every one; DATES=...)"
 	@echo "make bench  - run the benchmark; make invoke FN=<LogicalId> EVENT=events/<f>.json"
 
 $(VENV)/.installed: pyproject.toml
@@ -69,7 +74,10 @@ test: venv sam-venv browser node
 	$(VENV)/bin/ruff check .
 	$(MAKE) --no-print-directory check-template
 	$(MAKE) --no-print-directory build
-	$(PY) -m pytest $(PYTEST_ARGS)
+	@status=0; \
+	$(PY) -m pytest $(PYTEST_ARGS) || status=1; \
+	$(PY) tests/date_matrix.py --dates '$(DATES)' -- $(PYTEST_ARGS) || status=1; \
+	exit $$status
 
 deploy: build
 	$(SAM_VENV)/bin/sam deploy $(if $(CONFIG_ENV),--config-env $(CONFIG_ENV))

@@ -59,22 +59,27 @@ def test_make_dev_answers_book_staff_end_to_end_and_caches_it(dev):
     assert items, "no cache entry in moto's CacheTable"
 
 
-def test_a_dead_child_is_restarted_with_its_resources(dev):
+def test_a_dead_child_is_restarted_with_its_resources(tmp_path):
+    # Its own stack: the module's `dev` must keep the children its state names, whatever runs first.
+    dev = Devstack(tmp_path)
     moto_pid = dev.state["children"]["moto"]
     os.kill(moto_pid, signal.SIGKILL)
     ddb = boto3.client("dynamodb", endpoint_url=dev.state["moto_url"])
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         try:
-            if "CacheTable" in ddb.list_tables()["TableNames"]:
+            # The notice is printed once moto is back and provisioned: wait for both.
+            if "CacheTable" in ddb.list_tables()["TableNames"] and "moto exited" in dev.output():
                 break
         except Exception:  # noqa: BLE001 - not back yet
             pass
         time.sleep(0.1)
     else:
         raise AssertionError(dev.output())
-    assert "moto exited" in dev.output()
-    assert moto_pid not in dev.tree() and len(dev.tree()) == 2
+    kids = dev.tree()
+    assert moto_pid not in kids and len(kids) == 2
+    dev.stop()
+    assert not wait_gone(kids), "orphan processes left behind"
 
 
 def test_ctrl_c_with_a_real_upstream_keeps_the_token_secret(tmp_path):

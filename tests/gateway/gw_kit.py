@@ -1,11 +1,14 @@
-"""Helpers of the gateway suites (tests/gateway): REST proxy events, handlers loaded once, answers."""
+"""Helpers of the read-path suite (tests/gateway): REST proxy events, handlers loaded once, answers, and
+plain HTTP for the tests through the local stack."""
 
 from __future__ import annotations
 
 import functools
 import json
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,10 +48,15 @@ def template():
 
 
 def reset_layer() -> None:
-    """Forget env-derived state of the layer (settings, DynamoDB client, the secret's cache)."""
+    """Forget the layer's per-container state: env-derived caches (settings, DynamoDB client, the secret)
+    and the budget's fallback limiter, which no cache_clear reaches (its calls and pause would carry over
+    into the next test)."""
+    from booking_gateway import budget
+
     from devstack.runtime import layer_packages, reset_lambda_caches
 
     reset_lambda_caches(layer_packages([LAYER]))
+    budget._local = budget._LocalLimiter()  # noqa: SLF001
 
 
 def rest_event(target: str, headers: dict[str, str] | None = None, method: str = "GET") -> dict:
@@ -80,6 +88,19 @@ def rest_event(target: str, headers: dict[str, str] | None = None, method: str =
         "body": None,
         "isBase64Encoded": False,
     }
+
+
+def http(url: str, headers: dict[str, str] | None = None, method: str = "GET") -> Answer:
+    """A plain HTTP request (through the local stack, or straight to the sandbox); errors are answers too."""
+    req = urllib.request.Request(
+        url, headers={"Accept": "application/vnd.api.v2+json", **(headers or {})}, method=method
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            status, hdrs, body = resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as exc:
+        status, hdrs, body = exc.code, exc.headers, exc.read()
+    return Answer(status, {k.lower(): v for k, v in hdrs.items()}, body.decode("utf-8", "replace"))
 
 
 def as_answer(result: dict) -> Answer:
@@ -142,7 +163,7 @@ class Gateway:
         client = boto3.client("dynamodb")
         for item in client.scan(TableName="BudgetTable")["Items"]:
             client.delete_item(TableName="BudgetTable", Key={"pk": item["pk"]})
-        budget._local.paused_until = 0.0  # noqa: SLF001
+        budget._local = budget._LocalLimiter()  # noqa: SLF001
 
     def set_secret(self, token: str) -> None:
         import boto3

@@ -1,15 +1,13 @@
 """Through the local stack (HTTP, API key, moto server, sandbox): the read path end to end, the event
-files, and the OpenAPI document (committed = freshly generated = served)."""
+files, the API key, and the OpenAPI document (committed = freshly generated = served)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import urllib.error
-import urllib.request
 
 import pytest
-from gw_kit import READ_FUNCTIONS, ROOT
+from gw_kit import READ_FUNCTIONS, ROOT, http
 
 from scripts import gen_openapi
 
@@ -26,15 +24,6 @@ READS = [
 ]
 
 
-def http(url: str, headers: dict) -> tuple[int, dict, bytes]:
-    req = urllib.request.Request(url, headers={"Accept": "application/vnd.api.v2+json", **headers})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
-
-
 @pytest.fixture
 def stack(local_stack):
     local_stack.reset()
@@ -44,15 +33,15 @@ def stack(local_stack):
 @pytest.mark.parametrize("target", READS)
 def test_through_the_stack_a_miss_is_altegios_answer_and_hits_stay_local(stack, target):
     key = {"x-api-key": stack.api_key}
-    status, headers, body = http(stack.api_base + target, key)
-    assert (status, headers["x-cache"]) == (200, "miss")
+    first = http(stack.api_base + target, key)
+    assert (first.status, first.headers["x-cache"]) == (200, "miss")
     direct = http(stack.sandbox.api_base + target, {"Authorization": "Bearer sandbox-partner-token"})
-    assert (status, json.loads(body)) == (direct[0], json.loads(direct[2]))
+    assert (first.status, first.json()) == (direct.status, direct.json())
     seen = len(stack.sandbox.requests())
     for _ in range(2):
         again = http(stack.api_base + target, key)
-        assert (again[0], again[1]["x-cache"], again[2]) == (200, "hit", body)
-        assert "age" in again[1] and "cache-control" in again[1]
+        assert (again.status, again.headers["x-cache"], again.body) == (200, "hit", first.body)
+        assert "age" in again.headers and "cache-control" in again.headers
     assert len(stack.sandbox.requests()) == seen, "hits must not reach Altegio"
 
 
@@ -67,9 +56,10 @@ def test_every_read_event_file_invokes_successfully(stack):
 def test_openapi_document_is_committed_fresh_and_served(stack):
     committed = gen_openapi.OUT.read_text()
     assert committed == gen_openapi.render(), "stale: run .venv/bin/python scripts/gen_openapi.py"
-    status, _, body = http(stack.api_base + "/openapi.json", {})
-    assert status == 200 and json.loads(body) == json.loads(committed)
+    served = http(stack.api_base + "/openapi.json")  # public: no API key
+    assert served.status == 200 and served.json() == json.loads(committed)
     doc = json.loads(committed)
+    assert len([op for ops in doc["paths"].values() for op in ops.values()]) == 24  # every Altegio operation
     reads = {p: ops["get"] for p, ops in doc["paths"].items() if "get" in ops}
     times = reads["/api/v1/book_times/{location_id}/{team_member_id}/{date}"]
     assert [p["name"] for p in times["parameters"]] == [
@@ -80,3 +70,9 @@ def test_openapi_document_is_committed_fresh_and_served(stack):
     ]
     assert {"200", "404", "422", "502", "503", "504"} <= set(times["responses"])
     assert "X-Cache" in times["responses"]["200"]["headers"]
+
+
+def test_the_api_key_is_required(stack):
+    assert http(stack.api_base + "/bookform/1").status == 403
+    assert http(stack.api_base + "/bookform/1", {"x-api-key": "wrong-key-0000000000000"}).status == 403
+    assert http(stack.api_base + "/bookform/1", {"x-api-key": stack.api_key}).status == 200

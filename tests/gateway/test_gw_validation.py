@@ -22,6 +22,7 @@ BAD = [
     ("/book_times/101/0/2026-2-3", "date"),
     ("/book_times/101/0/tomorrow", "date"),
     ("/book_times/101/x/2026-12-01", "team_member_id"),
+    ("/book_times/101/-1/2026-12-01", "team_member_id"),
     ("/book_dates/101?date=2026-13-01", "date"),
     ("/book_dates/101?date_from=2026-12-01", "date_to"),
     ("/book_dates/101?date_to=2026-12-01", "date_from"),

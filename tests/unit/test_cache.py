@@ -73,12 +73,6 @@ def test_an_older_answer_never_overwrites_a_newer_one(ddb, clock):
     assert cache.read(KEY, 101)[0].body == "new"
 
 
-def test_an_oversized_answer_is_not_stored(ddb, clock, monkeypatch):
-    monkeypatch.setattr(cache, "MAX_BODY", 10)
-    cache.write(KEY, str(list(range(100))), clock.now(), 30, 900, cache.Gen())
-    assert cache.read(KEY, 101)[0] is None
-
-
 def test_a_bump_moves_the_day_and_the_hints_or_the_whole_location(ddb):
     assert cache.bump_generation(101, ["2026-12-02", "2026-12-01", "2026-12-01"]) == {
         "2026-12-01": 1,

@@ -126,6 +126,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
+    # Python's default backlog of 5 overflows when a load run opens dozens of connections at once:
+    # the kernel drops or resets them (lost requests, 1 s SYN retries). API Gateway takes them all.
+    request_queue_size = 128
 
     def __init__(self, addr, app: App, label: str):
         self.app, self.label = app, label

@@ -85,6 +85,35 @@ def test_every_method_reaches_the_app(server, method):
         conn.close()
 
 
+def test_a_burst_of_new_connections_waits_in_the_backlog(monkeypatch):
+    """Dozens of clients connecting at once, before the server accepts any, are all queued and answered
+    (a backlog of 5 left the rest unconnected: resets and lost requests in the load run)."""
+    gate = threading.Event()
+    accept = httpd._Server.get_request
+
+    def held(self):
+        gate.wait(30)
+        return accept(self)
+
+    monkeypatch.setattr(httpd._Server, "get_request", held)
+    srv = Server(_app, label="burst")
+    clients: list[http.client.HTTPConnection] = []
+    try:
+        for _ in range(64):  # the kernel completes each handshake only while the backlog has room
+            conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5)
+            conn.connect()
+            clients.append(conn)
+        for conn in clients:
+            conn.request("GET", "/")
+        gate.set()
+        assert [c.getresponse().status for c in clients] == [200] * 64
+    finally:
+        gate.set()
+        for conn in clients:
+            conn.close()
+        srv.stop()
+
+
 def _time_wait_on(port: int) -> bool:
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:

@@ -26,7 +26,8 @@ def send_case(rel, case: Case) -> Reply:
     if case.body is not None:
         headers.append(("Content-Length", str(len(case.body))))
     req = Request(case.method, f"/api/v1/{path}", query, headers, case.body or b"", "127.0.0.1", 0)
-    resp = rel.stack.gateway(req)  # the local API Gateway's handler, without its socket
+    # Past the front door (its header limit would refuse a huge query first): the functions' own answer.
+    resp = rel.stack.gateway.handle(req)
     return Reply.make(resp.status, dict(resp.headers), resp.body)
 
 

@@ -48,15 +48,16 @@ def template():
 
 
 def reset_layer() -> None:
-    """Forget the layer's per-container state: env-derived caches (settings, DynamoDB client, the secret)
-    and the budget's fallback limiter, which no cache_clear reaches (its calls and pause would carry over
-    into the next test)."""
-    from booking_gateway import budget
+    """Forget the layer's per-container state, as a new container would: env-derived caches (settings,
+    DynamoDB client, the secret), and what no cache_clear reaches: the budget's fallback limiter (its calls
+    and pause) and the values registered for masking (a test must not pass on an earlier test's tokens)."""
+    from booking_gateway import budget, masking
 
     from devstack.runtime import layer_packages, reset_lambda_caches
 
     reset_lambda_caches(layer_packages([LAYER]))
     budget._local = budget._LocalLimiter()  # noqa: SLF001
+    masking.clear_secrets()
 
 
 def rest_event(target: str, headers: dict[str, str] | None = None, method: str = "GET") -> dict:

@@ -4,6 +4,7 @@ import io
 import json
 import logging
 
+import pytest
 from aws_lambda_powertools import Logger
 from booking_gateway import masking
 from booking_gateway.masking import MaskingFilter, MaskingFormatter, mask_text, mask_value, redact
@@ -131,3 +132,14 @@ def test_stdlib_filter_masks_message_args_extras_and_tracebacks():
     out = stream.getvalue()
     assert TOKEN not in out and PHONE not in out and HASH not in out
     assert "cancelled" in out
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a JSON document inside a JSON string (escaped quotes) hides its keys from the key patterns: "
+    "botocore's DEBUG line of the first GetSecretValue shows the partner token in clear",
+)
+def test_keys_inside_an_escaped_json_string_are_masked():
+    # botocore's "Response body:" line: the bytes' repr, so the inner quotes are printed as \\"
+    line = r"""b'{"Name": "x", "SecretString": "{\\"token\\": \\"partner-secret-1\\"}"}'"""
+    assert "partner-secret-1" not in mask_text(line)

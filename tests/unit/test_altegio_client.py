@@ -6,7 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from booking_gateway.altegio_client import UpstreamResponse, _current_shape, _edge_page
+from booking_gateway.altegio_client import (
+    UpstreamResponse,
+    _current_shape,
+    _edge_page,
+    _headers,
+    _retry_after,
+)
 
 from sandbox.faults import Fault, edge_page
 
@@ -84,3 +90,19 @@ def test_older_error_statuses(status, errors, want_status, want_codes):
 def test_other_bodies_pass_unchanged(payload):
     up = shaped(422, payload)
     assert not up.older_shape and up.json() == payload
+
+
+def test_the_partner_token_goes_first_and_the_users_after_it():
+    assert _headers("p", "u", with_body=False) == {
+        "Accept": "application/vnd.api.v2+json",
+        "Authorization": "Bearer p, User u",
+    }
+    assert _headers("p", None, with_body=True)["Authorization"] == "Bearer p"
+    assert _headers("p", None, with_body=True)["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"), [("3", 3.0), ("0.5", 0.5), ("-2", 0.0), ("soon", 1.0), (None, 1.0)]
+)
+def test_retry_after_in_seconds_else_one(value, seconds):
+    assert _retry_after({"retry-after": value} if value is not None else {}) == seconds

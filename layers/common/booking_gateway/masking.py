@@ -104,6 +104,13 @@ _TEXT_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(rf"([\"']?\b(?:{_KEY_ALTERNATION})[\"']?\s*:\s*)([\"'])(?:(?!\2).)*\2", re.IGNORECASE),
         r"\1\2" + MASK + r"\2",
     ),
+    # The same inside a JSON string (quotes escaped, as botocore's DEBUG dump of a secret's body prints).
+    (
+        re.compile(
+            rf"((\\+)[\"'](?:{_KEY_ALTERNATION})\2[\"']\s*:\s*\2[\"'])(?:(?!\2[\"']).)*", re.IGNORECASE
+        ),
+        r"\1" + MASK,
+    ),
     (re.compile(rf"(\b(?:{_KEY_ALTERNATION})(?:%5B%5D|\[\])?=)[^&\s\"',;]+", re.IGNORECASE), r"\1" + MASK),
     # E-mail addresses.
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), MASK + "@" + MASK),

@@ -75,8 +75,9 @@ class Scripted:
 def altegio(gateway, clock, monkeypatch):
     fake = Scripted()
     monkeypatch.setenv("ALTEGIO_BASE_URL", fake.url)
-    monkeypatch.setenv("UPSTREAM_READ_TIMEOUT", "0.5")
-    monkeypatch.setenv("UPSTREAM_WRITE_TIMEOUT", "0.5")
+    # Generous: a loaded machine answers late; the timeout test sets its own short one.
+    monkeypatch.setenv("UPSTREAM_READ_TIMEOUT", "5")
+    monkeypatch.setenv("UPSTREAM_WRITE_TIMEOUT", "5")
     from booking_gateway.settings import get_settings
 
     get_settings.cache_clear()
@@ -177,12 +178,10 @@ def test_connection_errors_are_retried_for_reads_only(gateway, clock, monkeypatc
 
 
 def test_a_read_timeout_is_never_retried(altegio):
-    altegio.script = [2.0]
-    started = time.monotonic()
+    altegio.script = [3.0]
     with pytest.raises(UpstreamTimeout):
-        _get()
-    assert time.monotonic() - started < 1.5
-    assert len(altegio.seen) == 1
+        _get(read_timeout=0.5)  # raised before the answer came: the hang is longer
+    assert len(altegio.seen) == 1  # not asked again
 
 
 def test_429_short_retry_after_is_waited_out_once_and_shared(altegio, clock):

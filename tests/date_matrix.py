@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 INSTANTS = {
     # the real date: no TEST_NOW (what `make test` runs the whole suite at)
     "real": None,
+    # the afternoon the issue was filed: Riga's today has a few times left, the page ends under them
+    "afternoon": "2026-12-04T16:30:00+02:00",
     # a month's last day, 18:30 in Riga: nothing left today there, the next free day is in May
     "month-end": "2027-04-30T18:30:00+03:00",
     # Dec 31 -> Jan 1: 22:30 in Riga (tomorrow is next year), 15:30 on Dec 31 in New York

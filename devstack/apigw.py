@@ -12,7 +12,6 @@ import base64
 import hashlib
 import json
 import logging
-import threading
 import uuid
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, unquote
@@ -49,52 +48,6 @@ def header_size(req: Request) -> int:
     return len(line.encode("latin-1", "replace")) + sum(
         len(v.encode("latin-1", "replace")) for _, v in req.headers
     )
-
-
-_isolation_lock = threading.Lock()
-_ROUTER_STATE = ("current_event", "lambda_context")
-
-
-def isolate_router_state() -> None:
-    """Give each thread its own Powertools `BaseRouter.current_event` and `lambda_context`.
-
-    Powertools keeps the event being handled on the BaseRouter class: one per process, which is right in
-    Lambda (one invocation per process at a time). Here copies of functions run at once in threads of one
-    process, so a handler would read whichever event was resolved last: a POST then sees a concurrent
-    GET's empty body ("A JSON request body is required.", 422) or another booking's. A thread that set
-    nothing itself (one a handler started) reads the latest value, as it would in one process."""
-    try:
-        from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
-    except ImportError:  # a template whose functions do not use Powertools
-        return
-    with _isolation_lock:
-        if getattr(type(BaseRouter), "devstack_per_thread", False):
-            return
-        local = threading.local()
-        latest = {k: v for k, v in vars(BaseRouter).items() if k in _ROUTER_STATE}
-
-        def slot(name: str) -> property:
-            def get(_owner):
-                try:
-                    return getattr(local, name)
-                except AttributeError:
-                    if name in latest:
-                        return latest[name]
-                    raise AttributeError(name) from None
-
-            def put(_owner, value) -> None:
-                setattr(local, name, value)
-                latest[name] = value
-
-            return property(get, put)
-
-        for name in _ROUTER_STATE:  # reads and writes through an instance (app.current_event)
-            setattr(BaseRouter, name, slot(name))
-        per_thread = {name: slot(name) for name in _ROUTER_STATE}
-        # ... and through the class (`BaseRouter.current_event = ...` in resolve()): a metaclass property.
-        BaseRouter.__class__ = type(
-            "PerThreadRouterMeta", (type(BaseRouter),), {**per_thread, "devstack_per_thread": True}
-        )
 
 
 class Router:
@@ -153,7 +106,6 @@ class Gateway:
         self.api_key = api_key
         self.api_key_id = hashlib.sha256(api_key.encode()).hexdigest()[:10]
         self.router = Router(template.routes, {template.apis[r.api].stage for r in template.routes})
-        isolate_router_state()
 
     def __call__(self, req: Request) -> Response:
         """API Gateway's front door (its size limit), then handle()."""

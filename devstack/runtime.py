@@ -144,10 +144,91 @@ class _Instance:
         self.invocations = 0
 
 
+_isolation_lock = threading.Lock()
+_ROUTER_STATE = ("current_event", "lambda_context")
+
+
+def _isolate_router_state() -> None:
+    """Give each thread its own Powertools `BaseRouter.current_event` and `lambda_context`.
+
+    Powertools keeps the event being handled on the BaseRouter class: one per process, which is right in
+    Lambda (one invocation per process at a time). Here copies of functions run at once in threads of one
+    process, so a handler would read whichever event was resolved last: a POST then sees a concurrent
+    GET's empty body ("A JSON request body is required.", 422) or another booking's. A thread that set
+    nothing itself (one a handler started) reads the latest value, as it would in one process."""
+    try:
+        from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+    except ImportError:  # a template whose functions do not use Powertools
+        return
+    with _isolation_lock:
+        if getattr(type(BaseRouter), "devstack_per_thread", False):
+            return
+        local = threading.local()
+        latest = {k: v for k, v in vars(BaseRouter).items() if k in _ROUTER_STATE}
+
+        def slot(name: str) -> property:
+            def get(_owner):
+                try:
+                    return getattr(local, name)
+                except AttributeError:
+                    if name in latest:
+                        return latest[name]
+                    raise AttributeError(name) from None
+
+            def put(_owner, value) -> None:
+                setattr(local, name, value)
+                latest[name] = value
+
+            return property(get, put)
+
+        for name in _ROUTER_STATE:  # reads and writes through an instance (app.current_event)
+            setattr(BaseRouter, name, slot(name))
+        per_thread = {name: slot(name) for name in _ROUTER_STATE}
+        # ... and through the class (`BaseRouter.current_event = ...` in resolve()): a metaclass property.
+        BaseRouter.__class__ = type(
+            "PerThreadRouterMeta", (type(BaseRouter),), {**per_thread, "devstack_per_thread": True}
+        )
+
+
+_metrics_turn = threading.RLock()
+
+
+def _serialise_metrics() -> None:
+    """Powertools keeps the metrics being collected on its provider class, one set per process: adds and
+    flushes of copies running at once take turns, else one flush empties another's set between its check
+    and its write ("Must contain at least one metric")."""
+    try:
+        from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
+            AmazonCloudWatchEMFProvider as Provider,
+        )
+    except ImportError:
+        return
+    with _isolation_lock:
+        if getattr(Provider, "devstack_in_turn", False):
+            return
+        for name in ("add_metric", "flush_metrics"):
+            real = getattr(Provider, name)
+
+            def in_turn(self, *args, _real=real, **kwargs):
+                with _metrics_turn:
+                    return _real(self, *args, **kwargs)
+
+            setattr(Provider, name, in_turn)
+        Provider.devstack_in_turn = True
+
+
+def isolate_powertools_state() -> None:
+    """What Lambda gives each invocation and threads of one process share: Powertools' current event and
+    context (per thread) and its metric set (in turn). Idempotent; every function pool calls it."""
+    _isolate_router_state()
+    _serialise_metrics()
+
+
 class FunctionPool:
     """Warm copies of one function; at most one invocation per copy at a time."""
 
     def __init__(self, fn: Function, max_instances: int = 4, wait_s: float = 30.0):
+        isolate_powertools_state()
         self.fn = fn
         self.max_instances = max_instances
         self.wait_s = wait_s

@@ -52,3 +52,40 @@ def test_context_has_what_the_python_runtime_gives():
     assert ctx.invoked_function_arn == "arn:aws:lambda:eu-west-1:123456789012:function:BookTimesFunction"
     assert ctx.function_version == "$LATEST" and ctx.log_group_name == "/aws/lambda/BookTimesFunction"
     assert 14_000 < ctx.get_remaining_time_in_millis() <= 15_000 and ctx.aws_request_id
+
+
+def test_copies_running_at_once_take_turns_with_the_metric_set(monkeypatch):
+    """Powertools' metric set is one per process: while one copy flushes it, another copy's add waits
+    (else the flush can find it emptied between its check and its write)."""
+    import threading
+
+    from aws_lambda_powertools import Metrics
+
+    from devstack.runtime import isolate_powertools_state
+
+    isolate_powertools_state()
+    metrics = Metrics(namespace="DevstackTest", service="turns")
+    flushing, release, added = threading.Event(), threading.Event(), threading.Event()
+    serialize = metrics.provider.serialize_metric_set
+
+    def held(*args, **kwargs):
+        flushing.set()
+        assert release.wait(10)
+        return serialize(*args, **kwargs)
+
+    monkeypatch.setattr(metrics.provider, "serialize_metric_set", held)
+    metrics.add_metric(name="First", unit="Count", value=1)
+    flush = threading.Thread(target=metrics.flush_metrics)
+    flush.start()
+    assert flushing.wait(10)
+    other = threading.Thread(
+        target=lambda: (metrics.add_metric(name="Second", unit="Count", value=1), added.set())
+    )
+    other.start()
+    # A bounded look, not a wait for time to pass: a missing turn shows up at once.
+    assert not added.wait(0.3), "an add went in while another copy was flushing"
+    release.set()
+    flush.join(10)
+    other.join(10)
+    assert added.is_set()
+    metrics.clear_metrics()

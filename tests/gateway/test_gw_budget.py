@@ -7,7 +7,6 @@ import os
 import random
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -265,25 +264,12 @@ KEYS += ["/bookform/1", "/bookform/2", "/i18n/en-US", "/privacy_policy/101", "/p
 
 
 @pytest.fixture
-def one_invocation_per_process(monkeypatch):
-    """What Lambda guarantees and threads here do not: Powertools keeps the event being handled and the
-    metrics being collected on its classes, one per process. Each thread gets its own event (as the local
-    API Gateway does), and adding and flushing metrics take turns (else one invocation's flush empties
-    another's set between its check and its write: "Must contain at least one metric")."""
-    from booking_gateway.observability import metrics
+def one_invocation_per_process():
+    """What Lambda guarantees and threads here do not (Powertools keeps the event being handled and the
+    metrics being collected on its classes): the local stack's own isolation, for handlers called here."""
+    from devstack.runtime import isolate_powertools_state
 
-    from devstack.apigw import isolate_router_state
-
-    isolate_router_state()
-    turn = threading.RLock()
-    for name in ("add_metric", "flush_metrics"):
-        real = getattr(metrics.provider, name)
-
-        def in_turn(*args, _real=real, **kwargs):
-            with turn:
-                return _real(*args, **kwargs)
-
-        monkeypatch.setattr(metrics.provider, name, in_turn)
+    isolate_powertools_state()
 
 
 def test_300_requests_over_30_keys_in_15_seconds_stay_within_altegios_limits(

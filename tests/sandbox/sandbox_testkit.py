@@ -4,8 +4,12 @@ models (booking_gateway.upstream_models), so a shape drift in the sandbox fails 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -131,3 +135,15 @@ def first_slot(api: AltegioClient, location_id: int, staff_id: int, services: li
     )
     assert answer.data.seances, (location_id, staff_id, services, from_day)
     return answer.data.seances[0]
+
+
+def spawn_sandbox(*args: str) -> subprocess.Popen:
+    """`python -m sandbox ARGS` as its own process, from the project root, with pipes for its output."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "sandbox", *args],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": ""},
+    )

@@ -2,16 +2,10 @@
 
 import json
 import logging
-import os
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import urllib3
-from sandbox_testkit import appointment, book, first_slot, local_day, send_code
-
-ROOT = Path(__file__).resolve().parents[2]
+from sandbox_testkit import appointment, book, first_slot, local_day, send_code, spawn_sandbox
 
 
 def admin(sb, method, name, body=None, query=""):
@@ -108,14 +102,7 @@ def test_request_log_masks_personal_data(api, sb, caplog):
 
 
 def test_runs_as_its_own_process_and_stops_on_sigterm():
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "--port", "0", "--no-rate-limit", "--latency-ms", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": ""},
-    )
+    proc = spawn_sandbox("--port", "0", "--no-rate-limit", "--latency-ms", "0")
     try:
         line = proc.stdout.readline().strip()
         assert line.startswith("sandbox listening on http://127.0.0.1:")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import urllib3
-from sandbox_testkit import appointment, book, first_slot, local_day, send_code
+from sandbox_testkit import appointment, book, first_slot, local_day, send_code, spawn_sandbox
 
 from sandbox import Sandbox, SandboxConfig
 
@@ -145,14 +145,7 @@ def test_a_config_reset_puts_the_start_up_clock_back():
 
 
 def test_now_flag_pins_the_sandbox_process():
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "--port", "0", "--quiet", "--now", DST_NIGHT],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": ""},
-    )
+    proc = spawn_sandbox("--port", "0", "--quiet", "--now", DST_NIGHT)
     try:
         url = proc.stdout.readline().strip().rsplit(" ", 1)[-1]
         body = urllib3.request("GET", f"{url}/__admin/clock").json()

@@ -12,7 +12,8 @@
   matter) → 422.
 - What is stored: every answer Altegio gave (2xx and business errors), and an unknown outcome (timeout,
   5xx) so that a blind retry with the same key can never book twice. Nothing is stored when nothing
-  happened upstream (budget spent, upstream auth failure, 429): the key is released and a retry works.
+  happened upstream (budget spent, upstream auth failure, 429, Cloudflare's page, an error in Altegio's
+  older shape): the key is released and a retry works.
 - The key is scoped by the caller's API key, so one partner can never replay another's answer (which
   carries a record_hash).
 - A DynamoDB failure (throttled, down, stalled: the client fails within seconds) never stops a booking:

@@ -199,6 +199,7 @@ def test_contract_bounded(fuzz_stack, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200 + 300)  # schemathesis may take its 1200 s; the suite's 300 s would cut it off
 def test_contract_long(fuzz_stack, tmp_path):
     examples = int(os.environ.get("REL_FUZZ_EXAMPLES", "100"))
     _verdict(

@@ -3,10 +3,11 @@
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
+from booking_gateway import limits
 from booking_gateway.allowlist import require_location
 from booking_gateway.app_factory import make_handler
 from booking_gateway.write_models import ActivityBookRequest, EventIdParam, LocationIdParam
-from booking_gateway.write_path import BOOKING_TIMEOUT_MESSAGE, forward_write, make_write_app, responses
+from booking_gateway.write_path import BOOKING_TIMEOUT_MESSAGE, make_write_app, respond, responses, send
 
 app = make_write_app()
 
@@ -16,7 +17,7 @@ app = make_write_app()
     summary="Book seats in a group event",
     operation_id="book_event",
     tags=["Online booking"],
-    responses=responses("book_event", body=True),
+    responses=limits.documented(responses("book_event", body=True)),
 )
 def activity_book(
     location_id: LocationIdParam,
@@ -24,14 +25,18 @@ def activity_book(
     req: Annotated[ActivityBookRequest, Body(embed=False)],
 ):
     require_location(location_id)
-    return forward_write(
-        "POST",
-        f"/activity/{location_id}/{event_id}/book",
-        operation="book_event",
-        body=req.upstream(),
-        invalidate=location_id,
-        timeout_message=BOOKING_TIMEOUT_MESSAGE,
-    )
+    with limits.code_check(req.phone, code_sent=req.code is not None) as guard:
+        result = guard.settle(
+            send(
+                "POST",
+                f"/activity/{location_id}/{event_id}/book",
+                operation="book_event",
+                body=req.upstream(),
+                invalidate=location_id,
+                timeout_message=BOOKING_TIMEOUT_MESSAGE,
+            )
+        )
+    return respond(result)
 
 
 lambda_handler = make_handler(app)

@@ -8,7 +8,7 @@ answering (noting what the booking took, so lists from before can stand in witho
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
-from booking_gateway import holds, idempotency
+from booking_gateway import holds, idempotency, limits
 from booking_gateway.allowlist import require_location
 from booking_gateway.app_factory import make_handler
 from booking_gateway.write_models import BookRecordRequest, LocationIdParam
@@ -22,7 +22,7 @@ app = make_write_app()
     summary="Create booking(s); send an Idempotency-Key to make retries safe",
     operation_id="create_online_booking",
     tags=["Online booking"],
-    responses=responses("create_online_booking", body=True, idempotency=True),
+    responses=limits.documented(responses("create_online_booking", body=True, idempotency=True)),
 )
 def book_record(
     location_id: LocationIdParam,
@@ -33,26 +33,29 @@ def book_record(
 ):
     require_location(location_id)
     body = req.upstream()
+    # A booking with an SMS code checks the code: a locked phone is refused (429) before anything else.
+    with limits.code_check(req.phone, code_sent=req.code is not None) as guard:
 
-    def book():
-        before = holds.listed(location_id, body["appointments"])  # what the lists showed, read before
-        result = send(
-            "POST",
-            f"/book_record/{location_id}",
-            operation="create_online_booking",
-            body=body,
-            invalidate=booked_days(location_id, [a.datetime for a in req.appointments]),
-            timeout_message=BOOKING_TIMEOUT_MESSAGE,
+        def book():
+            before = holds.listed(location_id, body["appointments"])  # what the lists showed, read before
+            result = send(
+                "POST",
+                f"/book_record/{location_id}",
+                operation="create_online_booking",
+                body=body,
+                invalidate=booked_days(location_id, [a.datetime for a in req.appointments]),
+                timeout_message=BOOKING_TIMEOUT_MESSAGE,
+            )
+            guard.settle(result)  # a replay never gets here: its attempt is given back
+            return holds.note_booking(location_id, body["appointments"], result, before)
+
+        return idempotency.once(
+            idempotency.key_from(idempotency_key),
+            scope=[idempotency.caller_of(app.current_event.raw_event), location_id],
+            payload=body,
+            action=book,
+            context=app.lambda_context,
         )
-        return holds.note_booking(location_id, body["appointments"], result, before)
-
-    return idempotency.once(
-        idempotency.key_from(idempotency_key),
-        scope=[idempotency.caller_of(app.current_event.raw_event), location_id],
-        payload=body,
-        action=book,
-        context=app.lambda_context,
-    )
 
 
 lambda_handler = make_handler(app)

@@ -3,9 +3,10 @@
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
+from booking_gateway import limits
 from booking_gateway.app_factory import make_handler
 from booking_gateway.write_models import BookingAuthRequest
-from booking_gateway.write_path import forward_write, make_write_app, responses
+from booking_gateway.write_path import make_write_app, respond, responses, send
 
 app = make_write_app()
 
@@ -15,12 +16,14 @@ app = make_write_app()
     summary="Sign in to an online-booking account (phone or e-mail + password)",
     operation_id="authorize_online_booking_user",
     tags=["Client cabinet"],
-    responses=responses("authorize_online_booking_user", body=True),
+    responses=limits.documented(responses("authorize_online_booking_user", body=True)),
 )
 def booking_auth(req: Annotated[BookingAuthRequest, Body(embed=False)]):
-    return forward_write(
-        "POST", "/booking/auth", operation="authorize_online_booking_user", body=req.upstream()
-    )
+    with limits.password_check(req.login) as guard:  # a locked login (or visitor): 429, nothing sent
+        result = guard.settle(
+            send("POST", "/booking/auth", operation="authorize_online_booking_user", body=req.upstream())
+        )
+    return respond(result)
 
 
 lambda_handler = make_handler(app)

@@ -7,15 +7,17 @@ goes through the allowlist; `group_id` (a chain) is passed on as it is.
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Header
+from booking_gateway import limits
 from booking_gateway.allowlist import require_location
 from booking_gateway.app_factory import make_handler
 from booking_gateway.write_models import CompanyIdQuery, GroupIdQuery, PhoneQuery
 from booking_gateway.write_path import (
     AUTH_DOC,
     WriteRejected,
-    forward_write,
     make_write_app,
+    respond,
     responses,
+    send,
     user_token,
 )
 
@@ -27,7 +29,7 @@ app = make_write_app()
     summary="Send an SMS code to confirm a new phone number (company_id or group_id)",
     operation_id="send_phone_update_verification_code",
     tags=["Client cabinet"],
-    responses=responses("send_phone_update_verification_code"),
+    responses=limits.documented(responses("send_phone_update_verification_code")),
 )
 def booking_user_phone_confirmation(
     phone: PhoneQuery,
@@ -43,14 +45,18 @@ def booking_user_phone_confirmation(
     query = [("phone", phone)]
     query += [("company_id", str(company_id))] if company_id is not None else []
     query += [("group_id", str(group_id))] if group_id is not None else []
-    return forward_write(
-        "GET",
-        "/booking/user/phone_confirmation",
-        operation="send_phone_update_verification_code",
-        query=query,
-        user_token=token,
-        idempotent=False,  # it sends an SMS: never retried
-    )
+    with limits.sms(phone) as guard:  # an SMS like book_code's: the same per-phone and per-visitor limits
+        result = guard.settle(
+            send(
+                "GET",
+                "/booking/user/phone_confirmation",
+                operation="send_phone_update_verification_code",
+                query=query,
+                user_token=token,
+                idempotent=False,  # it sends an SMS: never retried
+            )
+        )
+    return respond(result)
 
 
 lambda_handler = make_handler(app)

@@ -3,9 +3,10 @@
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from booking_gateway import limits
 from booking_gateway.app_factory import make_handler
 from booking_gateway.write_models import BookingUserUpdateRequest
-from booking_gateway.write_path import AUTH_DOC, forward_write, make_write_app, responses, user_token
+from booking_gateway.write_path import AUTH_DOC, make_write_app, respond, responses, send, user_token
 
 app = make_write_app()
 
@@ -15,16 +16,21 @@ app = make_write_app()
     summary="Update the signed-in visitor's profile (a new phone needs confirmation_code)",
     operation_id="update_booking_user",
     tags=["Client cabinet"],
-    responses=responses("update_booking_user", body=True),
+    responses=limits.documented(responses("update_booking_user", body=True)),
 )
 def booking_user_put(
     req: Annotated[BookingUserUpdateRequest, Body(embed=False)],
     authorization: Annotated[str | None, Header(alias="authorization", description=AUTH_DOC)] = None,
 ):
     token = user_token(authorization, required=True)
-    return forward_write(
-        "PUT", "/booking/user", operation="update_booking_user", body=req.upstream(), user_token=token
-    )
+    # A new phone's confirmation_code is an SMS code Altegio checks: counted against that phone.
+    with limits.code_check(req.phone, code_sent=req.confirmation_code is not None) as guard:
+        result = guard.settle(
+            send(
+                "PUT", "/booking/user", operation="update_booking_user", body=req.upstream(), user_token=token
+            )
+        )
+    return respond(result)
 
 
 lambda_handler = make_handler(app)

@@ -1,4 +1,4 @@
-"""Only the locations the deployment serves reach Altegio or the cache."""
+"""Only the locations and booking forms the deployment serves reach Altegio or the cache."""
 
 from __future__ import annotations
 
@@ -14,3 +14,9 @@ def is_allowed(location_id: int) -> bool:
 def require_location(location_id: int) -> None:
     if not is_allowed(location_id):
         raise NotFoundError(f"Location {location_id} not found")
+
+
+def require_bookform(form_id: int) -> None:
+    """Booking forms too: a random id must not spend the shared upstream budget (AllowedBookformIds)."""
+    if form_id not in get_settings().allowed_bookform_ids:
+        raise NotFoundError(f"Booking form {form_id} not found")

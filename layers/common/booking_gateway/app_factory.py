@@ -12,7 +12,9 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 
+from . import caller
 from .envelope import error_response
+from .limits import Limited
 from .observability import logger, metrics, tracer
 from .settings import get_settings
 
@@ -57,6 +59,11 @@ def make_app(**kwargs: Any) -> APIGatewayRestResolver:
     def _service(exc: ServiceError) -> Response:
         return error_response(exc.status_code, exc.msg)
 
+    @app.exception_handler(Limited)
+    def _limited(exc: Limited) -> Response:
+        headers = {"Retry-After": str(exc.retry_after), "Cache-Control": "no-store, private"}
+        return error_response(429, exc.message, headers=headers)
+
     @app.not_found
     def _missing(exc: Exception) -> Response:
         return error_response(404, getattr(exc, "msg", None) or "Not found")
@@ -93,6 +100,7 @@ def make_handler(app: APIGatewayRestResolver) -> Callable[[dict, Any], dict]:
     @metrics.log_metrics(capture_cold_start_metric=True)
     def lambda_handler(event: dict, context: Any) -> dict:
         try:
+            caller.bind(event)  # who is asking: the budget's fair share and the limits read it
             _normalise(event)
             if not _acceptable(event):
                 return _as_proxy(error_response(406, "Accept must be application/vnd.api.v2+json"))

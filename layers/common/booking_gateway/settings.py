@@ -23,6 +23,19 @@ class Settings:
     write_read_timeout: float
     budget_wait_seconds: float
     call_time_limit: float
+    # -- abuse limits (limits.py, caller.py, budget.py's fair share, allowlist.py's bookform ids) --------
+    allowed_bookform_ids: frozenset[int] = frozenset()
+    code_phone_interval: float = 60.0  # one SMS code per phone per this many seconds
+    code_phone_per_hour: int = 5
+    code_visitor_per_hour: int = 10
+    wrong_code_limit: int = 5  # wrong codes (or passwords) for one phone or login within the window lock it
+    wrong_code_visitor_limit: int = 10  # wrong codes from one visitor address within the window lock it
+    wrong_code_window: float = 900.0
+    lockout_seconds: float = 900.0
+    page_api_key_id: str = ""  # the page's API key id: requests with it came through CloudFront
+    origin_verify_secret_id: str = ""  # the secret CloudFront's X-Origin-Verify header must match
+    caller_read_share: float = 0.5  # of the minute's reads, the most one caller class may take...
+    caller_read_share_alone: float = 0.85  # ...or while no other class has called within the minute
 
 
 def _ids(raw: str) -> frozenset[int]:
@@ -49,4 +62,17 @@ def get_settings() -> Settings:
         budget_wait_seconds=float(env.get("BUDGET_WAIT_SECONDS", "6")),
         # One upstream call, budget wait and retries included; the functions' timeout is 15 s.
         call_time_limit=float(env.get("UPSTREAM_CALL_TIME_LIMIT", "11")),
+        # -- abuse limits ------------------------------------------------------------------------------
+        allowed_bookform_ids=_ids(env.get("ALLOWED_BOOKFORM_IDS", "")),
+        code_phone_interval=max(0.0, float(env.get("CODE_PHONE_INTERVAL_SECONDS", "60"))),
+        code_phone_per_hour=max(1, int(env.get("CODE_PHONE_PER_HOUR", "5"))),
+        code_visitor_per_hour=max(1, int(env.get("CODE_VISITOR_PER_HOUR", "10"))),
+        wrong_code_limit=max(1, int(env.get("WRONG_CODE_LIMIT", "5"))),
+        wrong_code_visitor_limit=max(1, int(env.get("WRONG_CODE_VISITOR_LIMIT", "10"))),
+        wrong_code_window=max(1.0, float(env.get("WRONG_CODE_WINDOW_SECONDS", "900"))),
+        lockout_seconds=max(1.0, float(env.get("LOCKOUT_SECONDS", "900"))),
+        page_api_key_id=env.get("PAGE_API_KEY_ID", ""),
+        origin_verify_secret_id=env.get("ORIGIN_VERIFY_SECRET_ID", ""),
+        caller_read_share=min(1.0, max(0.05, float(env.get("CALLER_READ_SHARE", "0.5")))),
+        caller_read_share_alone=min(1.0, max(0.05, float(env.get("CALLER_READ_SHARE_ALONE", "0.85")))),
     )

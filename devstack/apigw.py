@@ -16,7 +16,7 @@ import uuid
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, unquote
 
-from .cfn import ACCOUNT
+from .cfn import ACCOUNT, api_key_id
 from .httpd import Request, Response
 from .runtime import FunctionError, Functions
 from .template import Route, Template
@@ -103,9 +103,15 @@ class Gateway:
     def __init__(self, template: Template, functions: Functions, api_key: str):
         self.template = template
         self.functions = functions
-        self.api_key = api_key
-        self.api_key_id = hashlib.sha256(api_key.encode()).hexdigest()[:10]
+        self.api_key = api_key  # the page's (the template's PageApiKey)
+        self.api_key_id = api_key_id(api_key)
+        self.keys = {api_key: self.api_key_id}  # every key on a usage plan: value -> id
         self.router = Router(template.routes, {template.apis[r.api].stage for r in template.routes})
+
+    def add_api_key(self, value: str) -> str:
+        """Another key, as `aws apigateway create-api-key` + a usage plan key give a partner; its id."""
+        self.keys[value] = api_key_id(value)
+        return self.keys[value]
 
     def __call__(self, req: Request) -> Response:
         """API Gateway's front door (its size limit), then handle()."""
@@ -133,7 +139,7 @@ class Gateway:
         if route is None:
             return gateway_error(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
         key = req.header("x-api-key")
-        if route.api_key_required and key != self.api_key:
+        if route.api_key_required and key not in self.keys:
             return gateway_error(403, "Forbidden", "ForbiddenException")
         event = self.event(req, route, path, params, key if route.api_key_required else None)
         resp = self.invoke(route, event)
@@ -145,10 +151,9 @@ class Gateway:
         now = datetime.now(UTC)
         request_id = str(uuid.uuid4())
         stage = self.template.apis[route.api].stage
-        forwarded = req.header("X-Forwarded-For")
         headers = [(k, v) for k, v in req.headers if k.lower() != "x-forwarded-for"]
         headers += [
-            ("X-Forwarded-For", f"{forwarded}, {req.client_ip}" if forwarded else req.client_ip),
+            ("X-Forwarded-For", forwarded_for(req)),
             ("X-Forwarded-Port", str(req.server_port)),
             ("X-Forwarded-Proto", "http"),
         ]
@@ -180,7 +185,7 @@ class Gateway:
                 "domainPrefix": API_ID,
                 "requestTimeEpoch": int(now.timestamp() * 1000),
                 "requestId": request_id,
-                "identity": _identity(req, api_key, self.api_key_id if api_key else None),
+                "identity": _identity(req, api_key, self.keys.get(api_key) if api_key else None),
                 "domainName": req.header("Host") or API_HOST,
                 "deploymentId": "local",
                 "apiId": API_ID,
@@ -241,6 +246,14 @@ def proxy_response(result: object) -> Response:
     else:
         raw = (body or "").encode()
     return Response(status, merged, raw)
+
+
+def forwarded_for(req: Request) -> str:
+    """X-Forwarded-For as a proxy passes it on: what came (several lines joined, in order), then the address
+    of the connection it took. API Gateway does this and takes that address as identity.sourceIp; CloudFront
+    does it too, so behind it the viewer's address is the second from the right and the edge's the last."""
+    sent = [v.strip() for k, v in req.headers if k.lower() == "x-forwarded-for" and v.strip()]
+    return ", ".join([*sent, req.client_ip])
 
 
 def _single_and_multi(pairs, fold_case: bool) -> tuple[dict, dict]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,11 @@ import yaml
 ACCOUNT = "123456789012"  # moto's default account
 _NO_VALUE = object()
 _SUB_VAR = re.compile(r"\$\{([^}]+)\}")
+
+
+def api_key_id(value: str) -> str:
+    """The local id of an API key (what Ref of an AWS::ApiGateway::ApiKey and identity.apiKeyId give)."""
+    return hashlib.sha256(value.encode()).hexdigest()[:10]
 
 
 class TemplateError(ValueError):

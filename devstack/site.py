@@ -12,7 +12,7 @@ from email.utils import formatdate
 from pathlib import Path
 from urllib.parse import unquote
 
-from .apigw import API_HOST
+from .apigw import API_HOST, forwarded_for
 from .httpd import App, Request, Response
 from .template import Edge
 
@@ -33,6 +33,8 @@ TYPES = {
 # CloudFront compresses these types, from 1,000 bytes up.
 _COMPRESSIBLE = ("text/", "application/json", "application/manifest+json", "image/svg+xml", "application/xml")
 _MIN_GZIP = 1000
+# The address the API origin sees connecting: one of CloudFront's edges, never the viewer (TEST-NET-2).
+EDGE_IP = "198.51.100.10"
 # Viewer headers CloudFront does not pass to the API origin (AllViewerExceptHostHeader), plus hop-by-hop.
 _NOT_FORWARDED = {"host", "connection", "keep-alive", "te", "upgrade", "proxy-connection"}
 
@@ -57,10 +59,9 @@ class Site:
         custom = {k.lower() for k in self.edge.origin_headers}
         headers = [(k, v) for k, v in req.headers if k.lower() not in _NOT_FORWARDED | custom]
         headers += list(self.edge.origin_headers.items())  # replaces a viewer-sent x-api-key
-        forwarded = req.header("X-Forwarded-For")
         headers = [(k, v) for k, v in headers if k.lower() != "x-forwarded-for"]
         headers += [
-            ("X-Forwarded-For", f"{forwarded}, {req.client_ip}" if forwarded else req.client_ip),
+            ("X-Forwarded-For", forwarded_for(req)),  # the viewer's address appended to what it sent
             ("Host", API_HOST),
             ("Via", "1.1 local.cloudfront.net (CloudFront)"),
             ("X-Amz-Cf-Id", base64.urlsafe_b64encode(os.urandom(42)).decode()),
@@ -71,7 +72,7 @@ class Site:
             req.query,
             headers,
             req.body,
-            req.client_ip,
+            EDGE_IP,  # API Gateway appends this and calls it sourceIp
             req.server_port,
         )
         return self.gateway(fwd)

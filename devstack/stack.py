@@ -234,6 +234,10 @@ class LocalStack:
             )
         return self._dynamodb
 
+    def add_partner_key(self, value: str) -> str:
+        """A partner's API key, accepted from now on (its own caller class); returns its key id."""
+        return self.gateway.add_api_key(value)
+
     def invoke(self, logical_id: str, event: dict) -> Any:
         """The handler's raw result, as `sam local invoke` prints it (no HTTP, same warm instances)."""
         return self.functions.invoke(logical_id, event)

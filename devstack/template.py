@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .cfn import ACCOUNT, Resolver, TemplateError, as_env_string, check_parameter, load_yaml
+from .cfn import ACCOUNT, Resolver, TemplateError, api_key_id, as_env_string, check_parameter, load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 STACK_NAME = "local"
@@ -115,6 +115,7 @@ class Template:
         self.resolver = Resolver(self.resources, self.parameters, pseudo, names={})
         self.tables = self._tables()
         self.secrets = self._secrets()
+        self.api_keys = self._api_keys()
         self.apis = self._apis()
         self.functions = self._functions()
         self.routes = [r for fn in self.functions.values() for r in fn.routes]
@@ -159,6 +160,15 @@ class Template:
             name = self.resolve((res.get("Properties") or {}).get("Name"), lid) or lid
             out[lid] = Secret(lid, name)
             self.resolver.names[lid] = name  # Ref is the ARN in AWS; a name works the same for GetSecretValue
+        return out
+
+    def _api_keys(self) -> dict[str, str]:
+        """API keys with a value in the template (the page's): logical id -> local key id, what Ref gives."""
+        out = {}
+        for lid, res in self._of_type("AWS::ApiGateway::ApiKey").items():
+            value = self.resolve((res.get("Properties") or {}).get("Value"), lid)
+            if value:
+                out[lid] = self.resolver.names[lid] = api_key_id(str(value))
         return out
 
     # ---------- API and functions ----------

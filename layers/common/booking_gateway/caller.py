@@ -144,6 +144,8 @@ def _address(text: str) -> str | None:
         ip = ipaddress.ip_address(text.strip().strip("[]"))
     except ValueError:
         return None
-    if ip.version == 6 and ip.ipv4_mapped is None:
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
         return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip.ipv4_mapped or ip)
+    return str(ip)

@@ -56,7 +56,7 @@ class Limited(Exception):
 
     def __init__(self, retry_after: float, message: str) -> None:
         super().__init__(message)
-        self.retry_after = max(1, math.ceil(retry_after))
+        self.retry_after = max(1, math.ceil(retry_after - 0.001))
         self.message = message
 
 
@@ -88,7 +88,7 @@ class Counter:
             recent = [t for t in times if t > now - per]
             if len(recent) >= most:
                 wait = max(wait, recent[-most] + per - now)
-        return wait
+        return wait if wait > 0.001 else 0.0  # stamps are stored to 0.1 ms
 
 
 # -- the counters ---------------------------------------------------------------------------------------
@@ -390,7 +390,7 @@ def _span(seconds: float) -> str:
 
 def _when(seconds: float) -> str:
     """'in 45 seconds', 'in 15 minutes', 'in 2 hours': when a refused request may be tried again."""
-    seconds = max(1, math.ceil(seconds))
+    seconds = max(1, math.ceil(seconds - 0.001))
     if seconds < 120:
         return f"in {seconds} second{'s' if seconds != 1 else ''}"
     if seconds < 2 * HOUR:

@@ -93,3 +93,63 @@ def test_a_pause_holds_every_slot_until_it_ends(ddb, clock):
     started = clock.monotonic()
     budget.acquire("write", wait_max=5)  # waits on the fake clock: no real time passes
     assert clock.monotonic() - started >= 3 - budget.AHEAD_MAX
+
+
+# -- the fair share per caller class ----------------------------------------------------------------------
+def _as(key_id: str | None) -> None:
+    from booking_gateway import caller
+
+    caller.bind({"requestContext": {"identity": {"apiKeyId": key_id, "sourceIp": "192.0.2.1"}}})
+
+
+def _reads_until_refused(limit: int = 100) -> int:
+    for n in range(limit):
+        try:
+            budget.acquire("read")  # the fake clock passes the per-second waits at once
+        except budget.BudgetExhausted:
+            return n
+    return limit
+
+
+def test_one_class_alone_takes_its_alone_share_of_the_reads_and_others_still_get_theirs(
+    ddb, clock, settings_env
+):
+    settings_env(UPSTREAM_PER_MINUTE=20, UPSTREAM_PER_SECOND=5, PAGE_API_KEY_ID="pagekey001")
+    assert budget._allowance("read") == 18
+    _as("pagekey001")
+    assert _reads_until_refused() == int(18 * 0.85)  # 15: the 16th is refused though the minute has room
+    _as("partner01")
+    assert _reads_until_refused() == 3  # the rest of the minute's reads
+    _as("pagekey001")
+    assert _reads_until_refused() == 0
+    _as("partner01")
+    assert budget.acquire("write", wait_max=5)  # writes keep their share whoever read
+
+
+def test_while_another_class_reads_each_takes_at_most_its_share(ddb, clock, settings_env):
+    settings_env(UPSTREAM_PER_MINUTE=20, UPSTREAM_PER_SECOND=5, PAGE_API_KEY_ID="pagekey001")
+    _as("partner01")
+    budget.acquire("read")  # a partner read within the minute: the page's share is the shared one
+    _as("pagekey001")
+    assert _reads_until_refused() == 9  # half of the 18 reads
+    _as("partner01")
+    assert _reads_until_refused() == 8  # its own half, less the read it made first
+    clock.advance(60 + budget.BUCKET)  # the minute is over: the page is alone again
+    _as("pagekey001")
+    assert _reads_until_refused() == 15
+
+
+def test_a_share_refused_read_leaves_everyones_minute_untouched(ddb, clock, settings_env):
+    settings_env(UPSTREAM_PER_MINUTE=20, UPSTREAM_PER_SECOND=5, CALLER_READ_SHARE_ALONE=0.1)
+    _as("partner02")
+    assert _reads_until_refused() == 1
+    bucket = int(clock.now() // budget.BUCKET)
+    item = ddb.get_item(TableName="UnitBudgetTable", Key={"pk": {"S": f"min#{bucket}"}})["Item"]
+    assert item["n"]["N"] == "1" and item["cls"]["SS"] == ["key:partner02"]
+    assert budget.refresh_spent() is False
+
+
+def test_callers_without_a_key_have_no_class_and_no_share(ddb, clock, settings_env):
+    settings_env(UPSTREAM_PER_MINUTE=20, UPSTREAM_PER_SECOND=5, CALLER_READ_SHARE_ALONE=0.1)
+    _as(None)
+    assert _reads_until_refused() == 18

@@ -16,6 +16,11 @@ One acquire() = the minute first, then a second-slot (so the slot is the last st
   waiting booking always gets the next slot while reads still use every slot nobody else wants; reads
   also leave a tenth of the minute to writes, and refreshes of copies that can stand in (stale served
   instead) leave a further quarter to misses.
+- Fair share: reads are also counted per caller class (the page, each partner key: caller.py) in buckets
+  of their own (`min#<class>#<epoch//5>`). A class's reads may take at most CALLER_READ_SHARE of the
+  minute's reads while another class has read within the minute (each bucket notes the classes that read
+  in it), CALLER_READ_SHARE_ALONE otherwise, so a flood from one caller always leaves the rest to the
+  others; writes are not capped by class (they keep their own share and the slots' priority).
 - Altegio's 429: `pause(seconds)` pushes every slot's t forward, so no container sends anything until
   Retry-After has passed (one write per slot, nothing extra on the normal path).
 - DynamoDB failing: a conservative in-process limiter (1/s, 20/min per container) takes over; requests
@@ -33,7 +38,7 @@ from typing import Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import clock, dynamo
+from . import caller, clock, dynamo
 from .observability import count, logger
 from .settings import get_settings
 
@@ -63,8 +68,16 @@ def _memo() -> dict[str, float]:
 
 
 def refresh_spent() -> bool:
-    """Did this container find the minute spent for refreshes less than REFRESH_MEMO ago?"""
-    return clock.now() < _memo().get("refresh", 0.0)
+    """Did this container find the minute spent for refreshes (of everyone, or of this caller's class) less
+    than REFRESH_MEMO ago?"""
+    memo, now = _memo(), clock.now()
+    return now < memo.get("refresh", 0.0) or now < memo.get(f"refresh:{_class()}", 0.0)
+
+
+def _class() -> str | None:
+    """The caller class whose reads count towards a share; None for callers without one (no key)."""
+    klass = caller.current().klass
+    return None if klass == caller.ANONYMOUS else klass
 
 
 class BudgetExhausted(Exception):
@@ -149,12 +162,12 @@ def _when_due(key: dict, stamp: float) -> float:
     return stamp
 
 
-def _take_minute(allowance: int, now: float) -> float | None:
+def _take_minute(allowance: int, now: float, klass: str | None = None) -> float | None:
     """_count_minute, retried on throttling: a throttled table must not push calls to the local limiter,
     which cannot see the other containers."""
     for attempt in range(THROTTLE_RETRIES + 1):
         try:
-            return _count_minute(allowance, now)
+            return _count_minute(allowance, now, klass)
         except ClientError as exc:
             if not dynamo.throttled(exc) or attempt == THROTTLE_RETRIES:
                 raise
@@ -162,40 +175,95 @@ def _take_minute(allowance: int, now: float) -> float | None:
     return None  # not reached
 
 
-def _count_minute(allowance: int, now: float) -> float | None:
-    """Count one call in the current bucket; None on success, else seconds until a bucket frees."""
+class ShareSpent(Exception):
+    """This caller class has taken its share of the minute's reads (others' calls still go out)."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__("this caller's share of the upstream budget for this minute is spent")
+        self.wait = wait
+
+
+def _count_minute(allowance: int, now: float, klass: str | None = None) -> float | None:
+    """Count one call in the current bucket; None on success, else seconds until a bucket frees. With a
+    caller class (reads), the call is counted in the class's buckets first: ShareSpent when they are full."""
     bucket = int(now // BUCKET)
     client, table = dynamo.stamp_client(), _table()  # no hidden backoff: _take_minute retries briefly
-    keys = [{"pk": dynamo.s(f"min#{b}")} for b in range(bucket - WINDOW_BUCKETS, bucket)]
+    window = range(bucket - WINDOW_BUCKETS, bucket)
+    keys = [{"pk": dynamo.s(f"min#{b}")} for b in window]
+    if klass:  # the class's own buckets, and the current bucket's note of who read in it
+        keys += [{"pk": dynamo.s(f"min#{klass}#{b}")} for b in window]
+        keys.append({"pk": dynamo.s(f"min#{bucket}")})
     got = client.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
-    used = sum(int(dynamo.num(item, "n")) for item in got["Responses"].get(table, []))
+    items = {i["pk"]["S"]: i for i in got["Responses"].get(table, [])}
+    used = sum(int(dynamo.num(items.get(f"min#{b}", {}), "n")) for b in window)
     room = allowance - used
-    if room > 0:
+    if room <= 0:
+        return (bucket + 1) * BUCKET - now
+    counted_class = klass and _count_class(items, klass, bucket, now)
+    try:
+        client.update_item(
+            TableName=table,
+            Key={"pk": dynamo.s(f"min#{bucket}")},
+            UpdateExpression="ADD n :one" + (", cls :me" if klass else "") + " SET expires_at = :exp",
+            ConditionExpression="attribute_not_exists(n) OR n < :room",
+            ExpressionAttributeValues={
+                ":one": dynamo.n(1),
+                ":room": dynamo.n(room),
+                ":exp": dynamo.n(int(now) + 3600),
+                **({":me": {"SS": [klass]}} if klass else {}),
+            },
+        )
+        return None
+    except ClientError as exc:
+        if counted_class:
+            _uncount_minute(now, klass)
+        if not dynamo.conditional_failed(exc):
+            raise
+    return (bucket + 1) * BUCKET - now
+
+
+def _count_class(items: dict, klass: str, bucket: int, now: float) -> bool:
+    """Count one read of `klass` in its own buckets, within its share; ShareSpent if that is full."""
+    settings = get_settings()
+    others = any(
+        set(item.get("cls", {}).get("SS", [])) - {klass}
+        for pk, item in items.items()
+        if pk.count("#") == 1  # the minute's own buckets note who read in them
+    )
+    share = settings.caller_read_share if others else settings.caller_read_share_alone
+    cap = max(1, int(_allowance("read") * share))
+    used = sum(
+        int(dynamo.num(items.get(f"min#{klass}#{b}", {}), "n"))
+        for b in range(bucket - WINDOW_BUCKETS, bucket)
+    )
+    if cap - used > 0:
         try:
-            client.update_item(
-                TableName=table,
-                Key={"pk": dynamo.s(f"min#{bucket}")},
+            dynamo.stamp_client().update_item(
+                TableName=_table(),
+                Key={"pk": dynamo.s(f"min#{klass}#{bucket}")},
                 UpdateExpression="ADD n :one SET expires_at = :exp",
                 ConditionExpression="attribute_not_exists(n) OR n < :room",
                 ExpressionAttributeValues={
                     ":one": dynamo.n(1),
-                    ":room": dynamo.n(room),
+                    ":room": dynamo.n(cap - used),
                     ":exp": dynamo.n(int(now) + 3600),
                 },
             )
-            return None
+            return True
         except ClientError as exc:
             if not dynamo.conditional_failed(exc):
                 raise
-    return (bucket + 1) * BUCKET - now
+    raise ShareSpent((bucket + 1) * BUCKET - now)
 
 
-def _uncount_minute(counted_at: float) -> None:
-    """Give back a minute count whose call never went out (the slot wait gave up). Never raises."""
+def _uncount_minute(counted_at: float, klass: str | None = None) -> None:
+    """Give back a minute count (of everyone's, or of a class's buckets) whose call never went out (the slot
+    wait gave up). Never raises."""
+    prefix = f"min#{klass}#" if klass else "min#"
     with contextlib.suppress(ClientError, BotoCoreError):  # else the minute is a little more conservative
         dynamo.client().update_item(
             TableName=_table(),
-            Key={"pk": dynamo.s(f"min#{int(counted_at // BUCKET)}")},
+            Key={"pk": dynamo.s(f"{prefix}{int(counted_at // BUCKET)}")},
             UpdateExpression="ADD n :minus",
             ConditionExpression="n > :zero",
             ExpressionAttributeValues={":minus": dynamo.n(-1), ":zero": dynamo.n(0)},
@@ -248,6 +316,7 @@ def acquire(priority: Priority = "read", wait_max: float | None = None) -> float
     settings = get_settings()
     slots, allowance = _slots(), _allowance(priority)
     defer = 0.0 if priority == "write" else READ_DEFER
+    klass = None if priority == "write" else _class()  # reads count towards their caller's share
     started = clock.monotonic()
     deadline = started + (settings.budget_wait_seconds if wait_max is None else wait_max)
     counted_at: float | None = None  # when this call was counted in the minute's buckets
@@ -256,7 +325,13 @@ def acquire(priority: Priority = "read", wait_max: float | None = None) -> float
         now = clock.now()
         try:
             if counted_at is None:  # counted once, before the slot, so the slot is the last step
-                minute_wait = _take_minute(allowance, now)
+                try:
+                    minute_wait = _take_minute(allowance, now, klass)
+                except ShareSpent as spent:
+                    count("BudgetShareSpent")
+                    if priority == "refresh":
+                        _memo()[f"refresh:{klass}"] = now + min(spent.wait, REFRESH_MEMO)
+                    raise BudgetExhausted(spent.wait, str(spent)) from None
                 if minute_wait is not None:
                     count("BudgetExhausted")
                     if priority == "refresh":
@@ -281,8 +356,10 @@ def acquire(priority: Priority = "read", wait_max: float | None = None) -> float
             return stamp
         if clock.monotonic() + wait > deadline:
             count("BudgetExhausted")
-            if counted_at is not None:
-                _uncount_minute(counted_at)  # no call goes out: the minute's allowance is not spent
+            if counted_at is not None:  # no call goes out: the minute's allowance is not spent
+                _uncount_minute(counted_at)
+                if klass:
+                    _uncount_minute(counted_at, klass)
             raise BudgetExhausted(wait)
         waited = True
         clock.sleep(wait + random.uniform(0, 0.02))

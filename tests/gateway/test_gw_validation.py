@@ -73,6 +73,19 @@ def test_other_locations_are_404_without_upstream_call_or_cache_write(gateway, t
     assert not gateway.upstream() and not gateway.cache_items("")
 
 
+@pytest.mark.parametrize("form_id", [3, 999, 2_000_000])
+def test_other_booking_forms_are_404_without_upstream_call_or_cache_write(gateway, form_id):
+    answer = gateway.get(f"/bookform/{form_id}")
+    assert answer.status == 404
+    assert answer.json() == {
+        "success": False,
+        "data": None,
+        "meta": {"message": f"Booking form {form_id} not found"},
+    }
+    assert not gateway.upstream() and not gateway.cache_items("")
+    assert gateway.get("/bookform/2").status == 200  # the ones served still are
+
+
 @pytest.mark.parametrize(
     "headers",
     [

@@ -96,7 +96,7 @@ _CACHE_HEADERS = {
     },
 }
 _ERRORS = {
-    404: "Location not served by this gateway, or Altegio found nothing (Altegio's answer)",
+    404: "Location or booking form not served by this gateway, or Altegio found nothing (Altegio's answer)",
     422: "Invalid parameter (meta.errors names it), or Altegio's own 422",
     502: "Altegio failed or refused the gateway's credentials, and no cached copy is kept",
     503: "Upstream budget spent or Altegio rate-limited, and no cached copy is kept (Retry-After)",

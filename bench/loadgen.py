@@ -92,6 +92,11 @@ def _codes(data: Any) -> list[int]:
     return out
 
 
+def visitor_address(sid: int) -> str:
+    """A distinct private address per visitor session (10.0.0.0/8)."""
+    return f"10.{(sid >> 16) & 255}.{(sid >> 8) & 255}.{sid & 255}"
+
+
 def run_sessions(target: Target, intents: list[Intent], s: Settings) -> Run:
     http = urllib3.PoolManager(
         num_pools=4,
@@ -121,7 +126,8 @@ def run_sessions(target: Target, intents: list[Intent], s: Settings) -> Run:
             if stop.is_set():
                 raise Stopped
             url = target.base + path + ("?" + urlencode(query) if query else "")
-            hdrs = {**target.headers, **(headers or {})}
+            # Each visitor its own address, as CloudFront appends it (the gateway limits codes per visitor).
+            hdrs = {**target.headers, "X-Forwarded-For": visitor_address(intent.sid), **(headers or {})}
             payload = None
             if body is not None:
                 payload = json.dumps(body).encode()

@@ -1,5 +1,5 @@
 // Shared state, URL routing and small UI pieces used by every step.
-import { clock, dateLong, isoOffset, t, visitorClock } from './i18n.js';
+import { clock, dateLong, isoOffset, t, visitorClock, waitFor } from './i18n.js';
 import { h } from './dom.js';
 
 // S: what the page knows; sel: what the visitor chose (mirrored in the URL).
@@ -84,6 +84,8 @@ export function errorText(err) {
   if (!err) return t('err.generic');
   if (err.network) return t('err.network');
   for (const c of [431, 432, 433, 434, 435, 436, 437, 438]) if (err.has?.(c)) return t(`err.${c}`);
+  // The gateway's abuse limits: a wait longer than a busy moment, said in words (err.limit: what was refused).
+  if (err.status === 429 && err.limit && err.retryAfter > 5) return t(`err.${err.limit}`, { wait: waitFor(err.retryAfter) });
   if (err.status === 429 || err.status === 503) return t('err.busy');
   if (err.status === 504) return t('err.timeout');
   if (err.status === 404) return t('err.404');

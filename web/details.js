@@ -261,7 +261,10 @@ async function submitContact() {
       const staffId = await resolveStaff();
       S.staffForRecord = staffId;
       if (S.sms) {
-        await sendCode();
+        try { await sendCode(); } catch (e) {
+          // Refused because a code went to this phone moments ago: that code still works.
+          if (!(e.limit === 'codes' && loadJSON('bk.code')?.phone === normPhone())) throw e;
+        }
         go({ step: 'sms' });
         return;
       }
@@ -271,7 +274,16 @@ async function submitContact() {
 }
 
 async function sendCode() {
-  await api.request('POST', `/book_code/${S.loc}`, { body: { phone: normPhone(), fullname: contact.name.trim() } });
+  try {
+    await api.request('POST', `/book_code/${S.loc}`, { body: { phone: normPhone(), fullname: contact.name.trim() } });
+  } catch (e) {
+    if (e.status === 429 && e.retryAfter > 0) {
+      e.limit = 'codes'; // too many codes for this phone or from here: no new one until Retry-After
+      const sent = loadJSON('bk.code');
+      if (sent?.phone === normPhone()) saveJSON('bk.code', { ...sent, until: Date.now() + e.retryAfter * 1000 });
+    }
+    throw e;
+  }
   saveJSON('bk.code', { phone: normPhone(), at: Date.now() });
 }
 const normPhone = () => contact.phone.replace(/[\s().-]/g, '');
@@ -323,7 +335,7 @@ export async function stepSms() {
   let timer = null;
   const tick = () => {
     const s = loadJSON('bk.code');
-    const left = s ? Math.max(0, 60 - Math.floor((Date.now() - s.at) / 1000)) : 0;
+    const left = s ? Math.max(0, Math.ceil(((s.until || s.at + 60000) - Date.now()) / 1000)) : 0;
     if (left > 0) {
       resend.setAttribute('aria-disabled', 'true');
       resend.textContent = t('sms.resendIn', { s: `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}` });
@@ -335,7 +347,7 @@ export async function stepSms() {
   };
   resend.addEventListener('click', async () => {
     if (resend.getAttribute('aria-disabled') === 'true') return;
-    try { await sendCode(); announce(t('sms.sent', { phone: contact.phone })); } catch (e) { formError(errorText(e)); }
+    try { await sendCode(); formError(''); announce(t('sms.sent', { phone: contact.phone })); } catch (e) { formError(errorText(e)); }
     clearInterval(timer); timer = setInterval(tick, 1000); tick();
   });
   tick();
@@ -373,6 +385,7 @@ async function record(code) {
     data = await api.request('POST', `/book_record/${S.loc}`, { body, headers: { 'Idempotency-Key': idem.key } });
   } catch (e) {
     if (e.network || e.status >= 500) { formError(t('err.unsure')); return; }
+    if (e.status === 429 && code) e.limit = 'locked'; // too many wrong codes: the phone is locked for a while
     throw e;
   }
   const rec = Array.isArray(data) ? data[0] : data;

@@ -108,6 +108,13 @@ export function price(min, max, currency) {
 
 export const count = (n) => fmt('n', {}).format(n);
 
+// A wait in words, rounded up: "45 seconds", "15 minutes", "2 hours" (a refused request's Retry-After).
+export function waitFor(sec) {
+  const s = Math.max(1, Math.ceil(+sec || 0));
+  const [n, unit] = s < 120 ? [s, 'second'] : s < 7200 ? [Math.ceil(s / 60), 'minute'] : [Math.ceil(s / 3600), 'hour'];
+  return fmt('n', { style: 'unit', unit, unitDisplay: 'long' }).format(n);
+}
+
 // First day of week for the locale: 1 = Monday … 7 = Sunday.
 export function firstDay() {
   try {

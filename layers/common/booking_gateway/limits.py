@@ -109,15 +109,15 @@ def login_key(login: str) -> str:
 
 def _sms_counters(phone: str) -> list[Counter]:
     s = get_settings()
-    rules = ((s.code_phone_per_hour, HOUR),)
+    rules, says = ((s.code_phone_per_hour, HOUR),), f"{s.code_phone_per_hour} an hour"
     if s.code_phone_interval > 0:
         rules = ((1, s.code_phone_interval), *rules)
+        says = f"one per {_span(s.code_phone_interval)} and {says}"
     counters = [
         Counter(
             _key("sms-phone", phone_key(phone)),
             rules,
-            f"Too many SMS codes for this phone (at most one per {_span(s.code_phone_interval)} and "
-            f"{s.code_phone_per_hour} an hour); try again {{when}}.",
+            f"Too many SMS codes for this phone (at most {says}); try again {{when}}.",
         )
     ]
     visitor = caller.current().visitor

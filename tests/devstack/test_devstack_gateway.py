@@ -96,6 +96,25 @@ def test_event_has_the_rest_proxy_shape(gw):
     assert set(example) == set(ev)
 
 
+def test_x_forwarded_for_and_source_ip_as_api_gateway_builds_them(gw):
+    """What came (several lines joined, in order), then the connection's address, which is also sourceIp:
+    behind CloudFront the viewer is second from the right and the edge last."""
+    sent = [*K, ("X-Forwarded-For", "10.0.0.1, 203.0.113.24"), ("x-forwarded-for", "198.51.100.9")]
+    _, got = echo(gw, "GET", "/api/v1/echo/1", sent)
+    ev = got["event"]
+    assert ev["headers"]["X-Forwarded-For"] == "10.0.0.1, 203.0.113.24, 198.51.100.9, 127.0.0.1"
+    assert ev["multiValueHeaders"]["X-Forwarded-For"] == [ev["headers"]["X-Forwarded-For"]]
+    assert ev["requestContext"]["identity"]["sourceIp"] == "127.0.0.1"
+
+
+def test_partner_keys_are_accepted_with_their_own_id(gw):
+    partner_id = gw.gateway.add_api_key("partner-key-0123456789")
+    _, got = echo(gw, "GET", "/api/v1/echo/1", [("x-api-key", "partner-key-0123456789")])
+    identity = got["event"]["requestContext"]["identity"]
+    assert identity["apiKeyId"] == partner_id != gw.gateway.api_key_id
+    assert call(gw.url, "GET", "/api/v1/echo/1", [("x-api-key", "unknown-key")]).status == 403
+
+
 def test_bodies_text_and_binary(gw):
     _, got = echo(
         gw, "POST", "/api/v1/echo", [*K, ("Content-Type", "application/json")], b'{"a": "\xc3\xa9"}'

@@ -8,7 +8,7 @@ import pytest
 from devstack_testkit import KEY, PROJECT, call
 
 from devstack.httpd import Request, Response, Server
-from devstack.site import Site
+from devstack.site import EDGE_IP, Site
 from devstack.template import Template
 
 
@@ -84,3 +84,4 @@ def test_api_requests_go_to_the_gateway_with_the_page_key(site):
     assert req.header("Host") == "local00api.execute-api.localhost"  # the viewer's Host is not passed on
     assert req.header("Authorization") == "User t"
     assert req.header("X-Forwarded-For") == "127.0.0.1" and "CloudFront" in req.header("Via")
+    assert req.client_ip == EDGE_IP  # the API sees CloudFront's edge connect, never the viewer

@@ -63,6 +63,13 @@ def test_environment_globals_merged_and_intrinsics_resolved(real):
     assert "IDEMPOTENCY_TABLE" not in real.functions["BookStaffFunction"].env
 
 
+def test_ref_of_the_page_api_key_is_its_local_id(real):
+    from devstack.cfn import api_key_id
+
+    assert real.api_keys == {"PageApiKey": api_key_id(DEFAULT_API_KEY)}
+    assert real.environment()["PAGE_API_KEY_ID"] == api_key_id(DEFAULT_API_KEY)  # what apiKeyId will say
+
+
 def test_tables_and_secret_from_the_template(real):
     assert set(real.tables) == {"CacheTable", "BudgetTable", "IdempotencyTable"}
     assert real.tables["CacheTable"].ttl_attribute == "expires_at"

@@ -38,3 +38,38 @@ def test_read_once_until_the_cache_is_cleared(settings_env, monkeypatch):
     assert get_settings() is first  # per container, as in Lambda
     get_settings.cache_clear()
     assert get_settings().upstream_per_second == 3
+
+
+def test_abuse_limits_default_and_parse(settings_env, monkeypatch):
+    for name in (
+        "ALLOWED_BOOKFORM_IDS",
+        "CODE_PHONE_INTERVAL_SECONDS",
+        "CODE_PHONE_PER_HOUR",
+        "CODE_VISITOR_PER_HOUR",
+        "WRONG_CODE_LIMIT",
+        "WRONG_CODE_VISITOR_LIMIT",
+        "WRONG_CODE_WINDOW_SECONDS",
+        "LOCKOUT_SECONDS",
+        "CALLER_READ_SHARE",
+        "CALLER_READ_SHARE_ALONE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    settings_env()
+    s = get_settings()
+    assert (s.code_phone_interval, s.code_phone_per_hour, s.code_visitor_per_hour) == (60, 5, 10)
+    assert (s.wrong_code_limit, s.wrong_code_visitor_limit, s.wrong_code_window, s.lockout_seconds) == (
+        5,
+        10,
+        900,
+        900,
+    )
+    assert s.allowed_bookform_ids == frozenset() and (s.caller_read_share, s.caller_read_share_alone) == (
+        0.5,
+        0.85,
+    )
+    settings_env(
+        ALLOWED_BOOKFORM_IDS="1, 2,", CODE_PHONE_PER_HOUR=0, CALLER_READ_SHARE=7, CALLER_READ_SHARE_ALONE=0
+    )
+    s = get_settings()
+    assert s.allowed_bookform_ids == {1, 2} and s.code_phone_per_hour == 1
+    assert (s.caller_read_share, s.caller_read_share_alone) == (1.0, 0.05)  # kept within sense

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import pytest
-from booking_gateway import budget, dynamo
+from booking_gateway import budget, container, dynamo
 from gw_kit import LAYER
 
 
@@ -150,7 +150,7 @@ def test_without_dynamodb_a_local_limiter_slows_calls_but_never_fails_them(gatew
 
     monkeypatch.setattr(dynamo, "client", lambda: Down())
     monkeypatch.setattr(dynamo, "stamp_client", lambda: Down())
-    monkeypatch.setattr(budget, "_local", budget._LocalLimiter())
+    container.reset()  # a fresh fallback limiter (the clients are patched above)
     stamps = []
     for _ in range(3):
         budget.acquire("read")

@@ -71,4 +71,5 @@ def test_every_unanswered_error_answers_every_kind_without_a_500():
     kinds = ("cached", "read", "write", "booking")
     for error in {type(e): e for e, _, _ in ANSWERS}.values():
         assert isinstance(error, errors.Unanswered)
-        assert all(400 <= error.answer(kind).status < 600 and error.answer(kind).status != 500 for kind in kinds)
+        statuses = {error.answer(kind).status for kind in kinds}
+        assert statuses <= {502, 503, 504}

@@ -24,7 +24,8 @@ def test_day_of(value, day):
 
 
 def test_a_write_that_got_no_answer_is_answered_from_the_one_table():
-    timed_out = _unanswered(errors.UpstreamTimeout("POST /book_record/1: no answer"), "create_online_booking", False)
+    timeout = errors.UpstreamTimeout("POST /book_record/1: no answer")
+    timed_out = _unanswered(timeout, "create_online_booking", False)
     assert (timed_out.status, timed_out.outcome) == (504, "unknown")
     assert errors.BOOKING_TIMEOUT_MESSAGE in timed_out.body and "Retry-After" not in timed_out.headers
     spent = _unanswered(errors.BudgetExhausted(2.2), "send_booking_verification_code", False)

@@ -4,8 +4,8 @@ tests/writes/test_wr_idempotency.py."""
 from __future__ import annotations
 
 import pytest
-from booking_gateway.idempotency import caller_of, key_from
 from booking_gateway.errors import Rejected
+from booking_gateway.idempotency import caller_of, key_from
 
 
 @pytest.mark.parametrize(

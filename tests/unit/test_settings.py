@@ -9,7 +9,15 @@ from booking_gateway.settings import SettingsError, get_settings
 
 
 def test_defaults(settings_env, monkeypatch):
-    for name in ("ALTEGIO_BASE_URL", "UPSTREAM_PER_SECOND", "UPSTREAM_PER_MINUTE", "ALLOWED_LOCATION_IDS"):
+    optional = ("ALTEGIO_BASE_URL", "IDEMPOTENCY_TABLE", "ALLOWED_LOCATION_IDS", "ALLOWED_ORIGIN")
+    optional += ("UPSTREAM_PER_SECOND", "UPSTREAM_PER_MINUTE", "UPSTREAM_CONNECT_TIMEOUT")
+    optional += (
+        "UPSTREAM_READ_TIMEOUT",
+        "UPSTREAM_WRITE_TIMEOUT",
+        "BUDGET_WAIT_SECONDS",
+        "UPSTREAM_CALL_TIME_LIMIT",
+    )
+    for name in optional:
         monkeypatch.delenv(name, raising=False)
     settings_env()
     s = get_settings()
@@ -84,8 +92,8 @@ def test_a_function_with_a_bad_environment_fails_at_init_naming_the_variable(
     with pytest.raises(SettingsError, match=variable):
         load_function("book_record")
     container.reset()
-    function = load(parameters={"PageApiKeyValue": "unit-page-api-key-0123456789"}).functions["BookTimesFunction"]
-    pool = FunctionPool(function, max_instances=1)
+    template = load(parameters={"PageApiKeyValue": "unit-page-api-key-0123456789"})
+    pool = FunctionPool(template.functions["BookTimesFunction"], max_instances=1)
     with pytest.raises(FunctionError) as failed:
         pool.invoke({"path": "/api/v1/book_times/101/0/2026-12-01", "httpMethod": "GET"})
     assert failed.value.error_type == "Runtime.ImportModuleError" and variable in failed.value.message

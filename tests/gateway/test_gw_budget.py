@@ -205,6 +205,8 @@ def _containers(moto_url: str, n_procs: int, calls: int, priority: str, **env: s
         "PYTHONPATH": str(LAYER),
         "AWS_ENDPOINT_URL": moto_url,
         "BUDGET_TABLE": table,
+        "CACHE_TABLE": "CacheTable",  # required of every container (settings.py); the budget reads neither
+        "PARTNER_SECRET_ID": "unused",
         "POWERTOOLS_METRICS_NAMESPACE": "BookingGateway",
         "POWERTOOLS_LOG_LEVEL": "WARNING",  # "using the local limiter" tells why a limit did not hold
         **env,

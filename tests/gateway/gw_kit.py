@@ -160,7 +160,7 @@ class Gateway:
         client = boto3.client("dynamodb")
         for item in client.scan(TableName="BudgetTable")["Items"]:
             client.delete_item(TableName="BudgetTable", Key={"pk": item["pk"]})
-        container.reset()  # the fallback limiter's calls and pause too
+        container.reset("budget.local")  # the fallback limiter's calls and pause too
 
     def set_secret(self, token: str) -> None:
         import boto3

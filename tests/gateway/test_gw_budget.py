@@ -150,7 +150,7 @@ def test_without_dynamodb_a_local_limiter_slows_calls_but_never_fails_them(gatew
 
     monkeypatch.setattr(dynamo, "client", lambda: Down())
     monkeypatch.setattr(dynamo, "stamp_client", lambda: Down())
-    container.reset()  # a fresh fallback limiter (the clients are patched above)
+    container.reset("budget.local")  # a fresh fallback limiter
     stamps = []
     for _ in range(3):
         budget.acquire("read")

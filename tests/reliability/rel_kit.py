@@ -586,8 +586,8 @@ class Rel:
         limiter a container uses while the table is unreachable (as in a fresh container)."""
         self._empty(self.budget_table)
         container = sys.modules.get("booking_gateway.container")
-        if container is not None:
-            container.reset()
+        if container is not None:  # requests may be running: the limiter only, not the whole container
+            container.reset("budget.local")
 
     def clear_cache(self) -> None:
         self._empty(self.cache_table)

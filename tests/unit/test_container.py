@@ -26,6 +26,14 @@ def test_a_slot_is_built_once_per_container_and_reset_forgets_every_slot(monkeyp
 def test_only_declared_slots_hold_state():
     with pytest.raises(KeyError, match="not a container slot"):
         container.get("somewhere.else", dict)
+    with pytest.raises(KeyError, match="not container slots"):
+        container.reset("somewhere.else")
+
+
+def test_one_slot_can_be_forgotten_alone():
+    settings, limiter = get_settings(), budget._local()
+    container.reset("budget.local")
+    assert budget._local() is not limiter and get_settings() is settings
 
 
 def test_the_partner_tokens_provider_is_the_containers(monkeypatch):

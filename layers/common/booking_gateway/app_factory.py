@@ -42,7 +42,9 @@ def invalid(exc: RequestValidationError) -> Response:
     return error_response(422, message, items)
 
 
-def make_app(resolver: type[APIGatewayRestResolver] = APIGatewayRestResolver, **kwargs: Any):
+def make_app(
+    resolver: type[APIGatewayRestResolver] = APIGatewayRestResolver, **kwargs: Any
+) -> APIGatewayRestResolver:
     """The function's resolver, built at init: the settings are read (and validated) here, so a bad
     deployment fails the cold start (settings.SettingsError)."""
     settings = get_settings()

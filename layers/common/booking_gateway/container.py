@@ -8,7 +8,8 @@ use by the module that owns it:
     settings = container.get("settings", Settings.load)
 
 The local stack and the tests run many "containers" in one process and change the environment between
-them: `reset()` makes the next use of every slot start as a fresh container would. Nothing else in the
+them: `reset()` makes the next use of every slot start as a fresh container would (`reset(slot, ...)`:
+only those, e.g. the budget's fallback limiter while requests run). Nothing else in the
 layer keeps state derived from the environment (module constants and the logger/metrics/tracer excepted).
 This module imports nothing from the layer, so every module may use it.
 """
@@ -53,7 +54,12 @@ def get(slot: str, build: Callable[[], T]) -> T:
         return _state[slot]
 
 
-def reset() -> None:
-    """Forget everything: the next use of each slot builds it again from the environment."""
+def reset(*slots: str) -> None:
+    """Forget everything (or only these slots): the next use of each builds it again from the
+    environment."""
+    unknown = set(slots) - set(SLOTS)
+    if unknown:
+        raise KeyError(f"not container slots: {sorted(unknown)}")
     with _building:
-        _state.clear()
+        for slot in slots or list(_state):
+            _state.pop(slot, None)

@@ -1,7 +1,7 @@
 """`Idempotency-Key` for POST book_record: Powertools idempotency on its own DynamoDB table.
 
     return idempotency.once(key, scope=[caller, location_id], payload=req.upstream(),
-                            action=lambda: forward.send(...), context=app.lambda_context)
+                            action=booking, context=app.lambda_context)   # bookings.book
 
 - One upstream booking per (caller, location, key): the first request takes the key (an INPROGRESS
   record, conditional put), books, and stores its answer; repeats get that answer with

@@ -83,23 +83,17 @@ def layer_packages(layer_dirs) -> set[str]:
     return set().union(*(_top_level_names(Path(d)) for d in layer_dirs)) if layer_dirs else set()
 
 
-def reset_lambda_caches(packages: set[str]) -> None:
-    """Forget state derived from the environment: every functools cache in the layer's loaded modules
-    (settings, clients, persistence layers) and Powertools' parameter providers (their boto3 clients).
+def reset_layers(packages: set[str]) -> None:
+    """Start every layer package over as a fresh container would, when the environment changes (a stack
+    starts or stops; tests switch between the stack and mock_aws): the layer is shared by everything in
+    this process, handlers and tests alike.
 
-    The layer is shared by everything in this process, so this runs whenever the environment changes
-    (a stack starts or stops; tests switch between the stack and mock_aws)."""
-    for name, module in list(sys.modules.items()):
-        if name.split(".")[0] in packages and module is not None:
-            for value in list(vars(module).values()):
-                if (
-                    callable(getattr(value, "cache_clear", None))
-                    and getattr(value, "__module__", None) == name
-                ):
-                    value.cache_clear()
-    base = sys.modules.get("aws_lambda_powertools.utilities.parameters.base")
-    if base is not None:
-        base.clear_caches()
+    A layer package that keeps per-container state (settings, clients, memos) keeps it in its
+    `container` module, whose `reset()` forgets it; one not imported yet has nothing to forget."""
+    for package in sorted(packages):
+        container = sys.modules.get(f"{package}.container")
+        if container is not None:
+            container.reset()
 
 
 def _top_level_names(code_dir: Path) -> set[str]:

@@ -4,7 +4,7 @@
         stack.page_url, stack.api_base, stack.api_key, stack.sandbox_url, stack.moto_url, stack.dynamodb
 
 Handlers run in this process, so starting the stack sets the template's environment (and moto's
-endpoint, fake credentials, region) in os.environ and clears the layer's env-derived caches; stop()
+endpoint, fake credentials, region) in os.environ and resets the layer's container state; stop()
 puts the previous values back. Stacks may nest (a test building its own, e.g. with the sandbox's rate
 limit on): the newest owns os.environ until it stops, so use one at a time.
 """
@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 from . import aws, procs
 from .apigw import Gateway
 from .httpd import Server
-from .runtime import Functions, layer_packages, reset_lambda_caches
+from .runtime import Functions, layer_packages, reset_layers
 from .site import Site
 from .template import ROOT, Template
 
@@ -102,7 +102,7 @@ class LocalStack:
             env["AWS_ENDPOINT_URL"] = self.moto.url
             aws.provision(self.template, self.moto.url, self._partner_token)
             self._apply_env(env)
-            reset_lambda_caches(self._layer_packages())
+            reset_layers(self._layer_packages())
             self.functions = Functions(self.template, self.max_instances)
             self.gateway = Gateway(self.template, self.functions, self.api_key)
             if self.serve:
@@ -130,7 +130,7 @@ class LocalStack:
                 os.environ[key] = value
         self._saved_env = {}
         if self.template is not None:
-            reset_lambda_caches(self._layer_packages())
+            reset_layers(self._layer_packages())
         with LocalStack._lock:
             if self in LocalStack._running:
                 LocalStack._running.remove(self)

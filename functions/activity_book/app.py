@@ -5,8 +5,10 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from booking_gateway.allowlist import require_location
 from booking_gateway.app_factory import make_handler
+from booking_gateway.forward import forward_write
+from booking_gateway.write_app import make_write_app
 from booking_gateway.write_models import ActivityBookRequest, EventIdParam, LocationIdParam
-from booking_gateway.write_path import BOOKING_TIMEOUT_MESSAGE, forward_write, make_write_app, responses
+from booking_gateway.write_responses import responses
 
 app = make_write_app()
 
@@ -30,7 +32,6 @@ def activity_book(
         operation="book_event",
         body=req.upstream(),
         invalidate=location_id,
-        timeout_message=BOOKING_TIMEOUT_MESSAGE,
     )
 
 

@@ -28,6 +28,8 @@ from typing import Any
 
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
+from . import container
+
 MASK = "***"
 
 # Keys whose values are secrets: never shown, not even in part.
@@ -155,7 +157,8 @@ class _SecretRegistry:
             return self._pattern
 
 
-_registry = _SecretRegistry()
+def _registry() -> _SecretRegistry:
+    return container.get("masking.secrets", _SecretRegistry)
 
 
 def register_secret(value: str | None) -> None:
@@ -163,7 +166,7 @@ def register_secret(value: str | None) -> None:
 
     Values shorter than 5 characters are ignored: masking them would blank out ordinary words."""
     if value and len(value) >= 5:
-        _registry.add(value)
+        _registry().add(value)
 
 
 def register_personal(body: Any) -> None:
@@ -184,7 +187,7 @@ def register_personal(body: Any) -> None:
 
 def clear_secrets() -> None:
     """For tests."""
-    _registry.clear()
+    _registry().clear()
 
 
 def mask_value(value: object, keep: int = 2) -> str:
@@ -199,7 +202,7 @@ def mask_text(text: str) -> str:
     """Mask every known secret and every personal-data pattern inside free text."""
     if not text:
         return text
-    secrets = _registry.pattern()
+    secrets = _registry().pattern()
     if secrets is not None:
         text = secrets.sub(MASK, text)
     for pattern, replacement in _TEXT_PATTERNS:

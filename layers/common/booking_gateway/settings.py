@@ -1,52 +1,75 @@
-"""Gateway settings, read once per container from the environment the template sets."""
+"""Gateway settings: the environment the template sets, validated once per container, at init.
+
+Every function reads them when its module is imported (app_factory.make_app), so a bad deployment fails
+its cold start with SettingsError naming the variable instead of answering 502 to its first request.
+"""
 
 from __future__ import annotations
 
-import functools
-import os
-from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from . import container
+
+# Altegio allows 5/s and 200/min; whatever is configured, never more.
+MAX_PER_SECOND, MAX_PER_MINUTE = 5, 200
 
 
-@dataclass(frozen=True)
-class Settings:
-    altegio_base_url: str
-    partner_secret_id: str
-    cache_table: str
-    budget_table: str
-    idempotency_table: str
-    allowed_location_ids: frozenset[int]
-    allowed_origin: str
-    upstream_per_second: int
-    upstream_per_minute: int
-    connect_timeout: float
-    read_timeout: float
-    write_read_timeout: float
-    budget_wait_seconds: float
-    call_time_limit: float
+class SettingsError(RuntimeError):
+    """The environment is missing a variable or holds a malformed one; the message names each."""
 
 
-def _ids(raw: str) -> frozenset[int]:
-    return frozenset(int(part) for part in raw.split(",") if part.strip())
+def _ids(raw: object) -> object:
+    """ "101, 202" (the template's form) as ids; anything else is left to validation."""
+    if isinstance(raw, str):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    return raw
 
 
-@functools.cache
-def get_settings() -> Settings:
-    env = os.environ
-    return Settings(
-        altegio_base_url=env.get("ALTEGIO_BASE_URL", "https://api.alteg.io/api/v1").rstrip("/"),
-        partner_secret_id=env.get("PARTNER_SECRET_ID", ""),
-        cache_table=env.get("CACHE_TABLE", ""),
-        budget_table=env.get("BUDGET_TABLE", ""),
-        idempotency_table=env.get("IDEMPOTENCY_TABLE", ""),
-        allowed_location_ids=_ids(env.get("ALLOWED_LOCATION_IDS", "")),
-        allowed_origin=env.get("ALLOWED_ORIGIN", ""),
-        # Altegio allows 5/s and 200/min; never configure above that.
-        upstream_per_second=min(int(env.get("UPSTREAM_PER_SECOND", "4")), 5),
-        upstream_per_minute=min(int(env.get("UPSTREAM_PER_MINUTE", "180")), 200),
-        connect_timeout=float(env.get("UPSTREAM_CONNECT_TIMEOUT", "2")),
-        read_timeout=float(env.get("UPSTREAM_READ_TIMEOUT", "5")),
-        write_read_timeout=float(env.get("UPSTREAM_WRITE_TIMEOUT", "8")),
-        budget_wait_seconds=float(env.get("BUDGET_WAIT_SECONDS", "6")),
-        # One upstream call, budget wait and retries included; the functions' timeout is 15 s.
-        call_time_limit=float(env.get("UPSTREAM_CALL_TIME_LIMIT", "11")),
+Seconds = Annotated[float, Field(gt=0)]
+PerSecond = Annotated[int, Field(ge=1), AfterValidator(lambda v: min(v, MAX_PER_SECOND))]
+PerMinute = Annotated[int, Field(ge=1), AfterValidator(lambda v: min(v, MAX_PER_MINUTE))]
+Required = Annotated[str, Field(min_length=1)]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, case_sensitive=True, extra="ignore")
+
+    altegio_base_url: Annotated[str, AfterValidator(lambda v: v.rstrip("/"))] = Field(
+        "https://api.alteg.io/api/v1", validation_alias="ALTEGIO_BASE_URL"
     )
+    partner_secret_id: Required = Field(validation_alias="PARTNER_SECRET_ID")
+    cache_table: Required = Field(validation_alias="CACHE_TABLE")
+    budget_table: Required = Field(validation_alias="BUDGET_TABLE")
+    idempotency_table: str = Field("", validation_alias="IDEMPOTENCY_TABLE")  # POST book_record's alone
+    allowed_location_ids: Annotated[frozenset[int], NoDecode, BeforeValidator(_ids)] = Field(
+        frozenset(), validation_alias="ALLOWED_LOCATION_IDS"
+    )
+    allowed_origin: str = Field("", validation_alias="ALLOWED_ORIGIN")
+    upstream_per_second: PerSecond = Field(4, validation_alias="UPSTREAM_PER_SECOND")
+    upstream_per_minute: PerMinute = Field(180, validation_alias="UPSTREAM_PER_MINUTE")
+    connect_timeout: Seconds = Field(2.0, validation_alias="UPSTREAM_CONNECT_TIMEOUT")
+    read_timeout: Seconds = Field(5.0, validation_alias="UPSTREAM_READ_TIMEOUT")
+    write_read_timeout: Seconds = Field(8.0, validation_alias="UPSTREAM_WRITE_TIMEOUT")
+    budget_wait_seconds: Annotated[float, Field(ge=0)] = Field(6.0, validation_alias="BUDGET_WAIT_SECONDS")
+    # One upstream call, budget wait and retries included; the functions' timeout is 15 s.
+    call_time_limit: Seconds = Field(11.0, validation_alias="UPSTREAM_CALL_TIME_LIMIT")
+
+    @classmethod
+    def load(cls) -> Settings:
+        try:
+            return cls()
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc'])}: "
+                + ("missing" if err["type"] == "missing" else err["msg"])
+                for err in exc.errors()
+            )
+            raise SettingsError(f"Invalid environment: {problems}") from None
+
+
+def get_settings() -> Settings:
+    """The container's settings (read and validated on first use: at init, by make_app)."""
+    return container.get("settings", Settings.load)

@@ -80,7 +80,7 @@ class Secret:
     logical_id: str
     name: str
     arn: str
-    value: str | None = None  # generated (GenerateSecretString) or given (SecretString); else set at start
+    value: str | None = None  # generated or given (SecretString); None: the stack stores the partner token
 
 
 @dataclass(frozen=True)

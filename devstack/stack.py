@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
-from . import aws, procs
+from . import aws, iam, procs
 from .apigw import Gateway
 from .httpd import Server
 from .runtime import Functions, layer_packages, reset_layers
@@ -59,6 +59,7 @@ class LocalStack:
         web_dir: Path | str | None = None,
         log_dir: Path | None = None,
         serve: bool = True,
+        check_access: bool = True,
     ):
         if upstream and not partner_token:
             raise ValueError("a real upstream needs its partner token")
@@ -75,6 +76,8 @@ class LocalStack:
         self.max_instances = max_instances
         self.web_dir = Path(web_dir) if web_dir else ROOT / "web"
         self.serve = serve
+        # Each function's AWS calls checked against its policies in the template (iam.py); refusals kept here.
+        self.access = iam.AccessCheck() if check_access else None
         self.moto = aws.MotoServer(host, moto_port, moto_mode, log_dir / "moto.log" if log_dir else None)
         self.sandbox = None  # the Sandbox object (thread mode): admin, ledger and config without HTTP
         self.sandbox_proc: subprocess.Popen | None = None
@@ -103,7 +106,7 @@ class LocalStack:
             aws.provision(self.template, self.moto.url, self._partner_token)
             self._apply_env(env)
             reset_layers(self._layer_packages())
-            self.functions = Functions(self.template, self.max_instances)
+            self.functions = Functions(self.template, self.max_instances, self.access)
             self.gateway = Gateway(self.template, self.functions, self.api_key)
             if self.serve:
                 self._servers["api"] = Server(self.gateway, self.host, self.ports["api"], "api")
@@ -219,6 +222,11 @@ class LocalStack:
     @property
     def upstream_base(self) -> str:
         return self.template.parameters.get("AltegioBaseUrl", "") if self.template else ""
+
+    @property
+    def access_denied(self) -> list[str]:
+        """ "<function>: <action> on <resource>" for every call the template's policies refused."""
+        return self.access.denied if self.access is not None else []
 
     @property
     def dynamodb(self):

@@ -52,14 +52,12 @@ class Settings:
     parameters: dict[str, str]  # what sam deploy gets
     page: PageSettings
     problems: list[str]
+    # Asked for in the env file or environment, even if template.yaml has no such parameter yet.
+    creates_log_role: bool = False
 
     @property
     def stage(self) -> str:
         return self.parameters.get("Stage") or str(self.specs.get("Stage", {}).get("Default", ""))
-
-    @property
-    def creates_log_role(self) -> bool:
-        return self.parameters.get(LOG_ROLE_PARAM, "").lower() == "true"
 
     @property
     def secrets(self) -> list[str]:
@@ -132,7 +130,18 @@ def load(
             problems += _parameter_problems(key, specs[key], value, stage, must_set)
 
     page = _page_settings(mine, parameters.get("AllowedLocationIds"), root / "web", env_file.name, problems)
-    return Settings(config_env, stack_name or "", region or "", env_file, specs, parameters, page, problems)
+    creates_log_role = {**parameters, **mine}.get(LOG_ROLE_PARAM, "").strip().lower() == "true"
+    return Settings(
+        config_env,
+        stack_name or "",
+        region or "",
+        env_file,
+        specs,
+        parameters,
+        page,
+        problems,
+        creates_log_role,
+    )
 
 
 def _samconfig_env(path: Path, config_env: str, problems: list[str]) -> dict:

@@ -4,7 +4,10 @@ in moto (bucket, CloudFront distribution, CloudFormation stack with the template
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -99,3 +102,45 @@ def deploy_stack(session, name: str, *, parameters: dict | None = None) -> dict:
     stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     return {**outputs, "DistributionId": distribution["Id"]}
+
+
+def fake_sam(tmp: Path) -> tuple[Path, Path]:
+    """A `sam` that records each call (and the parameters file it was given) instead of building or
+    deploying; returns (script, log)."""
+    log = tmp / "sam-calls.jsonl"
+    script = tmp / "sam"
+    script.write_text(
+        f"""#!{sys.executable}
+import json, pathlib, sys
+entry = {{"argv": sys.argv[1:]}}
+if "--parameter-overrides" in sys.argv:
+    path = pathlib.Path(sys.argv[sys.argv.index("--parameter-overrides") + 1].removeprefix("file://"))
+    entry["parameters"] = json.loads(path.read_text())
+    entry["mode"] = oct(path.stat().st_mode & 0o777)
+with open({str(log)!r}, "a") as f:
+    f.write(json.dumps(entry) + "\\n")
+""",
+        encoding="utf-8",
+    )
+    script.chmod(0o755)
+    return script, log
+
+
+def sam_calls(log: Path) -> list[dict]:
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def run_deploy(root: Path, moto_url: str, sam: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """`python -m deploy` as make deploy runs it, against moto, with the fake sam."""
+    # Nothing of this machine's own deploy settings: only what the test gives.
+    mine = {*load_yaml(ROOT / "template.yaml")["Parameters"], LOG_ROLE, "DEPLOY_ENV_FILE", "CONFIG_ENV"}
+    environ = {k: v for k, v in os.environ.items() if k not in mine and not k.startswith("PAGE_")}
+    environ.update(AWS_ENDPOINT_URL=moto_url, SAM=str(sam), PYTHONPATH=str(ROOT), **env)
+    return subprocess.run(
+        [sys.executable, "-m", "deploy", "--root", str(root), *args],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

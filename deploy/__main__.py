@@ -103,7 +103,7 @@ def _run(cmd: list[str], root: Path) -> None:
     print("$ " + " ".join(cmd), flush=True)
     done = subprocess.run(cmd, cwd=root, check=False)
     if done.returncode:
-        raise DeployError(f"`{' '.join(cmd[1:3])}` failed (exit {done.returncode})")
+        raise DeployError(f"`sam {cmd[1]}` failed (exit {done.returncode})")
 
 
 def _token_stored(session, stack: Stack) -> bool | None:
@@ -147,7 +147,12 @@ def summary(stack: Stack, done, token_stored: bool | None) -> str:
         f"  KEY_ID=$({api.format('create-api-key')} --name partner-<name> --enabled \\",
         "    --query id --output text)",
         f"  {api.format('create-usage-plan-key')} --usage-plan-id {plan} \\",
-        '    --key-id "$KEY_ID" --key-type API_KEY',
+        '    --key-id "$KEY_ID" --key-type API_KEY'
+        + (
+            f"   # premium tier: {out['PartnerPremiumUsagePlanId']}"
+            if out.get("PartnerPremiumUsagePlanId")
+            else ""
+        ),
         f'  {api.format("get-api-key")} --api-key "$KEY_ID" --include-value --query value --output text',
     ]
     return "\n".join(lines)

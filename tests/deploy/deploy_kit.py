@@ -106,12 +106,12 @@ def deploy_stack(session, name: str, *, parameters: dict | None = None) -> dict:
 
 def fake_sam(tmp: Path) -> tuple[Path, Path]:
     """A `sam` that records each call (and the parameters file it was given) instead of building or
-    deploying; returns (script, log)."""
+    deploying, and fails the command FAKE_SAM_FAIL names; returns (script, log)."""
     log = tmp / "sam-calls.jsonl"
     script = tmp / "sam"
     script.write_text(
         f"""#!{sys.executable}
-import json, pathlib, sys
+import json, os, pathlib, sys
 entry = {{"argv": sys.argv[1:]}}
 if "--parameter-overrides" in sys.argv:
     path = pathlib.Path(sys.argv[sys.argv.index("--parameter-overrides") + 1].removeprefix("file://"))
@@ -119,6 +119,7 @@ if "--parameter-overrides" in sys.argv:
     entry["mode"] = oct(path.stat().st_mode & 0o777)
 with open({str(log)!r}, "a") as f:
     f.write(json.dumps(entry) + "\\n")
+sys.exit(1 if os.environ.get("FAKE_SAM_FAIL") == sys.argv[1] else 0)
 """,
         encoding="utf-8",
     )

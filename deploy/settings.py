@@ -28,7 +28,7 @@ LOG_ROLE_PARAM = "CreateApiGatewayLogRole"
 MUST_SET = {"AllowedLocationIds": ("dev", "prod"), "AllowedOrigin": ("prod",)}
 PAGE_KEYS = ("PAGE_BOOKFORM", "PAGE_LOCATION", "PAGE_LOCALE", "PAGE_LOCATIONS")
 # How to make a value the template cannot describe.
-_HOW = {"PageApiKeyValue": "<20+ random characters, e.g. the output of `openssl rand -hex 24`>"}
+_HOW = {"PageApiKeyValue": "<20+ random characters: the output of openssl rand -hex 24>"}
 _SAMPLE_HOSTS = ("example.com", "example.org", "example.net", "localhost")
 
 

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from . import DeployError, preflight, settings
 from .publish import INVALIDATE, page_config, publish
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             args.root / "web",
             page_config(stack, cfg.page),
         )
-    except DeployError as e:
+    except (DeployError, ClientError, BotoCoreError) as e:
         print(f"make deploy stopped: {e}", file=sys.stderr)
         return STOPPED
     print(summary(stack, done, _token_stored(session, stack)))
@@ -113,7 +114,7 @@ def _token_stored(session, stack: Stack) -> bool | None:
     try:
         sm = session.client("secretsmanager", region_name=stack.region)
         versions = sm.list_secret_version_ids(SecretId=arn)["Versions"]
-    except Exception:  # noqa: BLE001 - only decides whether to print a reminder
+    except (ClientError, BotoCoreError):  # only decides whether to print a reminder
         return None
     return any("AWSCURRENT" in v.get("VersionStages", []) for v in versions)
 
@@ -147,14 +148,11 @@ def summary(stack: Stack, done, token_stored: bool | None) -> str:
         f"  KEY_ID=$({api.format('create-api-key')} --name partner-<name> --enabled \\",
         "    --query id --output text)",
         f"  {api.format('create-usage-plan-key')} --usage-plan-id {plan} \\",
-        '    --key-id "$KEY_ID" --key-type API_KEY'
-        + (
-            f"   # premium tier: {out['PartnerPremiumUsagePlanId']}"
-            if out.get("PartnerPremiumUsagePlanId")
-            else ""
-        ),
+        '    --key-id "$KEY_ID" --key-type API_KEY',
         f'  {api.format("get-api-key")} --api-key "$KEY_ID" --include-value --query value --output text',
     ]
+    if out.get("PartnerPremiumUsagePlanId"):
+        lines.append(f"  (premium tier: --usage-plan-id {out['PartnerPremiumUsagePlanId']})")
     return "\n".join(lines)
 
 

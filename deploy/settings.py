@@ -95,7 +95,8 @@ def load(
         problems.append(f"{samconfig.name} [{config_env}] names no region (and AWS_REGION is not set)")
 
     from_sam = _parse_overrides(sam.get("deploy", {}).get("parameters", {}).get("parameter_overrides"))
-    local = {k: v for k, v in dotenv_values(env_file).items() if v is not None} if env_file.is_file() else {}
+    local = dotenv_values(env_file) if env_file.is_file() else {}
+    local = {k: v.strip() for k, v in local.items() if v and v.strip()}  # `Key=` is not set
     for key in sorted(set(local) - set(specs) - set(PAGE_KEYS)):
         problems.append(
             f"{env_file.name} sets {key}, which is neither a template.yaml parameter nor one of "

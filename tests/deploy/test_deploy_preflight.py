@@ -49,6 +49,14 @@ def test_a_fresh_checkout_names_each_missing_parameter_and_where_to_put_it(tmp_p
     assert "AllowedOrigin" not in text  # the dev stage may keep the template's origin
 
 
+def test_an_empty_value_is_not_set(tmp_path):
+    cfg = load(make_project(tmp_path, env="AllowedLocationIds=\nPageApiKeyValue=  \n"))
+    assert [p.split(" (")[0] for p in cfg.problems] == [
+        "AllowedLocationIds is not set",
+        "PageApiKeyValue is not set",
+    ]
+
+
 def test_prod_also_needs_a_real_origin_in_its_own_file(tmp_path):
     root = make_project(tmp_path)
     (root / "deploy.env").write_text(good_env(AllowedOrigin="https://shop.salon.lv"))  # dev's, not prod's

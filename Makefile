@@ -29,6 +29,7 @@ help:
 	@echo "make test   - install everything and run ruff, pytest (browser included) and template checks,"
 	@echo "              then the date-sensitive suites at a pinned instant (LONG=1: at every one; DATES=...)"
 	@echo "make bench  - run the benchmark; make invoke FN=<LogicalId> EVENT=events/<f>.json"
+	@echo "make deploy - deploy to AWS and publish the page (CONFIG_ENV=prod; README: Deploying to AWS)"
 
 $(VENV)/.installed: pyproject.toml
 	@$(BOOT_PY) -c 'import sys; assert sys.version_info >= (3, 11), "need python >= 3.11"'
@@ -92,8 +93,9 @@ test: venv sam-venv browser node
 	$(PY) tests/date_matrix.py --dates '$(DATES)' -- $(PYTEST_ARGS) || status=1; \
 	exit $$status
 
-deploy: build
-	$(SAM_VENV)/bin/sam deploy $(if $(CONFIG_ENV),--config-env $(CONFIG_ENV))
+# Preflight, sam build, sam deploy, publish web/ (deploy/). Settings: deploy.env / deploy.<env>.env.
+deploy: venv sam-venv
+	SAM=$(SAM_VENV)/bin/sam $(PY) -m deploy --config-env $(or $(CONFIG_ENV),default)
 
 invoke: venv
 	$(PY) -m devstack.invoke $(FN) $(EVENT)

@@ -92,10 +92,11 @@ def _masked(event: dict) -> dict:
 
 
 def _failure(exc: Exception) -> str:
-    if isinstance(exc, urllib3.exceptions.TimeoutError):
-        return "timeout"
+    # NewConnectionError is a ConnectTimeoutError to urllib3 (for old callers): ask it first.
     if isinstance(exc, urllib3.exceptions.NewConnectionError):
         return "connection refused"
+    if isinstance(exc, urllib3.exceptions.TimeoutError):
+        return "timeout"
     return type(exc).__name__
 
 

@@ -61,14 +61,16 @@ def _route(state: SandboxState, request: Request, parts: list[str]) -> Reply:
         raise ApiError(404, f"Record {parts[1]} not found at location {loc.id}")
     if method == "GET":
         return ok(payloads.hook_record(record, state.world))
-    if record.deleted:
-        raise ApiError(409, f"Record {record.id} was deleted")
-    if method == "PUT":
-        return change(state, loc, record, _body(request, _CHANGE, required=()))
-    if method == "DELETE":
+    if method not in ("PUT", "DELETE"):
+        raise ApiError(405, f"{method} is not a front desk action: GET, PUT or DELETE a record")
+    body = _body(request, _CHANGE, required=()) if method == "PUT" else {}
+    with state.lock:  # checked and changed in one hold: two desks deleting at once delete once
+        if record.deleted:
+            raise ApiError(409, f"Record {record.id} was deleted")
+        if method == "PUT":
+            return change(state, loc, record, body)
         state.cancel(record, source="front_desk")
         return ok(payloads.hook_record(record, state.world))
-    raise ApiError(405, f"{method} is not a front desk action: GET, PUT or DELETE a record")
 
 
 def create(state: SandboxState, loc: Location, body: dict) -> Reply:
@@ -109,8 +111,6 @@ def change(state: SandboxState, loc: Location, record: Record, body: dict) -> Re
     if "comment" in body:
         fields["comment"] = _text(body["comment"], "comment")
     with state.lock:
-        if record.deleted:  # deleted meanwhile
-            raise ApiError(409, f"Record {record.id} was deleted")
         start, length = fields.get("start", record.start), fields.get("length", record.length)
         _refuse_overlap(state, fields.get("staff_id", record.staff_id), start, length, record.id)
         state.desk_update(record, **fields)

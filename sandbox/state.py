@@ -234,13 +234,17 @@ class SandboxState:
                 self.changed("update", record, before)
             return errors
 
-    def cancel(self, record: Record, source: str = "api") -> None:
+    def cancel(self, record: Record, source: str = "api") -> bool:
+        """Delete the record; False when it already was (two cancels at once: one deletes, one event)."""
         with self.lock:
+            if record.deleted:
+                return False
             before = interval(record)
             record.deleted = True
             record.changed = self.now().astimezone(self.world.locations[record.location_id].tz)
             self._reindex()
             self.changed("delete", record, before, source)
+            return True
 
     # -- the front desk (frontdesk.py holds the lock around the check and these) --------------------
     def overlap(self, staff_id: int, start_ts: float, end_ts: float, ignore: int | None) -> tuple | None:

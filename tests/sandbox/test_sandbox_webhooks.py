@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import pytest
@@ -510,3 +511,14 @@ def test_the_sandbox_process_sends_to_its_command_line_url(rx):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_concurrent_cancels_of_one_record_delete_it_once_and_announce_it_once(api, sb, hooked):
+    slot = ny_slot(api, sb)
+    item = book(api, NEW_YORK, [appointment(slot, 2021, [20011])], phone=PHONE).data.root[0]
+    path = f"/user/records/{item.record_id}/{item.record_hash}"
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda _: api.send("DELETE", path).status, range(8)))
+    assert sorted(statuses) == [200] + [404] * 7
+    assert [b["status"] for b in hooked.wait_for(2)] == ["create", "delete"]
+    assert sb.hooks.status()["changes"] == 2

@@ -4,6 +4,8 @@ SHELL := /bin/bash
 
 VENV      ?= .venv
 SAM_VENV  ?= .venv-sam
+# checkov pins boto3==1.35.49 (and old packaging/networkx): a venv of its own keeps the suite's boto3.
+CHECKOV_VENV ?= .venv-checkov
 PY        := $(VENV)/bin/python
 # pyenv's 3.13 when the machine has it, else any python3 >= 3.11.
 PYTHON313 := $(shell command -v pyenv >/dev/null 2>&1 && pyenv prefix 3.13.0 2>/dev/null | sed 's|$$|/bin/python3.13|')
@@ -13,7 +15,7 @@ export AWS_DEFAULT_REGION ?= eu-west-1
 # sam build needs python3.13 on PATH; pyenv exposes it through PYENV_VERSION.
 export PYENV_VERSION := $(shell command -v pyenv >/dev/null 2>&1 && pyenv versions --bare | grep -E '^3\.(11|12|13)\.' | tr '\n' ':' | sed 's/:$$//')
 
-.PHONY: help venv sam-venv browser node dev test lint check-template build deploy invoke bench clean
+.PHONY: help venv sam-venv checkov-venv browser node dev test lint check-template build deploy invoke bench clean
 # Longer runs (soak, long fuzzing) only with LONG=1.
 PYTEST_ARGS ?= $(if $(LONG),,-m "not slow")
 # The date matrix (tests/date_matrix.py): after the whole suite at the real date, the date-sensitive suites
@@ -27,6 +29,7 @@ help:
 	@echo "make test   - install everything and run ruff, pytest (browser included) and template checks,"
 	@echo "              then the date-sensitive suites at a pinned instant (LONG=1: at every one; DATES=...)"
 	@echo "make bench  - run the benchmark; make invoke FN=<LogicalId> EVENT=events/<f>.json"
+	@echo "make deploy - deploy to AWS and publish the page (CONFIG_ENV=prod; README: Deploying to AWS)"
 
 $(VENV)/.installed: pyproject.toml
 	@$(BOOT_PY) -c 'import sys; assert sys.version_info >= (3, 11), "need python >= 3.11"'
@@ -43,6 +46,14 @@ $(SAM_VENV)/.installed:
 	touch $@
 
 sam-venv: $(SAM_VENV)/.installed
+
+$(CHECKOV_VENV)/.installed: pyproject.toml
+	test -x $(CHECKOV_VENV)/bin/python || $(BOOT_PY) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q --upgrade 'pip>=25.1'
+	$(CHECKOV_VENV)/bin/python -m pip install -q --group checkov
+	touch $@
+
+checkov-venv: $(CHECKOV_VENV)/.installed
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own here).
 browser:
@@ -63,9 +74,12 @@ dev: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 
-check-template: venv sam-venv
+# checkov: every finding fixed or skipped in template.yaml with a written reason (Metadata checkov skip);
+# --skip-download keeps it offline.
+check-template: venv sam-venv checkov-venv
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SAM_VENV)/bin/sam validate --lint
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
 
 build: sam-venv
 	$(SAM_VENV)/bin/sam build
@@ -79,8 +93,9 @@ test: venv sam-venv browser node
 	$(PY) tests/date_matrix.py --dates '$(DATES)' -- $(PYTEST_ARGS) || status=1; \
 	exit $$status
 
-deploy: build
-	$(SAM_VENV)/bin/sam deploy $(if $(CONFIG_ENV),--config-env $(CONFIG_ENV))
+# Preflight, sam build, sam deploy, publish web/ (deploy/). Settings: deploy.env / deploy.<env>.env.
+deploy: venv sam-venv
+	SAM=$(SAM_VENV)/bin/sam $(PY) -m deploy --config-env $(or $(CONFIG_ENV),default)
 
 invoke: venv
 	$(PY) -m devstack.invoke $(FN) $(EVENT)

@@ -3,6 +3,7 @@
     python -m bench                 # default: 50 req/s offered (10x Altegio's 5/s), ~5 minutes
     python -m bench --smoke         # CI: the same figures from a short, light run (well under a minute)
     python -m bench --rate 30 --duration 30 --contenders gateway,nginx --no-page --no-coldstart
+    python -m bench --front-desk-rate 0   # no bookings and cancels made outside the contenders
 
 Writes bench/results/<timestamp>.json and .png and prints a table. Every figure is a ratio-friendly
 measurement from this one run on this machine; compare contenders, not absolute times.
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 
 from . import chart, coldstart, page, report
 from .contenders import run_contender
+from .frontdesk import plan_actions
 from .settings import CONTENDERS, DEFAULT, RESULTS, SMOKE, Settings, with_overrides
 from .visitor import plan_sessions
 
@@ -34,7 +36,12 @@ def parse(argv: list[str] | None) -> Settings:
     p.add_argument("--think-scale", type=float, help="multiplies the visitors' think times")
     p.add_argument("--latency-ms", type=float, help="upstream latency, mean (default 150)")
     p.add_argument("--jitter-ms", type=float, help="upstream latency varies by +/- this (default 25)")
-    p.add_argument("--seed", type=int, help="visitor plans and arrivals")
+    p.add_argument("--seed", type=int, help="visitor plans and arrivals, and the front desk's plan")
+    p.add_argument(
+        "--front-desk-rate",
+        type=float,
+        help="bookings and cancels a minute made at the front desk, straight at Altegio (default 4; 0: none)",
+    )
     p.add_argument("--contenders", help=f"comma-separated subset of {','.join(CONTENDERS)}")
     p.add_argument("--coldstart-runs", type=int, help="fresh interpreters per function")
     p.add_argument("--no-page", action="store_true", help="skip the headless-Chromium page figures")
@@ -58,6 +65,7 @@ def parse(argv: list[str] | None) -> Settings:
         latency_ms=a.latency_ms,
         jitter_ms=a.jitter_ms,
         seed=a.seed,
+        front_desk_rate=a.front_desk_rate,
         contenders=contenders,
         coldstart_runs=a.coldstart_runs,
         page=False if a.no_page else None,
@@ -75,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     intents = plan_sessions(s.rate, s.warmup_s + s.duration_s, s.book_share, s.think_scale, s.seed)
+    desk = plan_actions(s.front_desk_rate, s.warmup_s + s.duration_s, s.seed)
     results: dict = {
         "schema": 1,
         "started": stamp,
@@ -86,17 +95,22 @@ def main(argv: list[str] | None = None) -> int:
             "booking_sessions": sum(i.book for i in intents),
             "planned_requests": sum(i.planned_requests() for i in intents),
         },
+        "front_desk": {
+            "rate_per_minute": s.front_desk_rate,
+            "planned_actions": len(desk),
+            "planned_cancels": sum(a.cancel for a in desk),
+        },
         "contenders": {},
     }
     log(
         f"bench ({s.mode}): {len(intents)} visitor sessions, {s.rate:g} req/s offered, "
-        f"contenders {', '.join(s.contenders)}"
+        f"front desk {len(desk)} changes planned, contenders {', '.join(s.contenders)}"
     )
     for name in s.contenders:
         log(f"- {name}: {s.warmup_s:g} s warm-up + {s.duration_s:g} s measured ...")
         t = time.perf_counter()
         try:
-            results["contenders"][name] = run_contender(name, intents, s, log=log)
+            results["contenders"][name] = run_contender(name, intents, s, log=log, desk_actions=desk)
         except Exception as exc:  # one contender's setup failing must not hide the others' figures
             log(f"  {name} failed: {type(exc).__name__}: {exc}")
             results["contenders"][name] = {"error": f"{type(exc).__name__}: {str(exc)[:500]}"}

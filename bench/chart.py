@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .settings import ALTEGIO_PER_SECOND
-
-COLORS = {"direct": "#c0392b", "gateway": "#1f77b4", "nginx": "#2ca02c"}
+from .settings import ALTEGIO_PER_SECOND, CONTENDER_SPECS
 
 
 def draw(results: dict, path: Path) -> Path:
@@ -29,7 +27,7 @@ def draw(results: dict, path: Path) -> Path:
         fig_c = results["contenders"][name]
         tl = fig_c["timeline"]
         xs = list(range(len(tl["upstream"])))
-        color = COLORS.get(name, "#555")
+        color = CONTENDER_SPECS[name].color if name in CONTENDER_SPECS else "#555"
         ax = axes[0][col]
         ax.plot(xs, tl["p50_ms"], color=color, lw=1.5, label="p50")
         ax.plot(xs, tl["p95_ms"], color=color, lw=1, ls="--", label="p95")

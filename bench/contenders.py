@@ -1,4 +1,5 @@
-"""The three contenders, each in front of its own fresh sandbox (same seed, limits on, same latency)."""
+"""The contenders (settings.CONTENDER_SPECS), each in front of its own fresh sandbox (same seed, limits on,
+same latency), with the same visitors and the same front desk changing records beside them."""
 
 from __future__ import annotations
 
@@ -8,20 +9,14 @@ import sys
 import time
 from collections import Counter
 
+from .frontdesk import Action, FrontDesk
 from .loadgen import Run, Target, run_sessions
 from .metrics import summarize, timeline
 from .nginx import NginxProcess
 from .procs import Child, SandboxProcess, machine_cpu, tree_cpu
-from .settings import ACCEPT, PARTNER_TOKEN, Settings
+from .settings import ACCEPT, CONTENDER_SPECS, PARTNER_TOKEN, Settings
 from .visitor import Intent
 
-DESCRIPTIONS = {
-    "direct": "sessions call the sandbox with the partner token, all from one IP (a partner's backend), "
-    "so Altegio's per-IP limit applies to all of them together",
-    "gateway": "local API Gateway -> handlers -> DynamoDB (moto) cache and budget -> sandbox",
-    "nginx": "nginx proxy_cache (lock, use_stale, background update) in front of the sandbox, "
-    "same freshness per operation as the gateway, no budget, no invalidation",
-}
 JSON_HEADERS = {"Accept": ACCEPT, "Content-Type": "application/json"}
 
 
@@ -42,6 +37,7 @@ class StackProcess:
         self.api_base: str = info["api_base"]
         self.api_key: str = info["api_key"]
         self.page_url: str = info["page_url"]
+        self.webhook_url: str = info["webhook_url"]  # the gateway's webhook route
 
     def _line(self, line: str) -> None:
         if '"_aws"' in line:
@@ -59,21 +55,27 @@ class StackProcess:
 
 def start(name: str, sandbox: SandboxProcess, s: Settings, log=print):
     """(server or None, Target) for a contender in front of `sandbox`."""
-    if name == "direct":
+    spec = CONTENDER_SPECS[name]
+    if spec.kind == "direct":
         headers = {**JSON_HEADERS, "Authorization": f"Bearer {PARTNER_TOKEN}"}
         return None, Target(name, sandbox.api_base, headers)
-    if name == "gateway":
+    if spec.kind == "stack":
         stack = StackProcess(sandbox.api_base, s.lambda_instances)
+        if spec.webhooks:  # Altegio tells the gateway of every record change
+            sandbox.admin("webhooks", {"urls": [stack.webhook_url]})
         return stack, Target(name, stack.api_base, {**JSON_HEADERS, "x-api-key": stack.api_key}, "X-Cache")
-    if name == "nginx":
+    if spec.kind == "nginx":
         proxy = NginxProcess(sandbox.url, log=log)
         return proxy, Target(name, proxy.api_base, dict(JSON_HEADERS), "X-Cache-Status")
-    raise ValueError(f"unknown contender {name!r}")
+    raise ValueError(f"unknown contender kind {spec.kind!r} of {name!r}")
 
 
-def run_contender(name: str, intents: list[Intent], s: Settings, log=print) -> dict:
+def run_contender(
+    name: str, intents: list[Intent], s: Settings, log=print, desk_actions: list[Action] = ()
+) -> dict:
     sandbox = SandboxProcess(s)
     server = None
+    desk = FrontDesk(sandbox.url, list(desk_actions), s.sandbox_seed)
     try:
         t = time.perf_counter()
         server, target = start(name, sandbox, s, log)
@@ -83,17 +85,22 @@ def run_contender(name: str, intents: list[Intent], s: Settings, log=print) -> d
             server.metrics.clear()
             server.warnings.clear()
         cpu0, self0, all0 = tree_cpu(*roots), _self_cpu(), machine_cpu()
-        run: Run = run_sessions(target, intents, s)
+        begin = time.time() + 0.3
+        desk.start(begin)  # the front desk's clock starts with the visitors'
+        run: Run = run_sessions(target, intents, s, start=begin)
+        desk_tally = desk.stop()
         cpu1, self1, all1 = tree_cpu(*roots), _self_cpu(), machine_cpu()
         if server is not None and not server.child.alive():
             log(f"  warning: the {name} server exited during the run")
         ledger = sandbox.ledger()
     finally:
+        desk.stop()
         if server is not None:
             server.stop()
         sandbox.stop()
     figures = summarize(run, ledger, s.duration_s, s.sandbox_seed)
-    figures["description"] = DESCRIPTIONS[name]
+    figures["description"] = CONTENDER_SPECS[name].description
+    figures["front_desk"] = desk_tally.figures(s.front_desk_rate)
     figures["started_in_s"] = round(started_in, 2)
     cpu = {k: round(v - cpu0.get(k, 0.0), 1) for k, v in cpu1.items()}
     cpu["load_generator"] = round(self1 - self0, 1)

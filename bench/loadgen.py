@@ -97,7 +97,8 @@ def visitor_address(sid: int) -> str:
     return f"10.{(sid >> 16) & 255}.{(sid >> 8) & 255}.{sid & 255}"
 
 
-def run_sessions(target: Target, intents: list[Intent], s: Settings) -> Run:
+def run_sessions(target: Target, intents: list[Intent], s: Settings, start: float | None = None) -> Run:
+    """Replay the sessions from `start` (epoch seconds; default: in 0.3 s)."""
     http = urllib3.PoolManager(
         num_pools=4,
         maxsize=s.concurrency,
@@ -106,7 +107,7 @@ def run_sessions(target: Target, intents: list[Intent], s: Settings) -> Run:
     )
     stop = threading.Event()
     lock = threading.Lock()
-    start = time.time() + 0.3
+    start = start or time.time() + 0.3
     run = Run(target.name, start, start + s.warmup_s, start + s.warmup_s + s.duration_s, 0.0)
 
     def session(intent: Intent, measured: bool) -> None:

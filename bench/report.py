@@ -18,9 +18,8 @@ def ratios(contenders: dict) -> dict:
     if not gw or "latency_ms" not in gw:
         return {}
     out = {}
-    for other in ("direct", "nginx"):
-        c = contenders.get(other)
-        if not c or "latency_ms" not in c:
+    for other, c in contenders.items():
+        if other == "gateway" or "latency_ms" not in c:
             continue
         out[f"gateway_vs_{other}"] = {
             # gateway latency / other latency (answered requests): < 1 means the gateway is faster
@@ -52,6 +51,11 @@ def _lat(d: dict | None) -> str:
     return f"{_fmt(d['p50'], 0)}/{_fmt(d['p95'], 0)}/{_fmt(d['p99'], 0)}"
 
 
+def _desk(c: dict) -> str:
+    desk = c.get("front_desk") or {}
+    return f"{desk.get('changes', 0)} ({desk.get('booked', 0)}/{desk.get('cancelled', 0)})"
+
+
 def _cpu(cpu: dict) -> str:
     server = sum(v for k, v in cpu.items() if k in ("gateway", "moto", "nginx"))
     return f"{server:.1f} / {cpu.get('other_processes', 0):.1f}"
@@ -68,7 +72,9 @@ def table(results: dict) -> str:
         f"(after {s['warmup_s']:g} s warm-up), at most {s['concurrency']} sessions at once, "
         f"{s['book_share']:.0%} book;",
         f"upstream = sandbox Altegio with its limits on (5/s, 200/min per IP) and {s['latency_ms']:g}±"
-        f"{s['jitter_ms']:g} ms latency; every contender gets a fresh sandbox and the same visitors.",
+        f"{s['jitter_ms']:g} ms latency; every contender gets a fresh sandbox and the same visitors;",
+        f"a front desk books and cancels {s['front_desk_rate']:g} times a minute straight at the sandbox "
+        "(the same plan for every contender).",
         "",
         f"{'':34}" + "".join(f"{n:>{w}}" for n in names),
     ]
@@ -92,6 +98,8 @@ def table(results: dict) -> str:
     row("upstream calls per request", lambda c: _fmt(c["upstream"]["per_client_request"], 3))
     row("cache hit ratio", lambda c: f"{c['cache']['hit_ratio']:.1%}")
     row("stale slots shown", lambda c: f"{c['slots']['stale_slots_shown']} of {c['slots']['slots_shown']}")
+    row("  after a front-desk change", lambda c: str(c["slots"]["stale_from_external_changes"]))
+    row("front-desk changes (book/cancel)", _desk)
     row(
         "booking conflicts (433)",
         lambda c: f"{c['bookings']['conflicts_433']} of {c['bookings']['attempts']}",
@@ -106,7 +114,7 @@ def table(results: dict) -> str:
     if results.get("ratios"):
         lines.append("")
     for key, r in results.get("ratios", {}).items():
-        other = key.rsplit("_", 1)[1]
+        other = key.removeprefix("gateway_vs_")
         lines.append(
             f"gateway / {other}: latency p50 {_fmt(r['latency_p50'], 2)}x, p95 {_fmt(r['latency_p95'], 2)}x, "
             f"p99 {_fmt(r['latency_p99'], 2)}x (< 1 = gateway faster); served req/s "

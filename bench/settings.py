@@ -8,7 +8,36 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-CONTENDERS = ("direct", "gateway", "nginx")
+
+
+@dataclass(frozen=True)
+class Contender:
+    kind: str  # how it is started (bench/contenders.py): "direct", "stack" (the local gateway) or "nginx"
+    description: str
+    color: str  # in the chart
+    webhooks: bool = False  # stack: the sandbox's webhooks go to the gateway's webhook route
+
+
+# Every contender, in the order they run. The gateway with webhooks is one more entry once its webhook
+# function exists: "gateway_webhooks": Contender("stack", "...", "#9467bd", webhooks=True).
+CONTENDER_SPECS = {
+    "direct": Contender(
+        "direct",
+        "sessions call the sandbox with the partner token, all from one IP (a partner's backend), "
+        "so Altegio's per-IP limit applies to all of them together",
+        "#c0392b",
+    ),
+    "gateway": Contender(
+        "stack", "local API Gateway -> handlers -> DynamoDB (moto) cache and budget -> sandbox", "#1f77b4"
+    ),
+    "nginx": Contender(
+        "nginx",
+        "nginx proxy_cache (lock, use_stale, background update) in front of the sandbox, "
+        "same freshness per operation as the gateway, no budget, no invalidation",
+        "#2ca02c",
+    ),
+}
+CONTENDERS = tuple(CONTENDER_SPECS)
 PARTNER_TOKEN = "sandbox-partner-token"
 ACCEPT = "application/vnd.api.v2+json"
 # Altegio's limits, enforced per client IP by the sandbox.
@@ -28,7 +57,9 @@ class Settings:
     concurrency: int = 400
     book_share: float = 0.10  # share of sessions that go on to book
     think_scale: float = 1.0  # multiplies every think time of the visitor model
-    seed: int = 7  # visitor plans and arrivals (identical for every contender)
+    seed: int = 7  # visitor plans and arrivals, and the front desk's plan (identical for every contender)
+    # The front desk (bench/frontdesk.py): bookings and cancels a minute made straight at the sandbox.
+    front_desk_rate: float = 4.0
     sandbox_seed: int = 1
     latency_ms: float = 150.0  # upstream latency: mean...
     jitter_ms: float = 25.0  # ...plus or minus this (uniform)
@@ -52,6 +83,7 @@ SMOKE = Settings(
     concurrency=200,
     book_share=0.3,
     think_scale=0.15,
+    front_desk_rate=30.0,  # a few changes within the short run
     coldstart_runs=1,
     coldstart_functions=3,
 )

@@ -27,7 +27,7 @@ os.environ.update(
 for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
     os.environ.pop(_name, None)
 
-from devstack.stack import LocalStack  # noqa: E402
+from devstack.stack import WEBHOOK_ROUTE, LocalStack  # noqa: E402
 
 from .settings import PARTNER_TOKEN  # noqa: E402
 
@@ -47,7 +47,13 @@ def main(argv: list[str] | None = None) -> int:
         upstream=a.upstream, partner_token=PARTNER_TOKEN, max_instances=a.max_instances
     ).start()
     try:
-        info = {"api_base": stack.api_base, "api_key": stack.api_key, "page_url": stack.page_url}
+        info = {
+            "api_base": stack.api_base,
+            "api_key": stack.api_key,
+            "page_url": stack.page_url,
+            # where a contender with webhooks registers the sandbox's webhooks (its secret: the local one)
+            "webhook_url": f"{stack.api_base}{WEBHOOK_ROUTE}{stack.webhook_secret}",
+        }
         print("STACK " + json.dumps(info), flush=True)
         stop.wait()
     finally:

@@ -1,11 +1,13 @@
 """Stale slots: times a visitor was shown after a booking had already taken them.
 
 Checked against the sandbox's ledger with the sandbox's own availability rules: the seeded world
-(schedules, events) is rebuilt with the same seed, the ledger's appointments are laid on it, and each
-booking made during the run counts from the moment the sandbox answered its POST book_record. A
-slot shown in answer to a request sent at time t is stale when no team member the visitor asked for
-(the one named, or any who provides the service) is still free for it, counting every booking Altegio
-had made before t (a request racing a booking may rightly see either state; one sent after it may not).
+(schedules, events) is rebuilt with the same seed and the run's record changes are replayed on it, each
+from the moment the sandbox made it (the ledger's `changes`, on every path: the visitors' bookings through
+a contender and the front desk's bookings and cancels straight at the sandbox). A slot shown in answer to
+a request sent at time t is stale when no team member the visitor asked for (the one named, or any who
+provides the service) is still free for it, counting every change Altegio had made before t (a request
+racing a change may rightly see either state; one sent after it may not). A stale slot that would have
+been free without the front desk's changes counts as caused by an external change as well.
 """
 
 from __future__ import annotations
@@ -15,57 +17,66 @@ from datetime import UTC, datetime
 from sandbox.availability import Availability
 from sandbox.demo_data import build_world
 
+EXTERNAL = "front_desk"  # the source of changes made outside the contender (sandbox/frontdesk.py)
 
-def booking_times(ledger: dict) -> dict[int, float]:
-    """record id -> when the sandbox answered the POST book_record that created it (epoch seconds).
 
-    Record ids are handed out in creation order and each POST book_record creates one record, so the
-    run's records pair with the ledger's successful POST book_record entries in order."""
-    runtime = sorted(
-        a["record_id"] for a in ledger["appointments"] if not a.get("demo") and not a["activity_id"]
-    )
-    answered = sorted(
-        (r["seq"], r["ts"])
-        for r in ledger["requests"]
-        if r.get("operation") == "create_online_booking" and 200 <= r["status"] < 300
-    )
-    if len(answered) == len(runtime):
-        return {rid: ts for rid, (_, ts) in zip(runtime, answered, strict=True)}
-    # Ledger trimmed or another writer: fall back to the appointment's own (whole-second) timestamp.
-    out = {}
-    for a in ledger["appointments"]:
-        if not a.get("demo") and a.get("created"):
-            out[a["record_id"]] = datetime.fromisoformat(a["created"]).timestamp() + 1.0
-    return out
+def _interval(state: dict | None) -> tuple[float, float] | None:
+    """The time a record's state takes from its team member, if any (a deleted or group record: none)."""
+    if not state or state.get("deleted") or state.get("activity_id"):
+        return None
+    start = datetime.fromisoformat(state["datetime"]).timestamp()
+    return start, start + state["length"]
+
+
+class _View:
+    """Busy time per team member as the changes applied so far leave it."""
+
+    def __init__(self, world, started: float):
+        self.staff_of: dict[int, int] = {}  # record id -> the team member it keeps busy
+        self.busy: dict[int, list] = {m: [] for m in world.staff}
+        for a in world.activities.values():
+            self.busy[a.staff_id].append((a.start.timestamp(), a.start.timestamp() + a.length, 0))
+        # every slot shown was in the future when the run began
+        self.av = Availability(world, self.busy, now_ts=started)
+
+    def put(self, record_id: int, state: dict | None) -> None:
+        """The record is now in `state` (None: it does not exist)."""
+        old = self.staff_of.pop(record_id, None)
+        if old is not None:
+            self.busy[old] = [b for b in self.busy[old] if b[2] != record_id]
+        span = _interval(state)
+        if span is not None and state["staff_id"] in self.busy:
+            self.staff_of[record_id] = state["staff_id"]
+            self.busy[state["staff_id"]].append((*span, record_id))
+
+    def free(self, loc, staff_id: int, service_id: int, when: datetime) -> bool:
+        length = self.av.length_of(loc, [service_id])
+        staff = self.av.candidates(loc.id, [service_id], staff_id)
+        return any(self.av.check(loc, m, when, length) == "ok" for m in staff)
 
 
 def count_stale(shown: list[dict], ledger: dict, seed: int, started: float) -> dict:
     """shown: [{t, location, staff_id, service_id, slots: [iso datetime]}] in any order."""
     world = build_world(seed, datetime.fromtimestamp(started, UTC))
-    made = booking_times(ledger)
-    base: dict[int, list] = {m: [] for m in world.staff}
-    for a in world.activities.values():
-        base[a.staff_id].append((a.start.timestamp(), a.start.timestamp() + a.length, 0))
-    runtime = []
+    changes = sorted(ledger.get("changes", []), key=lambda c: (c["ts"], c["seq"]))
+    first_before: dict[int, dict | None] = {}
+    for change in changes:
+        first_before.setdefault(change["record_id"], change["before"])
+    everyone, own = _View(world, started), _View(world, started)  # own: without the front desk's changes
     for a in ledger["appointments"]:
-        if a["deleted"] or a["activity_id"] or a["staff_id"] not in base:
-            continue
-        start = datetime.fromisoformat(a["datetime"]).timestamp()
-        item = (start, start + a["length"], a["record_id"])
-        if a.get("demo") or a["record_id"] not in made:
-            base[a["staff_id"]].append(item)
-        else:
-            runtime.append((made[a["record_id"]], a["staff_id"], item))
-    runtime.sort()
-    busy = {k: list(v) for k, v in base.items()}
-    av = Availability(world, busy, now_ts=started)  # every slot shown was in the future when the run began
+        rid = a["record_id"]
+        state = first_before.get(rid, a)  # as before its first change, if it changed
+        for view in (everyone, own):
+            view.put(rid, state)
     applied = 0
     memo: dict[tuple, tuple[int, bool]] = {}
-    total = stale = answers_with_stale = 0
+    total = stale = external = answers_with_stale = 0
     for item in sorted(shown, key=lambda x: x["t"]):
-        while applied < len(runtime) and runtime[applied][0] <= item["t"]:
-            _, staff_id, interval = runtime[applied]
-            busy[staff_id].append(interval)
+        while applied < len(changes) and changes[applied]["ts"] <= item["t"]:
+            change = changes[applied]
+            everyone.put(change["record_id"], change["after"])
+            if change["source"] != EXTERNAL:
+                own.put(change["record_id"], change["after"])
             applied += 1
         loc = world.locations[item["location"]]
         any_stale = False
@@ -74,20 +85,22 @@ def count_stale(shown: list[dict], ledger: dict, seed: int, started: float) -> d
             hit = memo.get(key)
             if hit is None or hit[0] != applied:
                 when = datetime.fromisoformat(iso)
-                length = av.length_of(loc, [item["service_id"]])
-                staff = av.candidates(loc.id, [item["service_id"]], item["staff_id"])
-                free = any(av.check(loc, m, when, length) == "ok" for m in staff)
-                hit = memo[key] = (applied, free)
+                free = everyone.free(loc, item["staff_id"], item["service_id"], when)
+                caused = not free and own.free(loc, item["staff_id"], item["service_id"], when)
+                hit = memo[key] = (applied, free, caused)
             total += 1
             if not hit[1]:
                 stale += 1
+                external += hit[2]
                 any_stale = True
         answers_with_stale += any_stale
     return {
         "slots_shown": total,
         "stale_slots_shown": stale,
         "stale_share": round(stale / total, 5) if total else 0.0,
+        "stale_from_external_changes": external,
         "answers": len(shown),
         "answers_with_stale": answers_with_stale,
-        "bookings_during_run": len(runtime),
+        "bookings_during_run": sum(c["status"] == "create" and c["source"] != EXTERNAL for c in changes),
+        "external_changes": sum(c["source"] == EXTERNAL for c in changes),
     }

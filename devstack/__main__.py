@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import procs
 from .cfn import TemplateError
-from .stack import DEFAULT_API_KEY, LocalStack
+from .stack import DEFAULT_API_KEY, DEV_WEBHOOK_SECRET, WEBHOOK_ROUTE, LocalStack
 from .template import ROOT
 
 log = logging.getLogger("devstack")
@@ -42,6 +42,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-rate-limit", action="store_true", help="sandbox without its 5/s, 200/min limits")
     p.add_argument("--latency-ms", type=float, default=0.0, help="sandbox latency per request")
     p.add_argument("--now", type=_instant, help="sandbox clock pinned at this ISO instant with offset")
+    p.add_argument(
+        "--webhook-secret",
+        default=DEV_WEBHOOK_SECRET,
+        help=f"the sandbox posts its webhooks to <api base>{WEBHOOK_ROUTE}<this secret>",
+    )
+    p.add_argument("--webhook-url", help="send the sandbox's webhooks here instead of the local gateway")
+    p.add_argument("--no-webhooks", action="store_true", help="the sandbox sends no webhooks")
     p.add_argument("--max-instances", type=int, default=4, help="warm instances per function at most")
     p.add_argument("--template", type=Path, default=ROOT / "template.yaml")
     p.add_argument("--state-dir", type=Path, default=ROOT / ".devstack", help="state file and moto's log")
@@ -101,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         parameters=params,
         max_instances=a.max_instances,
         log_dir=a.state_dir,
+        webhooks=not a.no_webhooks,
+        webhook_secret=a.webhook_secret,
+        webhook_url=a.webhook_url,
     )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -159,10 +169,21 @@ def _banner(stack: LocalStack) -> None:
         f"  API base  {stack.api_base}  (send x-api-key)",
         upstream,
         f"  moto      {stack.moto_url}",
+        *_webhooks_line(stack),
         f"  API key   {stack.api_key}",
         "Ctrl-C stops everything.",
     ]
     print("\n".join(lines), flush=True)
+
+
+def _webhooks_line(stack: LocalStack) -> list[str]:
+    if not stack.webhook_url:
+        return []
+    # The gateway's webhook route comes with its webhook function; until then deliveries fail (403),
+    # are retried and given up (GET <sandbox>/__admin/webhooks/log), and nothing else changes.
+    return [
+        f"  webhooks  sandbox -> {stack.state()['webhooks']}  (log: {stack.sandbox_url}/__admin/webhooks/log)"
+    ]
 
 
 def _write_state(path: Path, stack: LocalStack) -> None:

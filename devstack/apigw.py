@@ -24,7 +24,7 @@ from .template import Route, Template
 log = logging.getLogger("devstack")
 API_ID = "local00api"
 API_HOST = f"{API_ID}.execute-api.localhost"  # the Host CloudFront sends to the API origin
-_SECRET_PARAMS = ("hash", "token", "code", "password")  # path parameters the access log masks
+_SECRET_PARAMS = ("hash", "token", "code", "password", "secret")  # path parameters the access log masks
 # The methods a REST API resource can have; ANY stands for all of them and nothing else.
 METHODS = frozenset(("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"))
 # "Total combined size of request line and header values: 10240 bytes" (REST API quotas,

@@ -122,8 +122,9 @@ def provision(template: Template, endpoint_url: str, partner_token: str) -> None
                 TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
             )
     sm = client("secretsmanager", endpoint_url, template.region)
-    value = json.dumps({"token": partner_token})
     for secret in template.secrets.values():
+        # A secret the template fills itself (generated) keeps that value; any other holds the partner token.
+        value = secret.value if secret.value is not None else json.dumps({"token": partner_token})
         try:
             sm.create_secret(Name=secret.name, SecretString=value)
         except sm.exceptions.ResourceExistsException:

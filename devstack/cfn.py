@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,10 @@ import yaml
 ACCOUNT = "123456789012"  # moto's default account
 _NO_VALUE = object()
 _SUB_VAR = re.compile(r"\$\{([^}]+)\}")
+# {{resolve:secretsmanager:secret-id:SecretString:json-key}} (version parts are not used locally).
+_SECRET_REF = re.compile(
+    r"\{\{resolve:secretsmanager:(arn:[^}]+?|[^:}]+)(?::SecretString(?::([^:}]*))?(?::[^}]*)?)?\}\}"
+)
 
 
 def api_key_id(value: str) -> str:
@@ -59,20 +64,40 @@ def as_env_string(value: Any) -> str:
 
 
 class Resolver:
-    """Ref, Fn::Sub, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split with local values.
+    """Ref, Fn::Sub, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split, Fn::If (with the template's Conditions)
+    and Secrets Manager dynamic references, with local values.
 
-    `names` maps a resource's logical id to its local physical name (what Ref returns here).
+    `names` maps a resource's logical id to its local physical name (what Ref returns here);
+    `secret_values(id)` gives a local secret's string (its name or ARN) for `{{resolve:secretsmanager:...}}`.
     """
 
-    def __init__(self, resources: dict, parameters: dict[str, Any], pseudo: dict[str, str], names: dict):
+    def __init__(
+        self,
+        resources: dict,
+        parameters: dict[str, Any],
+        pseudo: dict[str, str],
+        names: dict,
+        conditions: dict | None = None,
+        secret_values=None,
+    ):
         self.resources = resources
         self.parameters = parameters
         self.pseudo = pseudo
         self.names = names
+        self.conditions = conditions or {}
+        self.secret_values = secret_values
+        self._decided: dict[str, bool] = {}
 
     def resolve(self, value: Any, where: str = "") -> Any:
         out = self._resolve(value, where)
         return None if out is _NO_VALUE else out
+
+    def condition(self, name: str, where: str = "") -> bool:
+        if name not in self._decided:
+            if name not in self.conditions:
+                raise TemplateError(f"{where}: unknown condition {name!r}")
+            self._decided[name] = bool(self._resolve(self.conditions[name], f"Conditions.{name}"))
+        return self._decided[name]
 
     def _resolve(self, value: Any, where: str) -> Any:
         if isinstance(value, dict):
@@ -80,6 +105,8 @@ class Resolver:
                 ((key, arg),) = value.items()
                 if key == "Ref":
                     return self.ref(arg, where)
+                if key == "Condition":  # inside Conditions: another condition by name
+                    return self.condition(arg, where)
                 if key.startswith("Fn::"):
                     fn = getattr(self, "_fn_" + key[4:].lower(), None)
                     if fn is None:
@@ -89,7 +116,32 @@ class Resolver:
             return {k: v for k, v in out.items() if v is not _NO_VALUE}
         if isinstance(value, list):
             return [v for v in (self._resolve(x, where) for x in value) if v is not _NO_VALUE]
+        if isinstance(value, str) and "{{resolve:" in value:
+            return self._dynamic(value, where)
         return value
+
+    def _dynamic(self, text: str, where: str) -> str:
+        """Secrets Manager dynamic references, from the local secrets' values (CloudFormation resolves them
+        at deploy time; nothing else is supported locally)."""
+
+        def one(m: re.Match) -> str:
+            if self.secret_values is None:
+                raise TemplateError(f"{where}: dynamic reference {m.group(0)!r} needs the local secrets")
+            value = self.secret_values(m.group(1))
+            if value is None:
+                raise TemplateError(f"{where}: {m.group(0)!r} names no secret of this template")
+            if not m.group(2):
+                return value
+            try:
+                return str(json.loads(value)[m.group(2)])
+            except (ValueError, KeyError, TypeError):
+                missing = f"{where}: secret {m.group(1)!r} has no JSON key {m.group(2)!r}"
+                raise TemplateError(missing) from None
+
+        out = _SECRET_REF.sub(one, text)
+        if "{{resolve:" in out:
+            raise TemplateError(f"{where}: only secretsmanager dynamic references run locally: {text!r}")
+        return out
 
     def ref(self, name: str, where: str = "") -> Any:
         if name == "AWS::NoValue":
@@ -130,7 +182,25 @@ class Resolver:
                 return self.get_att(*var.split(".", 1), where=where)
             return str(self.ref(var, where))
 
-        return _SUB_VAR.sub(one, text)
+        out = _SUB_VAR.sub(one, text)
+        return self._dynamic(out, where) if "{{resolve:" in out else out
+
+    def _fn_if(self, arg: list, where: str) -> Any:
+        name, then, otherwise = arg
+        return self._resolve(then if self.condition(name, where) else otherwise, where)
+
+    def _fn_equals(self, arg: list, where: str) -> bool:
+        left, right = (as_env_string(self._resolve(x, where)) for x in arg)
+        return left == right
+
+    def _fn_not(self, arg: list, where: str) -> bool:
+        return not self._resolve(arg[0], where)
+
+    def _fn_and(self, arg: list, where: str) -> bool:
+        return all(self._resolve(x, where) for x in arg)
+
+    def _fn_or(self, arg: list, where: str) -> bool:
+        return any(self._resolve(x, where) for x in arg)
 
     def _fn_join(self, arg: list, where: str) -> str:
         delimiter, items = arg

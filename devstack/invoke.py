@@ -22,7 +22,7 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
-from . import aws, procs
+from . import aws, iam, procs
 from .cfn import TemplateError
 from .runtime import FunctionError, Functions
 from .stack import DEFAULT_API_KEY, LocalStack
@@ -87,7 +87,7 @@ def invoke_in_process(template_path: Path, fn: str, event: dict, state_dir: Path
         )
         template = Template(template_path, state["parameters"])
         os.environ.update({**template.environment([fn]), **aws.aws_env(state["moto_url"], template.region)})
-        return Functions(template, max_instances=1).invoke(fn, event)
+        return Functions(template, max_instances=1, access=iam.AccessCheck()).invoke(fn, event)
     print("make dev is not running: starting an ephemeral moto + sandbox for this call", file=sys.stderr)
     with LocalStack(template_path=template_path, moto_mode="thread", serve=False) as stack:
         return stack.invoke(fn, event)

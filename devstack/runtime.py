@@ -23,6 +23,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from . import iam
 from .cfn import ACCOUNT
 from .template import Function, Template
 
@@ -83,23 +84,17 @@ def layer_packages(layer_dirs) -> set[str]:
     return set().union(*(_top_level_names(Path(d)) for d in layer_dirs)) if layer_dirs else set()
 
 
-def reset_lambda_caches(packages: set[str]) -> None:
-    """Forget state derived from the environment: every functools cache in the layer's loaded modules
-    (settings, clients, persistence layers) and Powertools' parameter providers (their boto3 clients).
+def reset_layers(packages: set[str]) -> None:
+    """Start every layer package over as a fresh container would, when the environment changes (a stack
+    starts or stops; tests switch between the stack and mock_aws): the layer is shared by everything in
+    this process, handlers and tests alike.
 
-    The layer is shared by everything in this process, so this runs whenever the environment changes
-    (a stack starts or stops; tests switch between the stack and mock_aws)."""
-    for name, module in list(sys.modules.items()):
-        if name.split(".")[0] in packages and module is not None:
-            for value in list(vars(module).values()):
-                if (
-                    callable(getattr(value, "cache_clear", None))
-                    and getattr(value, "__module__", None) == name
-                ):
-                    value.cache_clear()
-    base = sys.modules.get("aws_lambda_powertools.utilities.parameters.base")
-    if base is not None:
-        base.clear_caches()
+    A layer package that keeps per-container state (settings, clients, memos) keeps it in its
+    `container` module, whose `reset()` forgets it; one not imported yet has nothing to forget."""
+    for package in sorted(packages):
+        container = sys.modules.get(f"{package}.container")
+        if container is not None:
+            container.reset()
 
 
 def _top_level_names(code_dir: Path) -> set[str]:
@@ -227,9 +222,17 @@ def isolate_powertools_state() -> None:
 class FunctionPool:
     """Warm copies of one function; at most one invocation per copy at a time."""
 
-    def __init__(self, fn: Function, max_instances: int = 4, wait_s: float = 30.0):
+    def __init__(
+        self,
+        fn: Function,
+        max_instances: int = 4,
+        wait_s: float = 30.0,
+        access: iam.AccessCheck | None = None,
+    ):
         isolate_powertools_state()
+        iam.install()
         self.fn = fn
+        self.caller = iam.Caller(fn, access)  # whose role this function's AWS calls run under
         self.max_instances = max_instances
         self.wait_s = wait_s
         self._idle: list[_Instance] = []
@@ -278,6 +281,7 @@ class FunctionPool:
         if not file.is_file():
             log.error("%s: %s does not exist (yet?)", self.fn.logical_id, file)
             raise FunctionError("Runtime.ImportModuleError", f"Unable to import module: {file} not found")
+        token = iam.current.set(self.caller)  # init code runs under the function's role too
         try:
             module = load_module(file, name, self.fn.code_dir, self.fn.layers)
             handler = getattr(module, attr)
@@ -295,6 +299,8 @@ class FunctionPool:
             raise FunctionError(
                 "Runtime.ImportModuleError", f"{type(exc).__name__}: {exc}", traceback.format_exc()
             ) from exc
+        finally:
+            iam.current.reset(token)
         self._cold_starts += 1
         log.info(
             "cold start %s #%d (%.0f ms)",
@@ -313,6 +319,7 @@ class FunctionPool:
             **({"aws_request_id": request_id} if request_id else {}),
         )
         started = time.monotonic()
+        token = iam.current.set(self.caller)
         try:
             inst.invocations += 1
             result = inst.handler(event, ctx)
@@ -322,6 +329,7 @@ class FunctionPool:
             )
             raise FunctionError(type(exc).__name__, str(exc), traceback.format_exc()) from exc
         finally:
+            iam.current.reset(token)
             self._release(inst)
         elapsed = time.monotonic() - started
         if elapsed > self.fn.timeout:  # Lambda would have stopped it; the caller gets the same error
@@ -340,11 +348,14 @@ class FunctionPool:
 
 
 class Functions:
-    """Every function of the template, each with its pool."""
+    """Every function of the template, each with its pool; `access` checks their AWS calls (iam.py)."""
 
-    def __init__(self, template: Template, max_instances: int = 4):
+    def __init__(self, template: Template, max_instances: int = 4, access: iam.AccessCheck | None = None):
         self.template = template
-        self.pools = {lid: FunctionPool(fn, max_instances) for lid, fn in template.functions.items()}
+        self.access = access
+        self.pools = {
+            lid: FunctionPool(fn, max_instances, access=access) for lid, fn in template.functions.items()
+        }
 
     def invoke(self, logical_id: str, event: dict, request_id: str | None = None) -> Any:
         if logical_id not in self.pools:

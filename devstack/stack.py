@@ -3,14 +3,20 @@
     with LocalStack(sandbox_config=SandboxConfig(rate_limit=False)) as stack:
         stack.page_url, stack.api_base, stack.api_key, stack.sandbox_url, stack.moto_url, stack.dynamodb
 
+With `webhooks=True` (make dev's default) the sandbox's company webhooks go to the local gateway's
+webhook route, `<api base>/webhooks/altegio/<webhook secret>` (or `webhook_url`), registered once the
+gateway listens and again whenever the sandbox is restarted. Until that route exists the gateway answers
+403 and the sandbox logs a failed delivery, retries it and gives it up: nothing else changes.
+
 Handlers run in this process, so starting the stack sets the template's environment (and moto's
-endpoint, fake credentials, region) in os.environ and clears the layer's env-derived caches; stop()
+endpoint, fake credentials, region) in os.environ and resets the layer's container state; stop()
 puts the previous values back. Stacks may nest (a test building its own, e.g. with the sandbox's rate
 limit on): the newest owns os.environ until it stops, so use one at a time.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import select
@@ -18,13 +24,14 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any, ClassVar
 
-from . import aws, procs
+from . import aws, iam, procs
 from .apigw import Gateway
 from .httpd import Server
-from .runtime import Functions, layer_packages, reset_lambda_caches
+from .runtime import Functions, layer_packages, reset_layers
 from .site import Site
 from .template import ROOT, Template
 
@@ -32,6 +39,9 @@ log = logging.getLogger("devstack")
 DEFAULT_API_KEY = "local-dev-api-key-000000"
 SANDBOX_TOKEN = "sandbox-partner-token"
 API_PREFIX = "/api/v1"
+# The local stand-in for the secret `altegio-webhook-secret`: the last segment of the webhook URL.
+DEV_WEBHOOK_SECRET = "local-dev-webhook-secret-0000"
+WEBHOOK_ROUTE = "/webhooks/altegio/"
 
 
 class LocalStack:
@@ -59,6 +69,10 @@ class LocalStack:
         web_dir: Path | str | None = None,
         log_dir: Path | None = None,
         serve: bool = True,
+        check_access: bool = True,
+        webhooks: bool = False,
+        webhook_secret: str = DEV_WEBHOOK_SECRET,
+        webhook_url: str | None = None,
     ):
         if upstream and not partner_token:
             raise ValueError("a real upstream needs its partner token")
@@ -75,6 +89,11 @@ class LocalStack:
         self.max_instances = max_instances
         self.web_dir = Path(web_dir) if web_dir else ROOT / "web"
         self.serve = serve
+        # Each function's AWS calls checked against its policies in the template (iam.py); refusals kept here.
+        self.access = iam.AccessCheck() if check_access else None
+        self.webhooks = webhooks
+        self.webhook_secret = webhook_secret
+        self._webhook_url = webhook_url
         self.moto = aws.MotoServer(host, moto_port, moto_mode, log_dir / "moto.log" if log_dir else None)
         self.sandbox = None  # the Sandbox object (thread mode): admin, ledger and config without HTTP
         self.sandbox_proc: subprocess.Popen | None = None
@@ -102,13 +121,14 @@ class LocalStack:
             env["AWS_ENDPOINT_URL"] = self.moto.url
             aws.provision(self.template, self.moto.url, self._partner_token)
             self._apply_env(env)
-            reset_lambda_caches(self._layer_packages())
-            self.functions = Functions(self.template, self.max_instances)
+            reset_layers(self._layer_packages())
+            self.functions = Functions(self.template, self.max_instances, self.access)
             self.gateway = Gateway(self.template, self.functions, self.api_key)
             if self.serve:
                 self._servers["api"] = Server(self.gateway, self.host, self.ports["api"], "api")
                 site = Site(self.web_dir, self.template.edge, self.gateway)
                 self._servers["page"] = Server(site, self.host, self.ports["page"], "page")
+            self._wire_webhooks()
         except BaseException:
             self.stop()
             raise
@@ -130,7 +150,7 @@ class LocalStack:
                 os.environ[key] = value
         self._saved_env = {}
         if self.template is not None:
-            reset_lambda_caches(self._layer_packages())
+            reset_layers(self._layer_packages())
         with LocalStack._lock:
             if self in LocalStack._running:
                 LocalStack._running.remove(self)
@@ -197,7 +217,30 @@ class LocalStack:
         if self.sandbox_proc is not None and self.sandbox_proc.poll() is not None:
             events.append(f"sandbox exited ({self.sandbox_proc.returncode}); restarting it")
             self._spawn_sandbox()
+            self._wire_webhooks()
         return events
+
+    # ---------- the sandbox's webhooks ----------
+    @property
+    def webhook_url(self) -> str | None:
+        """Where the sandbox sends record changes: the local gateway's webhook route unless told otherwise."""
+        if not self.webhooks or self.upstream or not (self._webhook_url or self.serve):
+            return None
+        return self._webhook_url or f"{self.api_base}{WEBHOOK_ROUTE}{self.webhook_secret}"
+
+    def _wire_webhooks(self) -> None:
+        """Register the URL with the sandbox (its admin endpoint, as for a sandbox in its own process)."""
+        url = self.webhook_url
+        if url is None:
+            return
+        request = urllib.request.Request(
+            f"{self.sandbox_url}/__admin/webhooks",
+            data=json.dumps({"urls": [url]}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            answer.read()
 
     # ---------- what tests and tools use ----------
     @property
@@ -219,6 +262,11 @@ class LocalStack:
     @property
     def upstream_base(self) -> str:
         return self.template.parameters.get("AltegioBaseUrl", "") if self.template else ""
+
+    @property
+    def access_denied(self) -> list[str]:
+        """ "<function>: <action> on <resource>" for every call the template's policies refused."""
+        return self.access.denied if self.access is not None else []
 
     @property
     def dynamodb(self):
@@ -253,7 +301,9 @@ class LocalStack:
         aws.empty_tables(self.template, self.moto_url, only=("BudgetTable",))
 
     def state(self) -> dict:
-        """What `make invoke` needs to use this stack; never the partner token."""
+        """What `make invoke` needs to use this stack; never the partner token (nor the webhook secret)."""
+        from sandbox.masking import mask_url
+
         return {
             "pid": os.getpid(),
             "template": str(self.template.path),
@@ -264,6 +314,7 @@ class LocalStack:
             "page_url": self.page_url if self.serve else None,
             "api_base": self.api_base if self.serve else None,
             "api_key": self.api_key,
+            "webhooks": mask_url(self.webhook_url) if self.webhook_url else None,
             "children": {k: p.pid for k, p in self.children().items()},
         }
 

@@ -5,7 +5,10 @@ Everything local is derived from here, so the template stays the one list of wha
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +53,10 @@ class Function:
     env: dict[str, str]
     layers: tuple[Path, ...]
     routes: tuple[Route, ...] = ()
+    # The statements of its role's policies, resolved (ARNs as AWS gives them), and the policies that
+    # cannot be read locally (AWS-managed ones, SAM policy templates): devstack/iam.py checks calls with both.
+    policies: tuple[dict, ...] = ()
+    unreadable_policies: tuple[str, ...] = ()
 
     @property
     def folder(self) -> str:
@@ -72,6 +79,8 @@ class Table:
 class Secret:
     logical_id: str
     name: str
+    arn: str
+    value: str | None = None  # generated or given (SecretString); None: the stack stores the partner token
 
 
 @dataclass(frozen=True)
@@ -112,10 +121,18 @@ class Template:
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
         }
-        self.resolver = Resolver(self.resources, self.parameters, pseudo, names={})
+        conditions = self.raw.get("Conditions") or {}
+        self.resolver = Resolver(
+            self.resources, self.parameters, pseudo, {}, conditions, secret_values=self._secret_value
+        )
         self.tables = self._tables()
         self.secrets = self._secrets()
         self.api_keys = self._api_keys()
+        # Policies see what CloudFormation gives them: Ref of a secret is its ARN, not its name.
+        arns = {**self.resolver.names, **{lid: sec.arn for lid, sec in self.secrets.items()}}
+        self.policy_resolver = Resolver(
+            self.resources, self.parameters, pseudo, arns, conditions, secret_values=self._secret_value
+        )
         self.apis = self._apis()
         self.functions = self._functions()
         self.routes = [r for fn in self.functions.values() for r in fn.routes]
@@ -157,8 +174,10 @@ class Template:
     def _secrets(self) -> dict[str, Secret]:
         out = {}
         for lid, res in self._of_type("AWS::SecretsManager::Secret").items():
-            name = self.resolve((res.get("Properties") or {}).get("Name"), lid) or lid
-            out[lid] = Secret(lid, name)
+            props = res.get("Properties") or {}
+            name = self.resolve(props.get("Name"), lid) or lid
+            arn = f"arn:aws:secretsmanager:{self.region}:{ACCOUNT}:secret:{name}"
+            out[lid] = Secret(lid, name, arn, _local_secret_value(self.resolve(props, lid), lid))
             self.resolver.names[lid] = name  # Ref is the ARN in AWS; a name works the same for GetSecretValue
         return out
 
@@ -170,6 +189,13 @@ class Template:
             if value:
                 out[lid] = self.resolver.names[lid] = api_key_id(str(value))
         return out
+
+    def _secret_value(self, secret_id: str) -> str | None:
+        """A dynamic reference's secret (by name or ARN), if its value is known before the stack starts."""
+        for sec in getattr(self, "secrets", {}).values():
+            if secret_id in (sec.name, sec.arn):
+                return sec.value
+        return None
 
     # ---------- API and functions ----------
     def _apis(self) -> dict[str, Api]:
@@ -228,8 +254,35 @@ class Template:
                 env=env,
                 layers=tuple(self._layer_dir(layer, lid) for layer in layers),
                 routes=tuple(self._routes(lid, props.get("Events") or {})),
+                **self._policies(lid, merged),
             )
         return out
+
+    def _policies(self, lid: str, props: dict) -> dict:
+        """SAM's `Policies`: inline documents and this template's managed policies are read; anything
+        else (an AWS-managed policy's name or ARN, a SAM policy template) is noted as unreadable."""
+        if "Role" in props:
+            raise TemplateError(f"{lid}: Role is not supported locally; give the function Policies")
+        items = props.get("Policies") or []
+        statements: list[dict] = []
+        unreadable: list[str] = []
+        for item in items if isinstance(items, list) else [items]:
+            target = self.resources.get(item.get("Ref", "")) if isinstance(item, dict) else None
+            if target is not None and target.get("Type") == "AWS::IAM::ManagedPolicy":
+                document = (target.get("Properties") or {}).get("PolicyDocument") or {}
+            elif isinstance(item, dict) and "Statement" in item:
+                document = item
+            else:
+                unreadable.append(item if isinstance(item, str) else ", ".join(map(str, item)))
+                continue
+            found = self.policy_resolver.resolve(document.get("Statement"), f"{lid}.Policies")
+            statements += found if isinstance(found, list) else [found]
+        for st in statements:  # what devstack/iam.py cannot evaluate is refused, not guessed
+            odd = {"Condition", "NotAction", "NotResource", "NotPrincipal"} & set(st)
+            if odd or st.get("Effect") not in ("Allow", "Deny"):
+                what = ", ".join(sorted(odd)) or f"Effect {st.get('Effect')!r}"
+                raise TemplateError(f"{lid}: {what} in a policy statement is not checked locally")
+        return {"policies": tuple(statements), "unreadable_policies": tuple(unreadable)}
 
     def _layer_dir(self, layer: Any, where: str) -> Path:
         lid = layer.get("Ref") if isinstance(layer, dict) else None
@@ -308,6 +361,24 @@ class Template:
         edge["compress"] = bool(default.get("Compress", False))
         edge["default_root"] = cfg.get("DefaultRootObject") or ""
         return Edge(**edge)
+
+
+def _local_secret_value(props: dict, where: str) -> str | None:
+    """What Secrets Manager would store at creation: SecretString, or a generated value in its template."""
+    if "SecretString" in props:
+        return str(props["SecretString"])
+    spec = props.get("GenerateSecretString")
+    if spec is None:
+        return None
+    alphabet = string.ascii_letters + string.digits  # enough for a local value; no punctuation to escape
+    value = "".join(secrets.choice(alphabet) for _ in range(int(spec.get("PasswordLength", 32))))
+    if "GenerateStringKey" not in spec:
+        return value
+    try:
+        doc = json.loads(spec.get("SecretStringTemplate") or "{}")
+    except ValueError:
+        raise TemplateError(f"{where}: SecretStringTemplate is not JSON") from None
+    return json.dumps({**doc, spec["GenerateStringKey"]: value})
 
 
 def security_headers(policy: dict) -> dict[str, str]:

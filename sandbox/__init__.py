@@ -30,9 +30,19 @@ Demo data (fixed ids; days off and existing appointments come from the seed; dat
 - Online-booking account for POST booking/auth: login "demo" (or demo@sandbox.test or +37120000001),
   password "sandbox-pass". Review tokens for master_record_review: "review-101", "review-202".
 
-Admin (no auth, never rate-limited): GET /__admin/health, GET /__admin/ledger[?since=<seq>],
-GET|POST /__admin/config, POST /__admin/reset [{"config": true}], GET /__admin/sms?phone=<phone>,
-GET|POST /__admin/clock.
+Admin (no auth, never rate-limited): GET /__admin/health, GET /__admin/ledger[?since=<seq>] (requests,
+appointments, record changes), GET|POST /__admin/config, POST /__admin/reset [{"config": true}],
+GET /__admin/sms?phone=<phone>, GET|POST /__admin/clock, GET|POST /__admin/webhooks,
+GET /__admin/webhooks/log[?since=<seq>], and the front desk: POST /__admin/front_desk/{location_id},
+GET|PUT|DELETE /__admin/front_desk/{location_id}/{record_id} (frontdesk.py).
+
+Webhooks (webhooks.py): every record change on any path (online booking, reschedule, cancel, group event,
+front desk) is POSTed to the location's hooks_settings URLs as Altegio does, {company_id, resource:
+"record", resource_id, status, data: the record}, by a background worker, with retries and knobs for
+delay, duplicates, order and pause. Set the URLs with `--webhook-url URL` / $SANDBOX_WEBHOOK_URLS,
+POST /__admin/webhooks {"urls": [...]}, SandboxConfig(webhook_urls=[...]), or per location with
+GET|POST /api/v1/hooks_settings/{company_id} and `Authorization: Bearer sandbox-partner-token, User
+sandbox-admin-user-token` (the administrator's user token).
 
 Clock (clock.py): real time, or pinned (`--now`, SandboxConfig(now=...)) and moving on from there, or
 frozen. POST /__admin/clock {"now": "2027-03-28T01:30:00+02:00", "frozen": false} pins it and rebuilds the

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
 
 from .clock import parse_instant
-from .config import SandboxConfig
+from .config import SandboxConfig, webhook_urls
 from .server import Sandbox
 
 
@@ -31,7 +32,20 @@ def parse_args(argv: list[str] | None = None) -> SandboxConfig:
     p.add_argument("--quiet", action="store_true", help="no line per request")
     p.add_argument("--now", type=_instant, help="pin the clock at this ISO instant with offset (moves on)")
     p.add_argument("--frozen", action="store_true", help="the clock stays where it is (at --now)")
+    p.add_argument(
+        "--webhook-url",
+        action="append",
+        type=_urls,
+        help="send every location's record changes here (repeatable; default: $SANDBOX_WEBHOOK_URLS, "
+        "comma- or space-separated)",
+    )
     a = p.parse_args(argv)
+    urls = [u for group in a.webhook_url or [] for u in group]
+    if not a.webhook_url:
+        try:
+            urls = webhook_urls(os.environ.get("SANDBOX_WEBHOOK_URLS", ""))
+        except ValueError as exc:
+            p.error(f"SANDBOX_WEBHOOK_URLS: {exc}")
     return SandboxConfig(
         host=a.host,
         port=a.port,
@@ -47,7 +61,15 @@ def parse_args(argv: list[str] | None = None) -> SandboxConfig:
         log_requests=not a.quiet,
         now=a.now,
         frozen=a.frozen,
+        webhook_urls=urls,
     )
+
+
+def _urls(value: str) -> list[str]:
+    try:
+        return webhook_urls(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _instant(value: str) -> str:

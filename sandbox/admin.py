@@ -1,5 +1,5 @@
 """Admin endpoints under /__admin/ (never rate-limited, no auth): health, ledger, config, reset, sms,
-clock."""
+clock, webhooks (knobs, status, delivery log) and the front desk (frontdesk.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
 
+from . import frontdesk
 from .entities import Record
-from .masking import mask
+from .masking import mask, mask_url
 from .payloads import iso
 
 if TYPE_CHECKING:
@@ -18,6 +19,19 @@ if TYPE_CHECKING:
 
 PREFIX = "/__admin/"
 _STARTED = time.time()  # the process's uptime is real, whatever the sandbox's clock says
+ENDPOINTS = ("health", "ledger", "config", "reset", "sms", "clock", "webhooks", "webhooks/log", "front_desk")
+# POST /__admin/webhooks keys -> config knobs (config.py validates the values).
+_HOOK_KNOBS = {
+    "urls": "webhook_urls",
+    "delay_s": "webhook_delay_s",
+    "max_attempts": "webhook_max_attempts",
+    "backoff_s": "webhook_backoff_s",
+    "timeout_s": "webhook_timeout_s",
+    "duplicate_every": "webhook_duplicate_every",
+    "order": "webhook_order",
+    "paused": "webhook_paused",
+    "cancel_as": "webhook_cancel_as",
+}
 
 
 def _json(body: object, status: int = 200) -> Response:
@@ -48,7 +62,8 @@ def appointment_entry(r: Record, first_runtime_id: int) -> dict:
 
 def ledger(app: SandboxApp, since: int = 0, appointments: bool = True) -> dict:
     state = app.state
-    out: dict = {"requests": state.ledger.entries(since)}
+    # changes: every record change with its interval before and after (the bench's stale-slot count)
+    out: dict = {"requests": state.ledger.entries(since), "changes": state.hooks.changes()}
     if appointments:
         with state.lock:
             out["appointments"] = [
@@ -72,10 +87,12 @@ def handle(app: SandboxApp, request: Request) -> Response:
             {
                 "service": "sandbox-altegio",
                 "api_base": request.host_url + "api/v1",
-                "admin": [PREFIX + p for p in ("health", "ledger", "config", "reset", "sms", "clock")],
+                "admin": [PREFIX + p for p in ENDPOINTS],
             }
         )
     action = path.removeprefix(PREFIX.rstrip("/")).strip("/")
+    if action.split("/")[0] == "front_desk":
+        return frontdesk.handle(app.state, request, action.split("/")[1:])
     if action == "health" and method == "GET":
         return _json(
             {
@@ -90,13 +107,25 @@ def handle(app: SandboxApp, request: Request) -> Response:
         with_appointments = request.args.get("appointments", "1") not in ("0", "false")
         return _json(ledger(app, int(since) if since.isdigit() else 0, with_appointments))
     if action == "config" and method == "GET":
-        return _json({"config": app.config.to_dict()})
+        return _json({"config": _shown_config(app)})
     if action == "config" and method == "POST":
         try:
             app.config.apply(_body(request))
         except (ValueError, TypeError) as exc:
             return _json({"error": str(exc)}, 400)
-        return _json({"config": app.config.to_dict()})
+        app.state.hooks.poke()
+        return _json({"config": _shown_config(app)})
+    if action == "webhooks" and method == "GET":
+        return _json(webhooks(app))
+    if action == "webhooks" and method == "POST":
+        try:
+            set_webhooks(app, _body(request))
+        except (ValueError, TypeError) as exc:
+            return _json({"error": str(exc)}, 400)
+        return _json(webhooks(app))
+    if action == "webhooks/log" and method == "GET":
+        since = request.args.get("since", "0")
+        return _json({"deliveries": app.state.hooks.deliveries(int(since) if since.isdigit() else 0)})
     if action == "reset" and method == "POST":
         try:
             app.reset(config=bool(_body(request).get("config")))
@@ -115,6 +144,34 @@ def handle(app: SandboxApp, request: Request) -> Response:
         phone = request.args.get("phone", "")
         return _json({"phone": mask(phone), "code": app.state.code_for(phone)})
     return _json({"error": f"no admin endpoint {method} {request.path}"}, 404)
+
+
+def _shown_config(app: SandboxApp) -> dict:
+    """The knobs, with webhook URLs masked (their secret is in the path)."""
+    out = app.config.to_dict()
+    out["webhook_urls"] = [mask_url(u) for u in out["webhook_urls"]]
+    return out
+
+
+def webhooks(app: SandboxApp) -> dict:
+    """GET /__admin/webhooks: the knobs, the queue, counts, and every location's hooks_settings (URLs
+    masked). The delivery log is GET /__admin/webhooks/log[?since=<seq>]."""
+    hooks = app.state.hooks
+    settings = {}
+    for location_id in sorted(app.state.world.locations):
+        current = hooks.settings(location_id)
+        settings[str(location_id)] = {**current, "urls": [mask_url(u) for u in current["urls"]]}
+    return {**hooks.status(), "settings": settings}
+
+
+def set_webhooks(app: SandboxApp, body: dict) -> None:
+    """POST /__admin/webhooks: {"urls": [...]} registers the URLs for every location (records on), as the
+    `webhook_urls` knob does; the other keys are the knobs without their `webhook_` prefix."""
+    unknown = sorted(set(body) - set(_HOOK_KNOBS))
+    if unknown:
+        raise ValueError(f"unknown webhook keys: {', '.join(unknown)} (known: {', '.join(_HOOK_KNOBS)})")
+    app.config.apply({_HOOK_KNOBS[k]: v for k, v in body.items()})
+    app.state.hooks.poke()
 
 
 _CLOCK_KEYS = {"now", "frozen", "advance_s", "rebuild"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import threading
@@ -14,7 +13,7 @@ from werkzeug.wrappers import Request, Response
 from . import admin
 from .auth import authenticate
 from .avatars import avatar_response
-from .envelope import ApiError, Reply, error_body
+from .envelope import ApiError, Reply, error_body, json_response
 from .faults import EDGE_KINDS, Fault, FaultInjector, edge_page, legacy_error
 from .limits import RateLimiter
 from .masking import mask_target
@@ -23,11 +22,6 @@ from .state import SandboxState
 
 log = logging.getLogger("sandbox")
 _GATEWAY_PAGES = {502: "Bad Gateway", 503: "Service Temporarily Unavailable", 504: "Gateway Time-out"}
-
-
-def json_response(reply: Reply) -> Response:
-    body = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":"))
-    return Response(body, reply.status, headers=reply.headers, content_type="application/json; charset=utf-8")
 
 
 def _server_error(status: int) -> Response:
@@ -124,7 +118,8 @@ class SandboxApp:
                 request.headers.get("Authorization"),
                 route.need_user,
             )
-            return route.handler(Ctx(self.state, request, caller.user, caller.user_token), **args)
+            ctx = Ctx(self.state, request, caller.user, caller.user_token, caller.admin)
+            return route.handler(ctx, **args)
         except ApiError as exc:
             if exc.reason:
                 log.info("401 for %s: %s", name, exc.reason)

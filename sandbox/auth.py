@@ -17,6 +17,7 @@ _AUTHORIZATION = re.compile(r"\s*Bearer\s+([^\s,]+)\s*(?:,\s*User\s+(\S+)\s*)?",
 class Caller:
     user: User | None
     user_token: str | None
+    admin: bool = False  # the location's administrator (may change company settings: hooks_settings)
 
 
 def authenticate(
@@ -36,6 +37,8 @@ def authenticate(
         if need_user:
             raise _denied("this operation needs a user token")
         return Caller(None, None)
+    if user_token == state.config.admin_user_token and user_token not in revoked:
+        return Caller(None, user_token, admin=True)
     user = state.user_by_token(user_token)
     if user is None or user_token in revoked:
         raise _denied("unknown or revoked user token")

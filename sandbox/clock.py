@@ -5,14 +5,16 @@ staying there: frozen). The knobs `now` (ISO with offset) and `frozen` pin it (S
 - now(): the world's time. Demo data, schedules and availability, SMS code expiry, records' created and
   changed stamps, the ledger's "time" all read it.
 - monotonic(): real monotonic time plus every advance; neither frozen nor moved by a pin. The per-IP rate
-  limits and fault schedules count on it: Altegio's limits count requests in real seconds (a frozen clock
-  would put them all in one instant), yet an advance lets a window pass without a test waiting for it.
+  limits, fault schedules and webhook delays and retries count on it: Altegio's limits count requests in
+  real seconds (a frozen clock would put them all in one instant), yet an advance lets a window pass
+  without a test waiting for it. subscribe() tells a waiting thread (the webhook worker) about an advance.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -39,6 +41,7 @@ class SandboxClock:
         self._start: float | None = None  # the pinned instant, epoch seconds; None = real time
         self._anchor = 0.0  # real monotonic time when pinned
         self._skew = 0.0  # seconds advanced in all: added to monotonic()
+        self._listeners: list[Callable[[], None]] = []
 
     def _sync(self) -> None:
         """Re-pin (under the lock) whenever `now` or `frozen` was set: time runs on from that moment."""
@@ -81,6 +84,12 @@ class SandboxClock:
         with self._lock:
             self._skew += seconds
         self._config.apply({"now": datetime.fromtimestamp(later, UTC).isoformat()})
+        for listener in list(self._listeners):
+            listener()
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after every advance (a thread waiting for a moment on monotonic() re-checks)."""
+        self._listeners.append(listener)
 
     def state(self) -> dict:
         stamp = self.timestamp()

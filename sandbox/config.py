@@ -7,11 +7,23 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 FAULT_KINDS = ("error", "hang", "malformed", "unauthorized", "empty", "challenge", "blocked", "legacy")
 # The status of a rule that names none.
 FAULT_STATUS = {"challenge": 403, "blocked": 403, "legacy": 422}
 FAULT_KNOBS = {"faults", "error_rate", "error_status", "hang_rate", "hang_seconds", "malformed_rate"}
+# Webhooks (webhooks.py): how ready deliveries are picked, and how a cancel is announced.
+HOOK_ORDERS = ("fifo", "lifo", "shuffle")
+HOOK_CANCELS = ("delete", "update")
+# Knobs with a range: (smallest, largest or None) allowed.
+_RANGES = {
+    "webhook_delay_s": (0.0, None),
+    "webhook_max_attempts": (1, 100),
+    "webhook_backoff_s": (0.0, None),
+    "webhook_timeout_s": (0.01, 300.0),
+    "webhook_duplicate_every": (0, None),
+}
 
 
 @dataclass
@@ -51,6 +63,9 @@ class SandboxConfig:
     port: int = 0
     seed: int = 1
     partner_token: str = "sandbox-partner-token"
+    # The user token of the locations' administrator (Altegio: a user allowed to change company
+    # settings), needed for GET|POST /hooks_settings/{company_id}.
+    admin_user_token: str = "sandbox-admin-user-token"
     # None: a random code per request (still written to the log and to GET /__admin/sms).
     sms_code: str | None = "123456"
     rate_limit: bool = True
@@ -80,10 +95,22 @@ class SandboxConfig:
     frozen: bool = False
     ledger_size: int = 100_000
     log_requests: bool = True
+    # Company webhooks (webhooks.py). `webhook_urls` are every location's hooks_settings (active, records
+    # on) after start-up or a reset; POST /hooks_settings/{company_id} changes one location's until then.
+    webhook_urls: list[str] = field(default_factory=list)
+    webhook_delay_s: float = 0.0  # a change is sent this long after it happened (sandbox clock)
+    webhook_max_attempts: int = 5  # per delivery: a non-2xx answer or none at all is tried again...
+    webhook_backoff_s: float = 1.0  # ...after this long, doubling each time (sandbox clock)
+    webhook_timeout_s: float = 5.0  # the receiver not answering within this (real seconds) is a failure
+    webhook_duplicate_every: int = 0  # every Nth change is delivered twice (0: never)
+    webhook_order: str = "fifo"  # among deliveries due together: oldest first, newest first, or shuffled
+    webhook_paused: bool = False  # deliveries wait (queued) until this is false again
+    webhook_cancel_as: str = "delete"  # a cancel is sent as status "delete", or as "update" with deleted
 
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
     _faults_version: int = field(default=0, init=False, repr=False, compare=False)  # re-arms fault rules
     _clock_version: int = field(default=0, init=False, repr=False, compare=False)  # re-pins the clock
+    _hooks_version: int = field(default=0, init=False, repr=False, compare=False)  # re-seeds hooks_settings
 
     def __post_init__(self) -> None:
         if self.now is not None:
@@ -93,6 +120,7 @@ class SandboxConfig:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if not f.name.startswith("_")}
         out["faults"] = [dataclasses.asdict(r) for r in self.faults]
         out["revoked_tokens"] = list(self.revoked_tokens)
+        out["webhook_urls"] = list(self.webhook_urls)
         return out
 
     def apply(self, updates: dict[str, Any]) -> None:
@@ -109,6 +137,8 @@ class SandboxConfig:
                 self._faults_version += 1
             if {"now", "frozen"} & coerced.keys():
                 self._clock_version += 1
+            if "webhook_urls" in coerced:
+                self._hooks_version += 1
 
 
 _OPTIONAL_TEXT = {"sms_code", "now"}
@@ -124,6 +154,13 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
         if not isinstance(value, list | tuple | set):
             raise ValueError("revoked_tokens must be a list of strings")
         return [str(v) for v in value]
+    if key == "webhook_urls":
+        return webhook_urls(value)
+    if key in ("webhook_order", "webhook_cancel_as"):
+        allowed = HOOK_ORDERS if key == "webhook_order" else HOOK_CANCELS
+        if value not in allowed:
+            raise ValueError(f"{key} must be one of {', '.join(allowed)}")
+        return value
     if key in _OPTIONAL_TEXT:
         if value is not None and key == "now":
             try:
@@ -138,6 +175,25 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
             raise ValueError(f"{key} must be {expected}")
         return value
     try:
-        return kind(value)
+        coerced = kind(value)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{key} must be {expected}") from exc
+    low, high = _RANGES.get(key, (None, None))
+    if low is not None and coerced < low or high is not None and coerced > high:
+        raise ValueError(f"{key} must be from {low}" + (f" to {high}" if high is not None else " up"))
+    return coerced
+
+
+def webhook_urls(value: Any) -> list[str]:
+    """A list of absolute http(s) URLs (a string may hold several, split by commas or spaces)."""
+    if isinstance(value, str):
+        value = value.replace(",", " ").split()
+    if not isinstance(value, list | tuple):
+        raise ValueError("webhook urls must be a list of http(s) URLs")
+    out = []
+    for url in value:
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"webhook urls must be absolute http(s) URLs, not {str(url)[:60]!r}")
+        out.append(url)
+    return out

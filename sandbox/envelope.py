@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from werkzeug.wrappers import Response
 
 
 @dataclass
@@ -11,6 +14,11 @@ class Reply:
     status: int
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_response(reply: Reply) -> Response:
+    body = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":"))
+    return Response(body, reply.status, headers=reply.headers, content_type="application/json; charset=utf-8")
 
 
 def ok(data: Any, status: int = 200) -> Reply:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 # Path segments that are secrets: record hashes and review tokens.
 _SECRET_SEGMENTS = (
@@ -43,3 +43,13 @@ def mask_query(query: str) -> str:
 def mask_target(path: str, query: str) -> str:
     masked = mask_path(path)
     return f"{masked}?{mask_query(query)}" if query else masked
+
+
+def mask_url(url: str) -> str:
+    """A webhook URL carries its secret in the path or the query (README): both go, and any user info."""
+    parts = urlsplit(url)
+    head, _, last = parts.path.rstrip("/").rpartition("/")
+    path = f"{head}/***" if last else parts.path
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, path, "***" if parts.query else "", ""))

@@ -3,6 +3,7 @@ empty objects where Altegio's PHP serialiser produces one."""
 
 from __future__ import annotations
 
+import zlib
 from datetime import date, datetime
 
 from .entities import Bookform, Category, Location, Record, Service, StaffMember, World
@@ -181,6 +182,60 @@ def record(r: Record, world: World, base_url: str) -> dict:
         "prepaid": False,
         "prepaid_confirmed": False,
         "activity_id": r.activity_id,
+        "custom_fields": r.custom_fields or [],
+    }
+
+
+def client_id(phone: str) -> int:
+    """The sandbox keeps no client cards: a stable id from the phone's digits stands in (0: no phone)."""
+    digits = "".join(c for c in phone if c.isdigit())
+    return zlib.crc32(digits.encode()) % 100_000_000 if digits else 0
+
+
+def hook_record(r: Record, world: World) -> dict:
+    """A record as Altegio's records API reads it (B2B `GET /record/{company_id}/{record_id}`): what a
+    webhook carries in `data`. The team member is named by `staff_id` and `staff` (no avatar links)."""
+    member = world.staff[r.staff_id]
+    return {
+        "id": r.id,
+        "company_id": r.location_id,
+        "staff_id": r.staff_id,
+        "services": [
+            {
+                "id": s.id,
+                "title": s.title,
+                "cost": s.price_min,
+                "manual_cost": s.price_min,
+                "cost_per_unit": s.price_min,
+                "discount": 0,
+                "first_cost": s.price_min,
+                "amount": 1,
+            }
+            for s in (world.services[i] for i in r.service_ids)
+        ],
+        "staff": {"id": member.id, "name": member.name, "specialization": member.specialization},
+        "client": {
+            "id": client_id(r.client_phone),
+            "name": r.client_name,
+            "phone": r.client_phone,
+            "email": r.client_email,
+        },
+        "clients_count": r.clients_count,
+        "date": f"{r.start:%Y-%m-%d %H:%M:%S}",
+        "datetime": iso(r.start),
+        "create_date": iso_compact(r.created or r.start),
+        "comment": r.comment,
+        "online": r.online,
+        "visit_attendance": r.attendance,
+        "attendance": r.attendance,
+        "confirmed": 1,
+        "seance_length": r.length,
+        "length": r.length,
+        "master_request": int(r.master_requested),
+        "api_id": r.api_id,
+        "deleted": r.deleted,
+        "activity_id": r.activity_id,
+        "last_change_date": iso_compact(r.changed or r.start),
         "custom_fields": r.custom_fields or [],
     }
 

@@ -50,6 +50,7 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
+        self.state.hooks.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -79,7 +80,13 @@ class Sandbox:
     # Direct access for tests (the same as the admin endpoints, without HTTP).
     def configure(self, **knobs: Any) -> Sandbox:
         self.config.apply(knobs)
+        self.state.hooks.poke()
         return self
+
+    @property
+    def hooks(self):
+        """The webhooks (webhooks.py): .status(), .deliveries(since), .changes(since), .settings(id)."""
+        return self.state.hooks
 
     @property
     def clock(self):

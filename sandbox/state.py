@@ -2,7 +2,8 @@
 
 Every write runs under `lock`, and a booking's check and insert share one hold of it, so of many
 concurrent bookings of one slot exactly one wins. Reads compute availability from `busy`, which a
-write replaces whole, so a read never sees half a change.
+write replaces whole, so a read never sees half a change. Every change of a record, on any path, is
+noted for the webhooks (webhooks.py) under the same hold, in the order the changes happen.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .demo_data import build_world
 from .entities import Activity, Location, Record, User
 from .ledger import Ledger
 from .masking import mask
+from .webhooks import Webhooks, interval
 
 log = logging.getLogger("sandbox")
 CODE_TTL = timedelta(minutes=10)
@@ -32,6 +34,7 @@ class SandboxState:
         self.lock = threading.RLock()
         self.clock = SandboxClock(config)
         self.ledger = Ledger(config.ledger_size, self.clock)
+        self.hooks = Webhooks(config, self.clock)
         self.reset()
 
     def now(self) -> datetime:
@@ -79,6 +82,7 @@ class SandboxState:
             self.ledger.resize(self.config.ledger_size)
             if ledger:
                 self.ledger.clear()
+                self.hooks.reset()
 
     # -- availability --------------------------------------------------------------------------
     def _reindex(self) -> None:
@@ -190,6 +194,8 @@ class SandboxState:
                 return errors, []
             created = [(p.appointment_id, self._insert(loc, p, client)) for p in planned]
             self._reindex()
+            for _, record in created:
+                self.changed("create", record, None)
             return [], created
 
     def _insert(self, loc: Location, p: Planned, client: dict) -> Record:
@@ -219,18 +225,53 @@ class SandboxState:
         with self.lock:
             errors, planned = plan(self.availability(), loc, [appointment], ignore=record.id)
             if not errors:
+                before = interval(record)
                 record.start, record.staff_id = planned[0].start, planned[0].staff_id
                 if comment is not None:
                     record.comment = str(comment)
                 record.changed = self.now().astimezone(loc.tz)
                 self._reindex()
+                self.changed("update", record, before)
             return errors
 
-    def cancel(self, record: Record) -> None:
+    def cancel(self, record: Record, source: str = "api") -> bool:
+        """Delete the record; False when it already was (two cancels at once: one deletes, one event)."""
         with self.lock:
+            if record.deleted:
+                return False
+            before = interval(record)
             record.deleted = True
             record.changed = self.now().astimezone(self.world.locations[record.location_id].tz)
             self._reindex()
+            self.changed("delete", record, before, source)
+            return True
+
+    # -- the front desk (frontdesk.py holds the lock around the check and these) --------------------
+    def overlap(self, staff_id: int, start_ts: float, end_ts: float, ignore: int | None) -> tuple | None:
+        """The first record or group event (record id 0) of `staff_id` over [start, end), if any."""
+        with self.lock:
+            busy = self.busy.get(staff_id, ())
+            return next((b for b in busy if b[0] < end_ts and start_ts < b[1] and b[2] != ignore), None)
+
+    def desk_create(self, **fields) -> Record:
+        with self.lock:
+            record = self._new_record(online=False, **fields)
+            self._reindex()
+            self.changed("create", record, None, "front_desk")
+            return record
+
+    def desk_update(self, record: Record, **fields) -> None:
+        with self.lock:
+            before = interval(record)
+            for key, value in fields.items():
+                setattr(record, key, value)
+            record.changed = self.now().astimezone(self.world.locations[record.location_id].tz)
+            self._reindex()
+            self.changed("update", record, before, "front_desk")
+
+    def changed(self, status: str, record: Record, before: dict | None, source: str = "api") -> None:
+        """A record was created, changed or deleted (under the lock): the webhooks announce it."""
+        self.hooks.emit(status, record, before, self.world, source)
 
     def seats_left(self, activity: Activity) -> int:
         with self.lock:
@@ -245,7 +286,7 @@ class SandboxState:
         with self.lock:
             if seats < 1 or self.seats_left(activity) < seats:
                 return None
-            return self._new_record(
+            record = self._new_record(
                 location_id=activity.location_id,
                 staff_id=activity.staff_id,
                 service_ids=(activity.service_id,),
@@ -255,6 +296,8 @@ class SandboxState:
                 clients_count=seats,
                 **client,
             )
+            self.changed("create", record, None)
+            return record
 
     def record_by_review_token(self, token: str) -> Record | None:
         with self.lock:

@@ -45,7 +45,7 @@ for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "ALTEGIO
 import moto  # noqa: E402,F401 - before any boto3 client exists (a client made earlier is never mocked)
 from clock_kit import test_now  # noqa: E402,F401 - TEST_NOW's instant, else the real now (any suite)
 
-from devstack.runtime import layer_packages, load_module, reset_lambda_caches  # noqa: E402
+from devstack.runtime import layer_packages, load_module, reset_layers  # noqa: E402
 from devstack.stack import LocalStack  # noqa: E402
 
 _STACK_FIXTURES = {"local_stack", "stack"}  # tests/browser's `stack` resolves to local_stack
@@ -65,16 +65,24 @@ def _safe_aws_env(request, monkeypatch):
     uses_stack = bool(_STACK_FIXTURES & set(request.fixturenames))
     if not uses_stack:
         monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    # The layer is shared with the stack's handlers: its env-derived caches (settings, boto3 clients)
-    # must not cross between stack tests (moto's endpoint) and the others (mock_aws).
+    # The layer is shared with the stack's handlers: its container state (settings, boto3 clients, values
+    # registered for log masking) must not cross between stack tests (moto's endpoint) and the others
+    # (mock_aws, log assertions that would see the stack's SMS codes and tokens masked).
     if LocalStack.running() and _last["uses_stack"] is not None and _last["uses_stack"] != uses_stack:
-        reset_lambda_caches(layer_packages([LAYER]))
-        # Values the stack's handlers registered for log masking (SMS codes, tokens) stay registered
-        # process-wide; without this the other suites' log assertions would see them masked.
-        masking = sys.modules.get("booking_gateway.masking")
-        if masking is not None and hasattr(masking, "clear_secrets"):
-            masking.clear_secrets()
+        reset_layers(layer_packages([LAYER]))
     _last["uses_stack"] = uses_stack
+
+
+@pytest.fixture(autouse=True)
+def _no_access_denied(request):
+    """Every AWS call a function made during the test was allowed by its policies in template.yaml: the
+    local stack refuses the others like IAM (devstack/iam.py), and the layer would hide that by degrading."""
+    yield
+    stack = LocalStack.running()
+    denied = stack.access_denied if stack is not None else []
+    found, denied[:] = list(denied), []
+    if found and not request.node.get_closest_marker("access_denied"):
+        pytest.fail("refused by the functions' policies in template.yaml: " + "; ".join(sorted(set(found))))
 
 
 @pytest.fixture(scope="session")

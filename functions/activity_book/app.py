@@ -6,8 +6,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from booking_gateway import limits
 from booking_gateway.allowlist import require_location
 from booking_gateway.app_factory import make_handler
+from booking_gateway.forward import respond, send
+from booking_gateway.write_app import make_write_app
 from booking_gateway.write_models import ActivityBookRequest, EventIdParam, LocationIdParam
-from booking_gateway.write_path import BOOKING_TIMEOUT_MESSAGE, make_write_app, respond, responses, send
+from booking_gateway.write_responses import responses
 
 app = make_write_app()
 
@@ -33,7 +35,6 @@ def activity_book(
                 operation="book_event",
                 body=req.upstream(),
                 invalidate=location_id,
-                timeout_message=BOOKING_TIMEOUT_MESSAGE,
             )
         )
     return respond(result)

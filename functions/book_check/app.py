@@ -9,8 +9,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from booking_gateway.allowlist import require_location
 from booking_gateway.app_factory import make_handler
 from booking_gateway.check_cache import checked
+from booking_gateway.write_app import make_write_app
 from booking_gateway.write_models import BookCheckRequest, LocationIdParam
-from booking_gateway.write_path import make_write_app, responses
+from booking_gateway.write_responses import responses
 
 app = make_write_app()
 

@@ -1,18 +1,19 @@
 """POST /api/v1/book_record/{location_id}: create booking(s) (create_online_booking).
 
-Honours an Idempotency-Key header (one upstream booking per key; see booking_gateway.idempotency), never
-retries the upstream call, answers 504 on a timeout, and invalidates the booked days' availability before
-answering (noting what the booking took, so lists from before can stand in without it: holds.py).
+Honours an Idempotency-Key header (one upstream booking per key), never retries the upstream call,
+answers 504 on a timeout, and invalidates the booked days' availability before answering, noting what the
+booking took so lists from before can stand in without it (booking_gateway.bookings).
 """
 
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
-from booking_gateway import holds, idempotency, limits
+from booking_gateway import bookings, limits
 from booking_gateway.allowlist import require_location
 from booking_gateway.app_factory import make_handler
+from booking_gateway.write_app import make_write_app
 from booking_gateway.write_models import BookRecordRequest, LocationIdParam
-from booking_gateway.write_path import BOOKING_TIMEOUT_MESSAGE, booked_days, make_write_app, responses, send
+from booking_gateway.write_responses import responses
 
 app = make_write_app()
 
@@ -32,30 +33,9 @@ def book_record(
     ] = None,
 ):
     require_location(location_id)
-    body = req.upstream()
     # A booking with an SMS code checks the code: a locked phone is refused (429) before anything else.
     with limits.code_check(req.phone, code_sent=req.code is not None) as guard:
-
-        def book():
-            before = holds.listed(location_id, body["appointments"])  # what the lists showed, read before
-            result = send(
-                "POST",
-                f"/book_record/{location_id}",
-                operation="create_online_booking",
-                body=body,
-                invalidate=booked_days(location_id, [a.datetime for a in req.appointments]),
-                timeout_message=BOOKING_TIMEOUT_MESSAGE,
-            )
-            guard.settle(result)  # a replay never gets here: its attempt is given back
-            return holds.note_booking(location_id, body["appointments"], result, before)
-
-        return idempotency.once(
-            idempotency.key_from(idempotency_key),
-            scope=[idempotency.caller_of(app.current_event.raw_event), location_id],
-            payload=body,
-            action=book,
-            context=app.lambda_context,
-        )
+        return bookings.book(location_id, req.upstream(), key=idempotency_key, app=app, settle=guard.settle)
 
 
 lambda_handler = make_handler(app)

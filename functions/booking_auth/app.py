@@ -5,8 +5,10 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from booking_gateway import limits
 from booking_gateway.app_factory import make_handler
+from booking_gateway.forward import respond, send
+from booking_gateway.write_app import make_write_app
 from booking_gateway.write_models import BookingAuthRequest
-from booking_gateway.write_path import make_write_app, respond, responses, send
+from booking_gateway.write_responses import responses
 
 app = make_write_app()
 

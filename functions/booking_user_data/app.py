@@ -4,7 +4,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from booking_gateway.app_factory import make_handler
-from booking_gateway.write_path import AUTH_DOC, forward_write, make_write_app, responses, user_token
+from booking_gateway.forward import forward_write
+from booking_gateway.user_auth import user_token
+from booking_gateway.write_app import make_write_app
+from booking_gateway.write_responses import AUTH_DOC, responses
 
 app = make_write_app()
 

@@ -10,16 +10,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 from booking_gateway import limits
 from booking_gateway.allowlist import require_location
 from booking_gateway.app_factory import make_handler
+from booking_gateway.errors import Rejected
+from booking_gateway.forward import respond, send
+from booking_gateway.user_auth import user_token
+from booking_gateway.write_app import make_write_app
 from booking_gateway.write_models import CompanyIdQuery, GroupIdQuery, PhoneQuery
-from booking_gateway.write_path import (
-    AUTH_DOC,
-    WriteRejected,
-    make_write_app,
-    respond,
-    responses,
-    send,
-    user_token,
-)
+from booking_gateway.write_responses import AUTH_DOC, responses
 
 app = make_write_app()
 
@@ -38,7 +34,7 @@ def booking_user_phone_confirmation(
     authorization: Annotated[str | None, Header(alias="authorization", description=AUTH_DOC)] = None,
 ):
     if company_id is None and group_id is None:
-        raise WriteRejected(422, "company_id or group_id is required")
+        raise Rejected(422, "company_id or group_id is required")
     if company_id is not None:
         require_location(company_id)
     token = user_token(authorization, required=True)

@@ -4,9 +4,11 @@ The record token is a secret link: masked in logs, never cached.
 """
 
 from booking_gateway.app_factory import make_handler
+from booking_gateway.forward import forward_write
 from booking_gateway.masking import register_secret
+from booking_gateway.write_app import make_write_app
 from booking_gateway.write_models import RecordTokenParam
-from booking_gateway.write_path import forward_write, make_write_app, responses
+from booking_gateway.write_responses import responses
 
 app = make_write_app()
 

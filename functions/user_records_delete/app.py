@@ -8,10 +8,13 @@ this gateway does not serve gets 404, and a successful cancel invalidates that l
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Header
+from booking_gateway import bookings
 from booking_gateway.app_factory import make_handler
 from booking_gateway.masking import register_secret
+from booking_gateway.user_auth import user_token
+from booking_gateway.write_app import make_write_app
 from booking_gateway.write_models import RecordHashParam, RecordIdParam
-from booking_gateway.write_path import AUTH_DOC, cancel_record, make_write_app, responses, user_token
+from booking_gateway.write_responses import AUTH_DOC, responses
 
 app = make_write_app()
 
@@ -29,7 +32,7 @@ def user_records_delete(
     authorization: Annotated[str | None, Header(alias="authorization", description=AUTH_DOC)] = None,
 ):
     register_secret(record_hash)
-    return cancel_record(record_id, record_hash, user_token(authorization, required=False))
+    return bookings.cancel(record_id, record_hash, user_token(authorization, required=False))
 
 
 lambda_handler = make_handler(app)

@@ -119,7 +119,8 @@ def cancel(ctx: Ctx, record_id: int, record_hash: str) -> Reply:
         raise forbidden(
             "It is not possible to cancel this appointment online. Please contact the administrator."
         )
-    ctx.state.cancel(record)
+    if not ctx.state.cancel(record):
+        raise not_found("Appointment not found")  # cancelled meanwhile by a concurrent request
     return ok(None)
 
 

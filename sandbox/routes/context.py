@@ -32,6 +32,7 @@ class Ctx:
     request: Request
     user: User | None
     user_token: str | None
+    admin: bool = False
 
     @property
     def base_url(self) -> str:

@@ -81,6 +81,13 @@ def test_every_contender_has_every_figure(smoke):
         assert c["slots"]["slots_shown"] > 0, name
         for key in ("attempts", "created", "conflicts_433"):
             assert _number(c["bookings"][key]), (name, key)
+        # The front desk played the same plan beside every contender, straight at its sandbox, and the
+        # stale-slot count replayed its changes.
+        desk = c["front_desk"]
+        assert desk["planned"] == results["front_desk"]["planned_actions"] > 0, (name, desk)
+        assert desk["changes"] == desk["booked"] + desk["cancelled"] > 0 and desk["failed"] == 0, (name, desk)
+        assert c["slots"]["external_changes"] == desk["changes"], name
+        assert 0 <= c["slots"]["stale_from_external_changes"] <= c["slots"]["stale_slots_shown"], name
         tl = c["timeline"]
         assert len(tl["p50_ms"]) == len(tl["upstream"]) > 0
     # Nothing is cached on the direct path; the gateway marks its answers with X-Cache.
@@ -108,3 +115,4 @@ def test_ratios_cold_start_and_page(smoke):
     else:
         assert not page["available"] and page["note"]
     assert "served req/s" in stdout and "upstream busiest minute" in stdout
+    assert "front-desk changes (book/cancel)" in stdout

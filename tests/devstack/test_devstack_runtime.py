@@ -1,4 +1,4 @@
-"""The Lambda side: module isolation, the context, and forgetting env-derived caches."""
+"""The Lambda side: module isolation, the context, and resetting the layers' container state."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sys
 
 from devstack_testkit import PROJECT
 
-from devstack.runtime import LambdaContext, layer_packages, load_module, reset_lambda_caches
+from devstack.runtime import LambdaContext, layer_packages, load_module, reset_layers
 
 LAYER = PROJECT / "layers" / "echo"
 
@@ -24,27 +24,19 @@ def test_helper_modules_stay_private_to_each_loaded_copy(monkeypatch):
     assert sys.modules["devstack_test_echo_a"] is a  # registered: pydantic and dataclasses look it up
 
 
-def test_reset_forgets_the_layers_env_derived_caches(monkeypatch):
+def test_reset_starts_each_layers_container_over(monkeypatch):
     if str(LAYER) not in sys.path:
         monkeypatch.syspath_prepend(str(LAYER))
-    from echo_layer import settings
+    from echo_layer import container, settings
 
+    container.reset()
     monkeypatch.setenv("GREETING", "one")
-    settings.get_settings.cache_clear()
     assert settings.get_settings() == "one"
     monkeypatch.setenv("GREETING", "two")
-    assert settings.get_settings() == "one"
+    assert settings.get_settings() == "one"  # read once per container
     assert layer_packages([LAYER]) == {"echo_layer"}
-    reset_lambda_caches({"echo_layer"})
+    reset_layers({"echo_layer", "not_loaded_layer"})  # a package never imported has nothing to reset
     assert settings.get_settings() == "two"
-
-
-def test_reset_drops_powertools_parameter_providers():
-    from aws_lambda_powertools.utilities.parameters import base
-
-    base.DEFAULT_PROVIDERS["secrets"] = object()  # a provider holds a boto3 client bound to an endpoint
-    reset_lambda_caches(set())
-    assert base.DEFAULT_PROVIDERS == {}
 
 
 def test_context_has_what_the_python_runtime_gives():

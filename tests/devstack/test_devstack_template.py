@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -82,7 +83,16 @@ def test_tables_and_secret_from_the_template(real):
 def test_edge_reads_cloudfront(real):
     edge = real.edge
     assert edge.api_prefix == "/api/" and edge.origin_path == "/dev"
-    assert edge.origin_headers == {"x-api-key": DEFAULT_API_KEY}
+    # The origin secret is a dynamic reference to a generated secret: resolved from its local value.
+    verify = json.loads(real.secrets["OriginVerifySecret"].value)["value"]
+    assert edge.origin_headers == {"x-api-key": DEFAULT_API_KEY, "X-Origin-Verify": verify}
+    assert len(verify) == 48 and verify.isalnum()
+    assert (
+        verify
+        != json.loads(Template(ROOT / "template.yaml", local=LOCAL).secrets["OriginVerifySecret"].value)[
+            "value"
+        ]
+    )  # generated per stack, like Secrets Manager does per deployment
     assert edge.security_headers["X-Frame-Options"] == "DENY"
     assert (
         edge.security_headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains; preload"
@@ -168,14 +178,147 @@ Resources:
     )
     with pytest.raises(TemplateError, match="GET /x is routed to both A and B"):
         Template(dup)
-    cond = _write(
+    imported = _write(
         tmp_path,
         """
 Resources:
   A:
     Type: AWS::Serverless::Function
-    Properties: {CodeUri: a/, Environment: {Variables: {X: !If [C, a, b]}}}
+    Properties: {CodeUri: a/, Environment: {Variables: {X: !ImportValue other-stack-output}}}
 """,
     )
-    with pytest.raises(TemplateError, match="Fn::If is not supported"):
-        Template(cond)
+    with pytest.raises(TemplateError, match="Fn::ImportValue is not supported"):
+        Template(imported)
+    unknown = _write(
+        tmp_path,
+        """
+Resources:
+  A:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: a/, Environment: {Variables: {X: !If [Nowhere, a, b]}}}
+""",
+    )
+    with pytest.raises(TemplateError, match="unknown condition 'Nowhere'"):
+        Template(unknown)
+
+
+def test_conditions_decide_fn_if_like_cloudformation(tmp_path):
+    path = _write(
+        tmp_path,
+        """
+Parameters:
+  Mode: {Type: String, Default: "off", AllowedValues: ["on", "off"]}
+  Count: {Type: Number, Default: 0}
+Conditions:
+  IsOn: !Equals [!Ref Mode, "on"]
+  HasCount: !Not [!Equals [!Ref Count, 0]]
+  Both: !And [!Condition IsOn, !Condition HasCount]
+  Either: !Or [!Condition IsOn, !Condition HasCount]
+Resources:
+  A:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: a/
+      Environment:
+        Variables:
+          MODE: !If [IsOn, "y", "n"]
+          BOTH: !If [Both, "y", "n"]
+          EITHER: !If [Either, "y", "n"]
+          MAYBE: !If [HasCount, !Ref Count, !Ref AWS::NoValue]
+""",
+    )
+    assert Template(path).environment() == {"MODE": "n", "BOTH": "n", "EITHER": "n"}
+    on = Template(path, {"Mode": "on", "Count": 3}).environment()
+    assert on == {"MODE": "y", "BOTH": "y", "EITHER": "y", "MAYBE": "3"}
+    assert Template(path, {"Count": 3}).environment() == {
+        "MODE": "n",
+        "BOTH": "n",
+        "EITHER": "y",
+        "MAYBE": "3",
+    }
+
+
+def test_secret_dynamic_references_resolve_from_the_local_secrets(tmp_path):
+    path = _write(
+        tmp_path,
+        """
+Resources:
+  Given:
+    Type: AWS::SecretsManager::Secret
+    Properties: {Name: given, SecretString: '{"user": "u1", "pass": "p1"}'}
+  Made:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      GenerateSecretString:
+        {SecretStringTemplate: '{"user": "svc"}', GenerateStringKey: pass, PasswordLength: 12}
+  Filled:
+    Type: AWS::SecretsManager::Secret
+  A:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: a/
+      Environment:
+        Variables:
+          WHOLE: "{{resolve:secretsmanager:given}}"
+          KEY: !Sub "pre-{{resolve:secretsmanager:${Given}:SecretString:pass}}-post"
+          MADE: !Sub "{{resolve:secretsmanager:${Made}:SecretString:pass}}"
+""",
+    )
+    t = Template(path)
+    env = t.environment()
+    assert env["WHOLE"] == '{"user": "u1", "pass": "p1"}' and env["KEY"] == "pre-p1-post"
+    made = json.loads(t.secrets["Made"].value)
+    assert made["user"] == "svc" and env["MADE"] == made["pass"] and len(made["pass"]) == 12
+    assert t.secrets["Filled"].value is None  # filled at start (the partner token)
+    bad = _write(tmp_path, path.read_text().replace("${Given}:SecretString:pass", "${Filled}:SecretString:x"))
+    with pytest.raises(TemplateError, match="names no secret"):
+        Template(bad)
+    ssm = _write(tmp_path, path.read_text().replace("{{resolve:secretsmanager:given}}", "{{resolve:ssm:/p}}"))
+    with pytest.raises(TemplateError, match="only secretsmanager dynamic references"):
+        Template(ssm)
+
+
+def test_function_policies_are_read_for_the_local_access_check(tmp_path):
+    text = """
+Resources:
+  T:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      KeySchema: [{AttributeName: pk, KeyType: HASH}]
+      AttributeDefinitions: [{AttributeName: pk, AttributeType: S}]
+  S:
+    Type: AWS::SecretsManager::Secret
+    Properties: {Name: s1}
+  Shared:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Statement: [{Effect: Allow, Action: secretsmanager:GetSecretValue, Resource: !Ref S}]
+  A:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: a/
+      Policies:
+        - !Ref Shared
+        - Statement: [{Effect: Allow, Action: [dynamodb:GetItem], Resource: !GetAtt T.Arn}]
+        - AWSXrayWriteOnlyAccess
+        - DynamoDBReadPolicy: {TableName: !Ref T}
+  B:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: b/}
+"""
+    t = Template(_write(tmp_path, text))
+    a = t.functions["A"]
+    assert a.policies == (
+        # Ref of a secret is its ARN for a policy (its name for the environment, as before)
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": t.secrets["S"].arn},
+        {"Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": t.resolver.get_att("T", "Arn")},
+    )
+    assert a.unreadable_policies == ("AWSXrayWriteOnlyAccess", "DynamoDBReadPolicy")
+    assert t.functions["B"].policies == () and t.functions["B"].unreadable_policies == ()
+    role = text.replace("Properties: {CodeUri: b/}", "Properties: {CodeUri: b/, Role: arn:aws:iam::1:role/r}")
+    with pytest.raises(TemplateError, match="Role is not supported locally"):
+        Template(_write(tmp_path, role))
+    cond = text.replace("Resource: !GetAtt T.Arn}", "Resource: !GetAtt T.Arn, Condition: {Bool: {x: y}}}")
+    with pytest.raises(TemplateError, match="Condition in a policy statement is not checked locally"):
+        Template(_write(tmp_path, cond))

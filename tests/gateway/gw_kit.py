@@ -48,16 +48,12 @@ def template():
 
 
 def reset_layer() -> None:
-    """Forget the layer's per-container state, as a new container would: env-derived caches (settings,
-    DynamoDB client, the secret), and what no cache_clear reaches: the budget's fallback limiter (its calls
-    and pause) and the values registered for masking (a test must not pass on an earlier test's tokens)."""
-    from booking_gateway import budget, masking
+    """Start the layer over as a new container would (booking_gateway.container): settings, DynamoDB
+    clients, the secret, the budget's fallback limiter and pause, the values registered for masking (a
+    test must not pass on an earlier test's tokens)."""
+    from booking_gateway import container
 
-    from devstack.runtime import layer_packages, reset_lambda_caches
-
-    reset_lambda_caches(layer_packages([LAYER]))
-    budget._local = budget._LocalLimiter()  # noqa: SLF001
-    masking.clear_secrets()
+    container.reset()
 
 
 def rest_event(target: str, headers: dict[str, str] | None = None, method: str = "GET") -> dict:
@@ -159,12 +155,12 @@ class Gateway:
     def reset_budget(self) -> None:
         """A fresh upstream budget: slots, minute counts and any Retry-After pause forgotten."""
         import boto3
-        from booking_gateway import budget
+        from booking_gateway import container
 
         client = boto3.client("dynamodb")
         for item in client.scan(TableName="BudgetTable")["Items"]:
             client.delete_item(TableName="BudgetTable", Key={"pk": item["pk"]})
-        budget._local = budget._LocalLimiter()  # noqa: SLF001
+        container.reset("budget.local")  # the fallback limiter's calls and pause too
 
     def set_secret(self, token: str) -> None:
         import boto3

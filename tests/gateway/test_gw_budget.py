@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import pytest
-from booking_gateway import budget, dynamo
+from booking_gateway import budget, container, dynamo
 from gw_kit import LAYER
 
 
@@ -150,7 +150,7 @@ def test_without_dynamodb_a_local_limiter_slows_calls_but_never_fails_them(gatew
 
     monkeypatch.setattr(dynamo, "client", lambda: Down())
     monkeypatch.setattr(dynamo, "stamp_client", lambda: Down())
-    monkeypatch.setattr(budget, "_local", budget._LocalLimiter())
+    container.reset("budget.local")  # a fresh fallback limiter
     stamps = []
     for _ in range(3):
         budget.acquire("read")
@@ -205,6 +205,8 @@ def _containers(moto_url: str, n_procs: int, calls: int, priority: str, **env: s
         "PYTHONPATH": str(LAYER),
         "AWS_ENDPOINT_URL": moto_url,
         "BUDGET_TABLE": table,
+        "CACHE_TABLE": "CacheTable",  # required of every container (settings.py); the budget reads neither
+        "PARTNER_SECRET_ID": "unused",
         "POWERTOOLS_METRICS_NAMESPACE": "BookingGateway",
         "POWERTOOLS_LOG_LEVEL": "WARNING",  # "using the local limiter" tells why a limit did not hold
         **env,

@@ -109,9 +109,9 @@ def test_stale_copy_served_when_altegio_fails(gateway, fault):
 
 def test_stale_copy_served_when_altegio_is_slow(gateway, monkeypatch):
     monkeypatch.setenv("UPSTREAM_READ_TIMEOUT", "0.5")
-    from booking_gateway.settings import get_settings
+    from booking_gateway import container
 
-    get_settings.cache_clear()
+    container.reset()
     first = gateway.get("/book_staff/202")
     gateway.update_items("c#book_staff#", fresh_until=time.time() - 1)
     gateway.sandbox.configure(faults=[FaultRule(kind="hang", hang_s=2, rate=1.0)])

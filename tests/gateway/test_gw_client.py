@@ -78,9 +78,9 @@ def altegio(gateway, clock, monkeypatch):
     # Generous: a loaded machine answers late; the timeout test sets its own short one.
     monkeypatch.setenv("UPSTREAM_READ_TIMEOUT", "5")
     monkeypatch.setenv("UPSTREAM_WRITE_TIMEOUT", "5")
-    from booking_gateway.settings import get_settings
+    from booking_gateway import container
 
-    get_settings.cache_clear()
+    container.reset()
     yield fake
     fake.stop()
 
@@ -162,9 +162,9 @@ def test_connection_errors_are_retried_for_reads_only(gateway, clock, monkeypatc
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed once the block ends: connection refused
     monkeypatch.setenv("ALTEGIO_BASE_URL", f"http://127.0.0.1:{port}/api/v1")
-    from booking_gateway.settings import get_settings
+    from booking_gateway import container
 
-    get_settings.cache_clear()
+    container.reset()
     sent = []
     real_acquire = budget.acquire
     monkeypatch.setattr(budget, "acquire", lambda *a, **k: sent.append(1) or real_acquire(*a, **k))

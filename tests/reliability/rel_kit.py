@@ -585,14 +585,9 @@ class Rel:
         not the budget; the load test keeps it): the shared table's counters, and the in-process fallback
         limiter a container uses while the table is unreachable (as in a fresh container)."""
         self._empty(self.budget_table)
-        budget = sys.modules.get("booking_gateway.budget")
-        local = getattr(budget, "_local", None)
-        if local is not None and hasattr(local, "lock"):
-            with local.lock:
-                if hasattr(local, "times"):
-                    local.times = []
-                if hasattr(local, "paused_until"):
-                    local.paused_until = 0.0
+        container = sys.modules.get("booking_gateway.container")
+        if container is not None:  # requests may be running: the limiter only, not the whole container
+            container.reset("budget.local")
 
     def clear_cache(self) -> None:
         self._empty(self.cache_table)

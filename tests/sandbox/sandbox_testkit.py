@@ -126,6 +126,16 @@ def send_code(api: AltegioClient, location_id: int, phone: str) -> None:
     assert answer.status == 201 and answer.json["meta"] == {"message": "Created"}
 
 
+def user_token(api: AltegioClient, location_id: int = 202, phone: str = "+12125550111") -> str:
+    """A client's user token by SMS code (the sandbox's code is 123456)."""
+    send_code(api, location_id, phone)
+    answer = api.call(
+        "log_in_with_phone_number_and_code", "/user/auth", body={"phone": phone, "code": "123456"}
+    )
+    assert answer.status == 201
+    return answer.data.user_token
+
+
 def first_slot(api: AltegioClient, location_id: int, staff_id: int, services: list[int], from_day: date):
     """The first free slot of a team member on or after `from_day` (schedules differ by weekday)."""
     answer = api.call(

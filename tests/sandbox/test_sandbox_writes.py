@@ -4,7 +4,7 @@ import logging
 import threading
 from datetime import datetime, timedelta
 
-from sandbox_testkit import appointment, book, first_slot, local_day, send_code, times
+from sandbox_testkit import appointment, book, first_slot, local_day, send_code, times, user_token
 
 RIGA, NEW_YORK = 101, 202
 PHONE = "+37120000777"
@@ -182,15 +182,6 @@ def test_any_member_booking_picks_a_free_one(api, sb):
         "get_online_booking_details", f"/book_record/202/{item.record_id}/{item.record_hash}"
     ).data
     assert record.master_requested is False and record.staff.id in (2021, 2023, 2024)
-
-
-def user_token(api, location_id=NEW_YORK, phone="+12125550111"):
-    send_code(api, location_id, phone)
-    answer = api.call(
-        "log_in_with_phone_number_and_code", "/user/auth", body={"phone": phone, "code": "123456"}
-    )
-    assert answer.status == 201
-    return answer.data.user_token
 
 
 def test_reschedule_needs_the_owner_and_a_free_slot(api, sb):

@@ -7,46 +7,34 @@ tests take the top-level `clock` fixture (the layer's seam, pinned; tests/clock_
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
+from booking_gateway import container
 from moto import mock_aws
 
-from devstack.runtime import layer_packages, reset_lambda_caches
-
-LAYER = Path(__file__).resolve().parents[2] / "layers" / "common"
 CACHE_TABLE, BUDGET_TABLE = "UnitCacheTable", "UnitBudgetTable"
-
-
-def _forget_layer_state() -> None:
-    # Settings, clients, masked values and the fallback limiter are kept per process, across tests.
-    reset_lambda_caches(layer_packages([LAYER]))
-    masking = sys.modules.get("booking_gateway.masking")
-    if masking is not None:
-        masking.clear_secrets()
-    budget = sys.modules.get("booking_gateway.budget")
-    if budget is not None:  # the fallback limiter's calls and Altegio's pause: not a functools cache
-        budget._local = budget._LocalLimiter()
+# What the settings require (template.yaml sets them for every function); tests set the rest they need.
+REQUIRED_ENV = {"CACHE_TABLE": CACHE_TABLE, "BUDGET_TABLE": BUDGET_TABLE, "PARTNER_SECRET_ID": "unit/partner"}
 
 
 @pytest.fixture(autouse=True)
-def _clean_layer():
-    """Each test starts from, and leaves, a layer with nothing cached: any order gives the same result."""
-    _forget_layer_state()
+def _clean_layer(monkeypatch):
+    """Each test starts from, and leaves, a fresh container (settings, clients, masked values, the
+    fallback limiter): any order gives the same result."""
+    for name, value in REQUIRED_ENV.items():
+        monkeypatch.setenv(name, value)
+    container.reset()
     yield
-    _forget_layer_state()
+    container.reset()
 
 
 @pytest.fixture
 def settings_env(monkeypatch):
-    """Set environment variables the layer's settings read, with the settings cache cleared."""
-    from booking_gateway.settings import get_settings
+    """Set environment variables the layer's settings read, as a new container would see them."""
 
     def setenv(**values: object) -> None:
         for key, value in values.items():
             monkeypatch.setenv(key, str(value))
-        get_settings.cache_clear()
+        container.reset()
 
     return setenv
 
@@ -58,7 +46,7 @@ def ddb(settings_env):
     with mock_aws():
         from booking_gateway import dynamo
 
-        _forget_layer_state()  # clients made inside the mock
+        container.reset()  # clients made inside the mock
         client = dynamo.client()
         for name in (CACHE_TABLE, BUDGET_TABLE):
             client.create_table(
@@ -68,4 +56,4 @@ def ddb(settings_env):
                 BillingMode="PAY_PER_REQUEST",
             )
         yield client
-        _forget_layer_state()
+        container.reset()

@@ -4,8 +4,8 @@ tests/writes/test_wr_idempotency.py."""
 from __future__ import annotations
 
 import pytest
+from booking_gateway.errors import Rejected
 from booking_gateway.idempotency import caller_of, key_from
-from booking_gateway.write_path import WriteRejected
 
 
 @pytest.mark.parametrize(
@@ -18,7 +18,7 @@ def test_a_key_is_printable_ascii_and_may_be_quoted(header, key):
 
 @pytest.mark.parametrize("header", ["two words", "x" * 256, "kéy", "tab\tkey"])
 def test_other_keys_are_a_400(header):
-    with pytest.raises(WriteRejected) as info:
+    with pytest.raises(Rejected) as info:
         key_from(header)
     assert info.value.status == 400
 

@@ -15,7 +15,7 @@ VIEWER, EDGE = "203.0.113.24", "130.176.1.10"
 
 
 @dataclass
-class Answer:  # what write_path.send returns, as far as the limits look
+class Answer:  # what forward.send returns, as far as the limits look
     status: int
     body: str = "{}"
     outcome: str = "done"

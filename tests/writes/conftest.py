@@ -312,10 +312,11 @@ def gw(gateway_session):
 @pytest.fixture
 def write_timeout(gateway_session, monkeypatch) -> float:
     """A short upstream read timeout for writes (seconds), so slow-upstream tests stay quick."""
+    from booking_gateway import container
     from booking_gateway.settings import get_settings
 
     monkeypatch.setenv("UPSTREAM_WRITE_TIMEOUT", "1.5")
-    get_settings.cache_clear()
+    container.reset()
     yield get_settings().write_read_timeout
     monkeypatch.undo()
-    get_settings.cache_clear()
+    container.reset()

@@ -28,10 +28,10 @@ def test_unknown_location_is_404_before_upstream(gw, method, path, body, headers
 
 
 def test_cancel_of_a_record_in_another_location_is_404(gw, monkeypatch):
-    from booking_gateway.settings import get_settings
+    from booking_gateway import container
 
     monkeypatch.setenv("ALLOWED_LOCATION_IDS", str(NEW_YORK))
-    get_settings.cache_clear()
+    container.reset()
     try:
         rec = DEMO_RECORD  # a Riga record
         reply = gw.http("DELETE", f"/user/records/{rec['record_id']}/{rec['record_hash']}")
@@ -39,4 +39,4 @@ def test_cancel_of_a_record_in_another_location_is_404(gw, monkeypatch):
         assert [r["method"] for r in gw.sandbox.requests()] == ["GET"]  # the look-up only, no DELETE
     finally:
         monkeypatch.undo()
-        get_settings.cache_clear()
+        container.reset()

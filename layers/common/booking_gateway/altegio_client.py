@@ -1,13 +1,13 @@
 """The one way to Altegio: a pooled urllib3 client with Altegio's headers and the shared budget.
 
-- One PoolManager per container (module level), reused across invocations; connect/read timeouts.
+- One PoolManager per container (container.py), reused across invocations; connect/read timeouts.
 - Every attempt draws on the shared budget first (budget.acquire with the call's priority).
 - Retries, with jittered exponential backoff, only for idempotent calls and only where the request
   cannot have had an effect or is safe to repeat: connection errors, 502/503/504. A read timeout is
   never retried (UpstreamTimeout at once).
 - 429: Retry-After is shared with every container (budget.pause); an idempotent call waits out a short
-  one once (at most MAX_429_WAIT and its budget_wait), otherwise UpstreamRateLimited is raised (a
-  BudgetExhausted: the read path answers with its stale copy or 503 + Retry-After).
+  one once (at most MAX_429_WAIT and its budget_wait), otherwise UpstreamRateLimited is raised (the read
+  path answers with its stale copy or 503 + Retry-After).
 - 401: the partner token is read from Secrets Manager again, once (rotation without redeploy), then
   UpstreamAuthFailed (the caller answers 502). With a visitor's user token in the call a second 401
   is Altegio's answer about that token and passes through.
@@ -34,9 +34,16 @@ from urllib.parse import urlencode
 import urllib3
 from urllib3.exceptions import HTTPError, ReadTimeoutError
 
-from . import budget, clock
-from .budget import BudgetExhausted
+from . import budget, clock, container
 from .envelope import error_body
+from .errors import (  # raised here; what each means and how it is answered: errors.py
+    UpstreamAuthFailed,
+    UpstreamError,
+    UpstreamRateLimited,
+    UpstreamRefused,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from .observability import count, logger, metrics
 from .partner_token import get_partner_token
 from .settings import get_settings
@@ -52,38 +59,22 @@ _CHALLENGE_MARKS = (b"<title>Just a moment...</title>", b"/cdn-cgi/challenge-pla
 _BLOCK_MARKS = (b"Attention Required! | Cloudflare", b"cf-error-details")
 DEFAULT_ERROR = "An error has occurred."  # Altegio's generic 422 message
 
-_pool = urllib3.PoolManager(num_pools=4, maxsize=16, block=False, retries=False)
+__all__ = [  # the errors, for callers that import them from the client that raises them
+    "UpstreamAuthFailed",
+    "UpstreamError",
+    "UpstreamRateLimited",
+    "UpstreamRefused",
+    "UpstreamTimeout",
+    "UpstreamUnavailable",
+    "UpstreamResponse",
+    "call",
+]
 
 
-class UpstreamError(Exception):
-    """Altegio could not give a usable answer."""
-
-
-class UpstreamTimeout(UpstreamError):
-    """The request went out and no answer came in time: for a write, its effect is unknown."""
-
-
-class UpstreamUnavailable(UpstreamError):
-    """Connection failed, Altegio answered 5xx, or the body was not JSON."""
-
-
-class UpstreamAuthFailed(UpstreamError):
-    """Altegio refused the partner token even after fetching it again."""
-
-
-class UpstreamRefused(UpstreamUnavailable):
-    """Cloudflare in front of Altegio answered with its own page (challenge or block): the request never
-    reached Altegio, so nothing happened there."""
-
-    def __init__(self, message: str, page: str, retry_after: float):
-        super().__init__(message)
-        self.page, self.retry_after = page, retry_after
-        # For the caller (the exception's own text names the path, which may hold a record hash).
-        self.public = f"Altegio's edge (Cloudflare) refused the gateway's request with a {page} page"
-
-
-class UpstreamRateLimited(BudgetExhausted):
-    """Altegio answered 429: same handling as a spent budget (stale copy or 503 + Retry-After)."""
+def _pool() -> urllib3.PoolManager:
+    return container.get(
+        "altegio.pool", lambda: urllib3.PoolManager(num_pools=4, maxsize=16, block=False, retries=False)
+    )
 
 
 @dataclass
@@ -184,7 +175,7 @@ def _send(method: str, url: str, body: bytes | None, headers: dict[str, str], re
     timeout = urllib3.Timeout(connect=settings.connect_timeout, read=read_timeout)
     started = time.perf_counter()
     try:
-        resp = _pool.request(method, url, body=body, headers=headers, timeout=timeout, redirect=False)
+        resp = _pool().request(method, url, body=body, headers=headers, timeout=timeout, redirect=False)
     finally:
         metrics.add_metric(
             name="UpstreamLatency", unit="Milliseconds", value=(time.perf_counter() - started) * 1000

@@ -13,8 +13,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.logging import correlation_paths
 
 from . import caller
-from .envelope import error_response
-from .limits import Limited
+from .envelope import NO_STORE, error_response
+from .errors import Rejected
 from .observability import logger, metrics, tracer
 from .settings import get_settings
 
@@ -37,7 +37,17 @@ def _describe(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
     return f"Invalid parameter: {names}", items
 
 
-def make_app(**kwargs: Any) -> APIGatewayRestResolver:
+def invalid(exc: RequestValidationError) -> Response:
+    """422 naming the parameter(s) Powertools' validation refused."""
+    message, items = _describe(list(exc.errors()))
+    return error_response(422, message, items)
+
+
+def make_app(
+    resolver: type[APIGatewayRestResolver] = APIGatewayRestResolver, **kwargs: Any
+) -> APIGatewayRestResolver:
+    """The function's resolver, built at init: the settings are read (and validated) here, so a bad
+    deployment fails the cold start (settings.SettingsError)."""
     settings = get_settings()
     cors = (
         CORSConfig(
@@ -48,21 +58,17 @@ def make_app(**kwargs: Any) -> APIGatewayRestResolver:
         if settings.allowed_origin
         else None
     )
-    app = APIGatewayRestResolver(enable_validation=True, cors=cors, **kwargs)
+    app = resolver(enable_validation=True, cors=cors, **kwargs)
+    app.exception_handler(RequestValidationError)(invalid)
 
-    @app.exception_handler(RequestValidationError)
-    def _invalid(exc: RequestValidationError) -> Response:
-        message, items = _describe(list(exc.errors()))
-        return error_response(422, message, items)
+    @app.exception_handler(Rejected)
+    def _rejected(exc: Rejected) -> Response:
+        headers = {**NO_STORE, **(exc.headers or {})}
+        return error_response(exc.status, exc.message, exc.errors, headers=headers)
 
     @app.exception_handler(ServiceError)
     def _service(exc: ServiceError) -> Response:
         return error_response(exc.status_code, exc.msg)
-
-    @app.exception_handler(Limited)
-    def _limited(exc: Limited) -> Response:
-        headers = {"Retry-After": str(exc.retry_after), "Cache-Control": "no-store, private"}
-        return error_response(429, exc.message, headers=headers)
 
     @app.not_found
     def _missing(exc: Exception) -> Response:

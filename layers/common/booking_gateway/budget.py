@@ -31,14 +31,14 @@ One acquire() = the minute first, then a second-slot (so the slot is the last st
 from __future__ import annotations
 
 import contextlib
-import functools
 import random
 import threading
 from typing import Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import caller, clock, dynamo
+from . import caller, clock, container, dynamo
+from .errors import BudgetExhausted  # the budget's refusal, in the layer's one vocabulary (errors.py)
 from .observability import count, logger
 from .settings import get_settings
 
@@ -61,10 +61,9 @@ THROTTLE_PATIENCE = 1.5  # seconds of a throttled budget table waited out before
 REFRESH_MEMO = 1.0
 
 
-@functools.cache
 def _memo() -> dict[str, float]:
-    """This container's memory of the shared budget (cleared with the settings, like every cache)."""
-    return {}
+    """This container's memory of the shared budget."""
+    return container.get("budget.memo", dict)
 
 
 def refresh_spent() -> bool:
@@ -78,12 +77,6 @@ def _class() -> str | None:
     """The caller class whose reads count towards a share; None for callers without one (no key)."""
     klass = caller.current().klass
     return None if klass == caller.ANONYMOUS else klass
-
-
-class BudgetExhausted(Exception):
-    def __init__(self, retry_after: float, message: str = "upstream budget spent") -> None:
-        super().__init__(message)
-        self.retry_after = max(1, int(retry_after + 0.999))
 
 
 def _table() -> str:
@@ -291,7 +284,8 @@ class _LocalLimiter:
             return 0.0
 
 
-_local = _LocalLimiter()
+def _local() -> _LocalLimiter:
+    return container.get("budget.local", _LocalLimiter)
 
 
 def _slots() -> list[int]:
@@ -348,7 +342,7 @@ def acquire(priority: Priority = "read", wait_max: float | None = None) -> float
                 logger.warning(
                     "budget table unavailable; using the local limiter", extra={"error": type(exc).__name__}
                 )
-                wait = _local.wait_time(now)
+                wait = _local().wait_time(now)
                 stamp = clock.now() if not wait else None
         if stamp is not None:
             if waited:
@@ -369,8 +363,9 @@ def pause(seconds: float) -> None:
     """Altegio said 429 / Retry-After: no container sends anything for `seconds`. Never raises."""
     now = clock.now()
     until = now + max(0.0, seconds)
-    with _local.lock:
-        _local.paused_until = max(_local.paused_until, until)
+    local = _local()
+    with local.lock:
+        local.paused_until = max(local.paused_until, until)
     marked = until - SLOT_SPACING  # a slot frees SLOT_SPACING after its t
     try:
         for slot in range(get_settings().upstream_per_second):

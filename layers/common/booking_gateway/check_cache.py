@@ -23,8 +23,8 @@ from aws_lambda_powertools.event_handler import Response
 
 from . import cache, clock, holds
 from .envelope import envelope
+from .forward import WriteResult, day_of, respond, send
 from .observability import count, logger
-from .write_path import WriteResult, day_of, respond, send
 
 FRESH = 20  # seconds; shorter than book_times' 30 s: the last look before a booking
 CREATED = json.dumps(envelope(None, {"message": "Created"}))  # Altegio's yes

@@ -7,7 +7,7 @@ time (tests/conftest.py `clock`) instead of sleeping.
 
 `use(source)` installs another clock (an object with now, monotonic and sleep) and returns the one it
 replaced; `use(None)` puts the real one back. Latency metrics (time.perf_counter in observability.py,
-altegio_client.py and write_path.py) stay on the real clock on purpose: they measure work, not time.
+altegio_client.py and forward.py) stay on the real clock on purpose: they measure work, not time.
 
 Powertools' idempotency (idempotency.py) computes its records' expiry and its "is it expired" check from
 `datetime.datetime.now()`, not from here: a test pins and moves that with time-machine, which the `clock`

@@ -7,15 +7,15 @@ degrades a request (cache bypass, local limiter) within a second or two instead 
 
 from __future__ import annotations
 
-import functools
 import os
-import threading
 from decimal import Decimal
 from typing import Any
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.session import get_session
+
+from . import container
 
 CONFIG = Config(
     connect_timeout=1,
@@ -33,26 +33,20 @@ _THROTTLED = {
     "RequestLimitExceeded",
     "InternalServerError",
 }
-_creating = threading.Lock()
 
 
-@functools.cache  # per container; the local stack clears it when the environment changes
 def client() -> Any:
     """The client for everything but the budget's stamps (botocore retries once on throttling)."""
-    with _creating:  # one creation even when threads (the local stack) arrive together: ~80 ms of CPU
-        return _session().create_client("dynamodb", config=CONFIG)
+    return container.get("dynamo.client", lambda: _session().create_client("dynamodb", config=CONFIG))
 
 
-@functools.cache
 def stamp_client() -> Any:
     """The budget's client: no retries of its own."""
-    with _creating:
-        return _session().create_client("dynamodb", config=NO_RETRY)
+    return container.get("dynamo.stamp_client", lambda: _session().create_client("dynamodb", config=NO_RETRY))
 
 
-@functools.cache
 def _session() -> Any:
-    return get_session()  # one session: the second client reuses its loaded service model
+    return container.get("dynamo.session", get_session)  # the second client reuses its service model
 
 
 if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and os.environ.get("AWS_REGION"):

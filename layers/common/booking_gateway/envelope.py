@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aws_lambda_powertools.event_handler import Response
 
-if TYPE_CHECKING:
-    from .altegio_client import UpstreamResponse
-
 JSON = "application/json"
+# Answers with tokens, personal data or record hashes (every write and client-cabinet answer).
+NO_STORE = {"Cache-Control": "no-store, private", "Pragma": "no-cache"}
 # Upstream headers worth passing on; hop-by-hop and server details stay behind.
 _PASS_HEADERS = ("retry-after",)
 
@@ -39,7 +38,15 @@ def error_response(
     )
 
 
-def upstream_response(up: UpstreamResponse, headers: Mapping[str, str] | None = None) -> Response:
+class Upstream(Protocol):
+    """Altegio's answer as altegio_client.UpstreamResponse holds it."""
+
+    status: int
+    body: bytes
+    headers: Mapping[str, str]
+
+
+def upstream_response(up: Upstream, headers: Mapping[str, str] | None = None) -> Response:
     """Altegio's own answer, status and body unchanged."""
     out = {k: v for k, v in up.headers.items() if k.lower() in _PASS_HEADERS}
     out.update(headers or {})

@@ -5,14 +5,14 @@ team member's nearest times, unservable until Altegio is asked again: at busy ti
 calls per booking, more than Altegio's limit leaves. So after a booking the gateway notes the interval
 each appointment took beside each generation the booking created: its team member (0 for "any": every
 list) and its time, with the length Altegio listed for that time in the cached list the visitor chose
-from, plus PADDING for a technical break Altegio may add; with no such list, it reads the record back
-(team member and length, break included). A list fetched before is then patched: every time that overlaps
-a noted interval of its team member (of anyone, for "any") is removed. The patched list is the old one
-minus what the gateway's bookings took: it may hide a time still free (another member could take it under
-"any"), never show one they took. It stands in like an aged copy (read_path): refreshed when the budget
-allows, served when it does not or Altegio fails. A cancel notes that nothing was taken. A bump without a
-note (a reschedule, a record that could not be read back, the moment between the bump and its note)
-leaves the lists unservable, as before.
+from, plus PADDING for a technical break Altegio may add; with no such list, from the record read back
+(team member and length, break included; bookings.py reads it). A list fetched before is then patched:
+every time that overlaps a noted interval of its team member (of anyone, for "any") is removed. The
+patched list is the old one minus what the gateway's bookings took: it may hide a time still free (another
+member could take it under "any"), never show one they took. It stands in like an aged copy (read_path):
+refreshed when the budget allows, served when it does not or Altegio fails. A cancel notes that nothing
+was taken. A bump without a note (a reschedule, a record that could not be read back, the moment between
+the bump and its note) leaves the lists unservable, as before.
 """
 
 from __future__ import annotations
@@ -22,15 +22,12 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from . import altegio_client, cache, clock
-from .budget import BudgetExhausted
+from . import cache, clock
 from .observability import count, logger
 from .read_params import build_query
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-    from .write_path import WriteResult
 
     Reader = Callable[[str, int | None, str | None], tuple[cache.Entry | None, cache.Gen]]  # cache.read
 
@@ -39,9 +36,6 @@ PADDING = 15 * 60  # seconds after a listed length that a technical break may ta
 NOTE_TTL = 86400  # longer than any entry is kept
 NOTE_WAIT, NOTE_TRIES = 0.15, 3  # a reader looks again for a note that may be on its way
 MAX_BEHIND = 100  # notes looked up for one list (one BatchGetItem); further behind, it is asked again
-# Reading a new record back: at most a second's wait for the budget plus the answer (the booking is made).
-READ_BACK_TIMEOUT = 1.5
-READ_BACK_LIMIT = 2.5
 
 
 def listed(location_id: int, appointments: list[dict]) -> list[Interval | None]:
@@ -54,38 +48,16 @@ def listed(location_id: int, appointments: list[dict]) -> list[Interval | None]:
         return [None] * len(appointments)
 
 
-def note_booking(
-    location_id: int, appointments: list[dict], result: WriteResult, before: list[Interval | None]
-) -> WriteResult:
-    """After book_record: note what each new record took (`before`: listed() taken before the booking,
-    so the note follows the bump at once); the result, unchanged. Never raises; without a note the lists
-    of the booked days stay unservable until Altegio is asked again."""
-    if not _changed(result):
-        return result
+def note(location_id: int, bumped: dict[str, int], taken: list[Interval]) -> None:
+    """After a booking or cancel: what it took (nothing, for a cancel) beside each generation it created
+    (`bumped`), so lists from before can stand in without it. Never raises; without a note the lists of
+    the changed days stay unservable until Altegio is asked again."""
+    payload = json.dumps(taken)
     try:
-        made = {r.get("id"): r for r in json.loads(result.body)["data"]}
-        taken = [
-            known
-            or _read_back(location_id, int(made[a["id"]]["record_id"]), str(made[a["id"]]["record_hash"]))
-            for a, known in zip(appointments, before, strict=True)
-        ]
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        logger.warning("booking answer not understood; no note", extra={"error": type(exc).__name__})
-        return result
-    if taken and None not in taken:
-        _note(location_id, result.bumped, taken)
-    return result
-
-
-def note_freed(location_id: int, result: WriteResult) -> WriteResult:
-    """After a cancel: nothing was taken (a list from before only lacks the freed time)."""
-    if _changed(result):
-        _note(location_id, result.bumped, [])
-    return result
-
-
-def _changed(result: WriteResult) -> bool:
-    return result.outcome == "done" and 200 <= result.status < 300 and bool(result.bumped)
+        for scope, gen in bumped.items():
+            cache.note(location_id, scope, gen, payload, NOTE_TTL)
+    except cache.CacheUnavailable as exc:
+        logger.warning("could not note what a booking took", extra={"error": type(exc).__name__})
 
 
 def _listed(location_id: int, appointment: dict, read: Reader = cache.read) -> Interval | None:
@@ -129,33 +101,6 @@ def _times_key(location_id: int, staff: int, appointment: dict) -> str:
 
 def _services_query(appointment: dict, **params: object) -> list[tuple[str, str]]:
     return build_query([int(s) for s in appointment.get("services") or []], **params)
-
-
-def _read_back(location_id: int, record_id: int, record_hash: str) -> Interval | None:
-    try:
-        up = altegio_client.call(
-            "GET",
-            f"/book_record/{location_id}/{record_id}/{record_hash}",
-            idempotent=True,
-            priority="write",
-            read_timeout=READ_BACK_TIMEOUT,
-            time_limit=READ_BACK_LIMIT,
-        )
-        data = json.loads(up.body)["data"] if up.status == 200 else None
-        start = datetime.fromisoformat(data["datetime"]).timestamp()
-        return int(data["staff"]["id"]), start, start + int(data["length"])
-    except (BudgetExhausted, altegio_client.UpstreamError, ValueError, KeyError, TypeError) as exc:
-        logger.warning("new record not read back; no note", extra={"error": type(exc).__name__})
-        return None
-
-
-def _note(location_id: int, bumped: dict[str, int], taken: list[Interval]) -> None:
-    payload = json.dumps(taken)
-    try:
-        for scope, gen in bumped.items():
-            cache.note(location_id, scope, gen, payload, NOTE_TTL)
-    except cache.CacheUnavailable as exc:
-        logger.warning("could not note what a booking took", extra={"error": type(exc).__name__})
 
 
 def still_free(kept: cache.Gen, gen: cache.Gen, location_id: int, day: str, appointments: list[dict]) -> bool:

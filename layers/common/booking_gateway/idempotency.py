@@ -1,7 +1,7 @@
 """`Idempotency-Key` for POST book_record: Powertools idempotency on its own DynamoDB table.
 
     return idempotency.once(key, scope=[caller, location_id], payload=req.upstream(),
-                            action=lambda: write_path.send(...), context=app.lambda_context)
+                            action=booking, context=app.lambda_context)   # bookings.book
 
 - One upstream booking per (caller, location, key): the first request takes the key (an INPROGRESS
   record, conditional put), books, and stores its answer; repeats get that answer with
@@ -23,7 +23,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 from collections.abc import Callable, Mapping
@@ -43,11 +42,12 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from botocore.config import Config
 
-from . import clock
-from .envelope import error_response
+from . import clock, container
+from .envelope import NO_STORE, error_response
+from .errors import Rejected
+from .forward import WriteResult, respond
 from .observability import logger
 from .settings import get_settings
-from .write_path import NO_STORE, WriteRejected, WriteResult, respond
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -68,7 +68,7 @@ def key_from(value: str | None) -> str | None:
     if value.startswith('"') and value.endswith('"') and len(value) > 2:  # the IETF draft's sf-string form
         value = value[1:-1]
     if not _KEY.match(value):
-        raise WriteRejected(400, f"{HEADER} must be 1-255 printable ASCII characters without spaces.")
+        raise Rejected(400, f"{HEADER} must be 1-255 printable ASCII characters without spaces.")
     return value
 
 
@@ -100,8 +100,11 @@ class _Remaining:
         return max(0, int((self._deadline - clock.monotonic()) * 1000))
 
 
-@functools.cache
 def _runner() -> tuple[Callable[..., dict], IdempotencyConfig]:
+    return container.get("idempotency.runner", _build)
+
+
+def _build() -> tuple[Callable[..., dict], IdempotencyConfig]:
     """Built on first use (the persistence layer creates its boto3 client in __init__)."""
     config = IdempotencyConfig(
         event_key_jmespath="[scope, key]",
@@ -127,11 +130,6 @@ def _runner() -> tuple[Callable[..., dict], IdempotencyConfig]:
         return result.to_dict()
 
     return run, config
-
-
-def reset() -> None:
-    """For tests: rebuild the persistence layer (new table / endpoint) on next use."""
-    _runner.cache_clear()
 
 
 def _register(config: IdempotencyConfig, context: Any) -> float:

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import caller, clock, dynamo
+from .errors import Rejected
 from .observability import count, logger
 from .settings import get_settings
 
@@ -51,16 +52,15 @@ def documented(responses: dict[int, dict]) -> dict[int, dict]:
     return {**responses, 429: refused}
 
 
-class Limited(Exception):
-    """Refused before any upstream call: answered 429 with Retry-After (app_factory)."""
+class Limited(Rejected):
+    """Refused before any upstream call: 429 with Retry-After, answered like every Rejected (app_factory)."""
 
     def __init__(self, retry_after: float, message: str) -> None:
-        super().__init__(message)
         self.retry_after = max(1, math.ceil(retry_after - 0.001))
-        self.message = message
+        super().__init__(429, message, headers={"Retry-After": str(self.retry_after)})
 
 
-class Result(Protocol):  # write_path.WriteResult
+class Result(Protocol):  # forward.WriteResult
     status: int
     body: str
     outcome: str

@@ -1,4 +1,5 @@
-"""Masking of personal data and secrets in log output: the one place that decides what never reaches a log.
+"""Masking of personal data and secrets in log output and traces: the one place that decides what never
+reaches a log or an X-Ray segment.
 
 Three layers, applied to every structured log line by `MaskingFormatter` (hooked into the shared Powertools
 logger in observability.py) and to plain `logging` records by `MaskingFilter`:
@@ -10,6 +11,9 @@ logger in observability.py) and to plain `logging` records by `MaskingFilter`:
 3. by pattern, in every string: `Bearer …` / `User …` credentials, record hashes and review tokens in
    paths, e-mail addresses, international phone numbers, long hex strings (tokens, hashes) and
    `key=value` / `"key": "value"` pairs of the keys above inside free text.
+
+Traces: `redact_trace` masks an X-Ray segment document (the upstream URL the tracer records, exception
+messages, metadata) and keeps its ids and timings; observability.py sends every segment through it.
 
 Why not Powertools data masking (`DataMasking.erase`): it erases fields at known JSONPath expressions, so
 it cannot find a phone number inside a message string or an exception text, it needs jsonpath-ng in
@@ -27,6 +31,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+from . import container
 
 MASK = "***"
 
@@ -52,6 +58,7 @@ SECRET_KEYS = frozenset(
         "apikey",
         "cookie",
         "set_cookie",
+        "x_origin_verify",
     }
 )
 # Keys whose values are personal data: shown with all but the edges masked (enough to correlate).
@@ -155,7 +162,8 @@ class _SecretRegistry:
             return self._pattern
 
 
-_registry = _SecretRegistry()
+def _registry() -> _SecretRegistry:
+    return container.get("masking.secrets", _SecretRegistry)
 
 
 def register_secret(value: str | None) -> None:
@@ -163,7 +171,7 @@ def register_secret(value: str | None) -> None:
 
     Values shorter than 5 characters are ignored: masking them would blank out ordinary words."""
     if value and len(value) >= 5:
-        _registry.add(value)
+        _registry().add(value)
 
 
 def register_personal(body: Any) -> None:
@@ -184,7 +192,7 @@ def register_personal(body: Any) -> None:
 
 def clear_secrets() -> None:
     """For tests."""
-    _registry.clear()
+    _registry().clear()
 
 
 def mask_value(value: object, keep: int = 2) -> str:
@@ -199,7 +207,7 @@ def mask_text(text: str) -> str:
     """Mask every known secret and every personal-data pattern inside free text."""
     if not text:
         return text
-    secrets = _registry.pattern()
+    secrets = _registry().pattern()
     if secrets is not None:
         text = secrets.sub(MASK, text)
     for pattern, replacement in _TEXT_PATTERNS:
@@ -236,6 +244,30 @@ def redact(value: Any, key: str | None = None) -> Any:
 def redact_log(log: Mapping[str, Any]) -> dict[str, Any]:
     """A structured log line with every field masked except the logger's own envelope keys."""
     return {key: (value if key in SAFE_KEYS else redact(value, key)) for key, value in log.items()}
+
+
+# X-Ray's own fields: ids (trace ids are long hex runs), timings and flags, kept as they are.
+_TRACE_STRUCTURE = frozenset(
+    {"id", "trace_id", "parent_id", "start_time", "end_time", "in_progress", "type", "namespace", "origin"}
+    | {"error", "fault", "throttle"}
+)
+
+
+def redact_trace(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A masked copy of one X-Ray segment or subsegment document and its subsegments: the recorded URL
+    (http.request.url, whose path carries record hashes and review tokens), exception messages, metadata,
+    annotations and SDK fields masked like log lines; ids, timings and flags kept."""
+    out: dict[str, Any] = {}
+    for key, value in document.items():
+        if key == "subsegments" and isinstance(value, list):
+            out[key] = [redact_trace(sub) if isinstance(sub, Mapping) else redact(sub) for sub in value]
+        elif key in _TRACE_STRUCTURE:
+            out[key] = value
+        elif key == "name":  # a host or a method name: a value to scan, not a person's name
+            out[key] = mask_text(str(value))
+        else:
+            out[key] = redact(value, key)
+    return out
 
 
 class MaskingFormatter(LambdaPowertoolsFormatter):

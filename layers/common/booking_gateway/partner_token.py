@@ -2,7 +2,8 @@
 for POWERTOOLS_PARAMETERS_MAX_AGE seconds; `force=True` reads it again, e.g. after Altegio's 401).
 
 The parameters utility imports boto3 (~100-200 ms); it is imported on the first upstream call, so a
-container that only serves cache hits never pays for it.
+container that only serves cache hits never pays for it. Its provider (client and cache) is a container
+slot, not Powertools' process-wide default, so container.reset() forgets it with the rest.
 """
 
 from __future__ import annotations
@@ -10,18 +11,23 @@ from __future__ import annotations
 import os
 import threading
 
+from . import container
 from .masking import register_secret
 from .settings import get_settings
 
 _fetching = threading.Lock()  # concurrent first calls (the local stack's threads) fetch it once
 
 
-def get_partner_token(force: bool = False) -> str:
-    from aws_lambda_powertools.utilities import parameters
+def _provider():
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
+    return SecretsProvider()
+
+
+def get_partner_token(force: bool = False) -> str:
     max_age = int(os.environ.get("POWERTOOLS_PARAMETERS_MAX_AGE", "300"))
     with _fetching:
-        secret = parameters.get_secret(
+        secret = container.get("partner_token.provider", _provider).get(
             get_settings().partner_secret_id, transform="json", max_age=max_age, force_fetch=force
         )
     token = str(secret["token"])

@@ -23,6 +23,7 @@ from aws_lambda_powertools.event_handler import Response
 from . import altegio_client, budget, cache, clock, holds
 from .allowlist import require_location
 from .envelope import error_response, upstream_response
+from .errors import Unanswered
 from .observability import count, logger
 from .operations import POLICIES, CachePolicy
 
@@ -171,25 +172,13 @@ def _refresh(
             budget_wait=STALE_BUDGET_WAIT if usable else None,
             time_limit=time_limit,
         )
-    except budget.BudgetExhausted as exc:  # also Altegio's own 429 (UpstreamRateLimited)
-        own = not isinstance(exc, altegio_client.UpstreamRateLimited)
-        if own and not usable:
+    except Unanswered as exc:
+        # The budget's own no stands a copy in only if it may stand in; Altegio failing, any kept copy.
+        if not exc.stale_if_error and not usable:
             count("RefusedOutdated" if outdated or stale is not None else "RefusedNoCopy")
-        return _unavailable(
-            None if own and not usable else stale,
-            policy,
-            503,
-            "The upstream request budget is spent; retry shortly.",
-            exc.retry_after,
-        )
-    except altegio_client.UpstreamTimeout:
-        return _unavailable(stale, policy, 504, "Altegio did not answer in time; retry shortly.", 2)
-    except altegio_client.UpstreamAuthFailed:
-        return _unavailable(stale, policy, 502, "The gateway could not authenticate with Altegio.", None)
-    except altegio_client.UpstreamRefused as exc:
-        return _unavailable(stale, policy, 502, f"{exc.public}; retry shortly.", 2)
-    except altegio_client.UpstreamUnavailable:
-        return _unavailable(stale, policy, 502, "Altegio is unavailable; retry shortly.", 2)
+        answer = exc.answer("cached")
+        copy = stale if exc.stale_if_error or usable else None
+        return _unavailable(copy, policy, answer.status, answer.message, answer.retry_after)
     count("CacheMiss")
     body = up.body.decode("utf-8", "replace")
     if up.status == 200 and cache_ok:

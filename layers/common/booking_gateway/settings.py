@@ -1,78 +1,100 @@
-"""Gateway settings, read once per container from the environment the template sets."""
+"""Gateway settings: the environment the template sets, validated once per container, at init.
+
+Every function reads them when its module is imported (app_factory.make_app), so a bad deployment fails
+its cold start with SettingsError naming the variable instead of answering 502 to its first request.
+"""
 
 from __future__ import annotations
 
-import functools
-import os
-from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from . import container
+
+# Altegio allows 5/s and 200/min; whatever is configured, never more.
+MAX_PER_SECOND, MAX_PER_MINUTE = 5, 200
 
 
-@dataclass(frozen=True)
-class Settings:
-    altegio_base_url: str
-    partner_secret_id: str
-    cache_table: str
-    budget_table: str
-    idempotency_table: str
-    allowed_location_ids: frozenset[int]
-    allowed_origin: str
-    upstream_per_second: int
-    upstream_per_minute: int
-    connect_timeout: float
-    read_timeout: float
-    write_read_timeout: float
-    budget_wait_seconds: float
-    call_time_limit: float
-    # -- abuse limits (limits.py, caller.py, budget.py's fair share, allowlist.py's bookform ids) --------
-    allowed_bookform_ids: frozenset[int] = frozenset()
-    code_phone_interval: float = 60.0  # one SMS code per phone per this many seconds
-    code_phone_per_hour: int = 5
-    code_visitor_per_hour: int = 10
-    wrong_code_limit: int = 5  # wrong codes (or passwords) for one phone or login within the window lock it
-    wrong_code_visitor_limit: int = 10  # wrong codes from one visitor address within the window lock it
-    wrong_code_window: float = 900.0
-    lockout_seconds: float = 900.0
-    page_api_key_id: str = ""  # the page's API key id: requests with it came through CloudFront
-    origin_verify_secret_id: str = ""  # the secret CloudFront's X-Origin-Verify header must match
-    caller_read_share: float = 0.5  # of the minute's reads, the most one caller class may take...
-    caller_read_share_alone: float = 0.85  # ...or while no other class has called within the minute
+class SettingsError(RuntimeError):
+    """The environment is missing a variable or holds a malformed one; the message names each."""
 
 
-def _ids(raw: str) -> frozenset[int]:
-    return frozenset(int(part) for part in raw.split(",") if part.strip())
+def _ids(raw: object) -> object:
+    """ "101, 202" (the template's form) as ids; anything else is left to validation."""
+    if isinstance(raw, str):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    return raw
 
 
-@functools.cache
-def get_settings() -> Settings:
-    env = os.environ
-    return Settings(
-        altegio_base_url=env.get("ALTEGIO_BASE_URL", "https://api.alteg.io/api/v1").rstrip("/"),
-        partner_secret_id=env.get("PARTNER_SECRET_ID", ""),
-        cache_table=env.get("CACHE_TABLE", ""),
-        budget_table=env.get("BUDGET_TABLE", ""),
-        idempotency_table=env.get("IDEMPOTENCY_TABLE", ""),
-        allowed_location_ids=_ids(env.get("ALLOWED_LOCATION_IDS", "")),
-        allowed_origin=env.get("ALLOWED_ORIGIN", ""),
-        # Altegio allows 5/s and 200/min; never configure above that.
-        upstream_per_second=min(int(env.get("UPSTREAM_PER_SECOND", "4")), 5),
-        upstream_per_minute=min(int(env.get("UPSTREAM_PER_MINUTE", "180")), 200),
-        connect_timeout=float(env.get("UPSTREAM_CONNECT_TIMEOUT", "2")),
-        read_timeout=float(env.get("UPSTREAM_READ_TIMEOUT", "5")),
-        write_read_timeout=float(env.get("UPSTREAM_WRITE_TIMEOUT", "8")),
-        budget_wait_seconds=float(env.get("BUDGET_WAIT_SECONDS", "6")),
-        # One upstream call, budget wait and retries included; the functions' timeout is 15 s.
-        call_time_limit=float(env.get("UPSTREAM_CALL_TIME_LIMIT", "11")),
-        # -- abuse limits ------------------------------------------------------------------------------
-        allowed_bookform_ids=_ids(env.get("ALLOWED_BOOKFORM_IDS", "")),
-        code_phone_interval=max(0.0, float(env.get("CODE_PHONE_INTERVAL_SECONDS", "60"))),
-        code_phone_per_hour=max(1, int(env.get("CODE_PHONE_PER_HOUR", "5"))),
-        code_visitor_per_hour=max(1, int(env.get("CODE_VISITOR_PER_HOUR", "10"))),
-        wrong_code_limit=max(1, int(env.get("WRONG_CODE_LIMIT", "5"))),
-        wrong_code_visitor_limit=max(1, int(env.get("WRONG_CODE_VISITOR_LIMIT", "10"))),
-        wrong_code_window=max(1.0, float(env.get("WRONG_CODE_WINDOW_SECONDS", "900"))),
-        lockout_seconds=max(1.0, float(env.get("LOCKOUT_SECONDS", "900"))),
-        page_api_key_id=env.get("PAGE_API_KEY_ID", ""),
-        origin_verify_secret_id=env.get("ORIGIN_VERIFY_SECRET_ID", ""),
-        caller_read_share=min(1.0, max(0.05, float(env.get("CALLER_READ_SHARE", "0.5")))),
-        caller_read_share_alone=min(1.0, max(0.05, float(env.get("CALLER_READ_SHARE_ALONE", "0.85")))),
+Seconds = Annotated[float, Field(gt=0)]
+PerSecond = Annotated[int, Field(ge=1), AfterValidator(lambda v: min(v, MAX_PER_SECOND))]
+PerMinute = Annotated[int, Field(ge=1), AfterValidator(lambda v: min(v, MAX_PER_MINUTE))]
+Required = Annotated[str, Field(min_length=1)]
+Ids = Annotated[frozenset[int], NoDecode, BeforeValidator(_ids)]
+# The abuse limits' figures are kept within sense rather than refused (a 0 would switch a limit off).
+AtLeastOne = Annotated[int, AfterValidator(lambda v: max(1, v))]
+Share = Annotated[float, AfterValidator(lambda v: min(1.0, max(0.05, v)))]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, case_sensitive=True, extra="ignore")
+
+    altegio_base_url: Annotated[str, AfterValidator(lambda v: v.rstrip("/"))] = Field(
+        "https://api.alteg.io/api/v1", validation_alias="ALTEGIO_BASE_URL"
     )
+    partner_secret_id: Required = Field(validation_alias="PARTNER_SECRET_ID")
+    cache_table: Required = Field(validation_alias="CACHE_TABLE")
+    budget_table: Required = Field(validation_alias="BUDGET_TABLE")
+    idempotency_table: str = Field("", validation_alias="IDEMPOTENCY_TABLE")  # POST book_record's alone
+    allowed_location_ids: Ids = Field(frozenset(), validation_alias="ALLOWED_LOCATION_IDS")
+    allowed_origin: str = Field("", validation_alias="ALLOWED_ORIGIN")
+    upstream_per_second: PerSecond = Field(4, validation_alias="UPSTREAM_PER_SECOND")
+    upstream_per_minute: PerMinute = Field(180, validation_alias="UPSTREAM_PER_MINUTE")
+    connect_timeout: Seconds = Field(2.0, validation_alias="UPSTREAM_CONNECT_TIMEOUT")
+    read_timeout: Seconds = Field(5.0, validation_alias="UPSTREAM_READ_TIMEOUT")
+    write_read_timeout: Seconds = Field(8.0, validation_alias="UPSTREAM_WRITE_TIMEOUT")
+    budget_wait_seconds: Annotated[float, Field(ge=0)] = Field(6.0, validation_alias="BUDGET_WAIT_SECONDS")
+    # One upstream call, budget wait and retries included; the functions' timeout is 15 s.
+    call_time_limit: Seconds = Field(11.0, validation_alias="UPSTREAM_CALL_TIME_LIMIT")
+    # -- abuse limits (limits.py, caller.py, budget.py's fair share, allowlist.py's bookform ids) --------
+    allowed_bookform_ids: Ids = Field(frozenset(), validation_alias="ALLOWED_BOOKFORM_IDS")
+    # one SMS code per phone per this many seconds
+    code_phone_interval: Annotated[float, Field(ge=0)] = Field(
+        60.0, validation_alias="CODE_PHONE_INTERVAL_SECONDS"
+    )
+    code_phone_per_hour: AtLeastOne = Field(5, validation_alias="CODE_PHONE_PER_HOUR")
+    code_visitor_per_hour: AtLeastOne = Field(10, validation_alias="CODE_VISITOR_PER_HOUR")
+    # wrong codes (or passwords) for one phone or login, or from one address, within the window lock it
+    wrong_code_limit: AtLeastOne = Field(5, validation_alias="WRONG_CODE_LIMIT")
+    wrong_code_visitor_limit: AtLeastOne = Field(10, validation_alias="WRONG_CODE_VISITOR_LIMIT")
+    wrong_code_window: Annotated[float, Field(ge=1)] = Field(
+        900.0, validation_alias="WRONG_CODE_WINDOW_SECONDS"
+    )
+    lockout_seconds: Annotated[float, Field(ge=1)] = Field(900.0, validation_alias="LOCKOUT_SECONDS")
+    page_api_key_id: str = Field(
+        "", validation_alias="PAGE_API_KEY_ID"
+    )  # requests with it came via CloudFront
+    # the secret CloudFront's X-Origin-Verify header must match
+    origin_verify_secret_id: str = Field("", validation_alias="ORIGIN_VERIFY_SECRET_ID")
+    # of the minute's reads, the most one caller class may take, or while no other class called this minute
+    caller_read_share: Share = Field(0.5, validation_alias="CALLER_READ_SHARE")
+    caller_read_share_alone: Share = Field(0.85, validation_alias="CALLER_READ_SHARE_ALONE")
+
+    @classmethod
+    def load(cls) -> Settings:
+        try:
+            return cls()
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc'])}: "
+                + ("missing" if err["type"] == "missing" else err["msg"])
+                for err in exc.errors()
+            )
+            raise SettingsError(f"Invalid environment: {problems}") from None
+
+
+def get_settings() -> Settings:
+    """The container's settings (read and validated on first use: at init, by make_app)."""
+    return container.get("settings", Settings.load)

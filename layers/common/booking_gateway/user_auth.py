@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from .errors import Rejected
 from .masking import register_secret
 
 # The user part: the literal word User (any case), whitespace, then the token up to a comma / the end.
@@ -55,4 +56,16 @@ def parse_authorization(header: str | None) -> str | None:
     if not _TOKEN.match(token):
         raise InvalidUserToken("The user token in Authorization is malformed")
     register_secret(token)
+    return token
+
+
+def user_token(authorization: str | None, *, required: bool) -> str | None:
+    """The caller's user token from the Authorization header's value; 401 in Altegio's envelope when it
+    is malformed, or missing but required."""
+    try:
+        token = parse_authorization(authorization)
+    except InvalidUserToken as exc:
+        raise Rejected(401, str(exc)) from exc
+    if token is None and required:
+        raise Rejected(401, "Authentication needed: send Authorization: User <user_token>.")
     return token

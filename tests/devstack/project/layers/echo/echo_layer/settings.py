@@ -1,9 +1,9 @@
-"""An env-derived cache, as the real layer keeps its settings and clients."""
+"""An env-derived value kept per container, as the real layer keeps its settings."""
 
-import functools
 import os
 
+from . import container
 
-@functools.cache
+
 def get_settings() -> str:
-    return os.environ.get("GREETING", "")
+    return container.state.setdefault("greeting", os.environ.get("GREETING", ""))

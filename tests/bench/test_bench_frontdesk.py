@@ -1,0 +1,124 @@
+"""The bench's front desk: a seeded plan, played straight at the sandbox, and the stale-slot count that
+replays every record change, the front desk's included."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import urllib3
+
+ROOT = Path(__file__).resolve().parents[2]
+for path in (ROOT / "tests" / "sandbox", ROOT / "layers" / "common", ROOT):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+from sandbox_testkit import AltegioClient, appointment, book, local_day, times  # noqa: E402
+
+from bench.frontdesk import Action, FrontDesk, plan_actions  # noqa: E402
+from bench.report import ratios  # noqa: E402
+from bench.settings import CONTENDER_SPECS  # noqa: E402
+from bench.stale import count_stale  # noqa: E402
+from sandbox import Sandbox, SandboxConfig  # noqa: E402
+
+NEW_YORK = 202
+
+
+@pytest.fixture
+def sb():
+    with Sandbox(SandboxConfig(rate_limit=False, log_requests=False)) as sandbox:
+        yield sandbox
+
+
+def test_the_plan_is_seeded_and_about_the_rate():
+    assert plan_actions(4, 600, seed=7) == plan_actions(4, 600, seed=7)
+    assert plan_actions(4, 600, seed=7) != plan_actions(4, 600, seed=8)
+    assert plan_actions(0, 600, seed=7) == []
+    hour = plan_actions(6, 3600, seed=3)
+    assert 300 <= len(hour) <= 420  # 360 expected
+    assert all(0 <= a.at < 3600 for a in hour) and [a.at for a in hour] == sorted(a.at for a in hour)
+    assert 0.3 < sum(a.cancel for a in hour) / len(hour) < 0.5
+
+
+def test_the_desk_books_and_cancels_at_the_sandbox_and_tries_the_next_time_when_one_is_taken(sb):
+    book = Action(at=0.0, cancel=False, location=NEW_YORK, member=0.0, service=0.0, day=1, time=0.0)
+    actions = [
+        Action(**{**book.__dict__, "cancel": True}),  # nothing of its own to cancel yet: it books
+        book,  # the same choice again: that time is taken now, so the next free one
+        Action(**{**book.__dict__, "cancel": True}),
+    ]
+    desk = FrontDesk(sb.url, actions, seed=1).start(time.time())
+    deadline = time.monotonic() + 20
+    while desk.tally.booked + desk.tally.cancelled + desk.tally.failed + desk.tally.refused < 3:
+        assert time.monotonic() < deadline, desk.tally
+        time.sleep(0.01)
+    tally = desk.stop()
+    assert (tally.booked, tally.cancelled, tally.refused, tally.failed) == (2, 1, 0, 0), tally.errors
+    changes = sb.ledger()["changes"]
+    assert [(c["status"], c["source"]) for c in changes] == [
+        ("create", "front_desk"),
+        ("create", "front_desk"),
+        ("delete", "front_desk"),
+    ]
+    one, two = changes[0]["after"], changes[1]["after"]
+    assert one["staff_id"] == two["staff_id"] and one["datetime"] < two["datetime"]  # the next free time
+    assert changes[2]["record_id"] in (changes[0]["record_id"], changes[1]["record_id"])
+    assert all(not a["online"] for a in sb.appointments() if a["record_id"] == changes[0]["record_id"])
+
+
+def test_stale_slots_count_the_front_desks_changes_until_they_are_undone(sb):
+    api = AltegioClient(sb.api_base)
+    started = time.time()
+    # A day with a few times for James (he works Monday to Friday; some days are full).
+    days = (local_day(sb, NEW_YORK, n) for n in range(1, 15))
+    shown = next(s for s in (times(api, NEW_YORK, 2021, d, [20011]) for d in days) if len(s) >= 4)
+    listing = [s.datetime.isoformat() for s in shown]
+
+    def seen() -> dict:
+        """The list as a visitor was shown it now (the same list every time: it ages)."""
+        return {
+            "t": time.time(),
+            "location": NEW_YORK,
+            "staff_id": 2021,
+            "service_id": 20011,
+            "slots": listing,
+        }
+
+    before = seen()
+    desk = f"{sb.url}/__admin/front_desk/{NEW_YORK}"
+    made = urllib3.request("POST", desk, json={"staff_id": 2021, "services": [20011], "datetime": listing[0]})
+    assert made.status == 201
+    after_desk = seen()
+    assert book(api, NEW_YORK, [appointment(shown[-1], 2021, [20011])], phone="+12125550155").status == 201
+    after_both = seen()
+    assert urllib3.request("DELETE", f"{desk}/{made.json()['data']['id']}").status == 200
+    after_cancel = seen()
+
+    def count(item: dict) -> dict:
+        return count_stale([item], sb.ledger(), 1, started)
+
+    assert count(before)["stale_slots_shown"] == 0
+    # A 60-minute booking takes its own start and any start of the list less than an hour before it.
+    desk_took = count(after_desk)
+    assert desk_took["stale_slots_shown"] == desk_took["stale_from_external_changes"] >= 1
+    both = count(after_both)
+    visitor_took = both["stale_slots_shown"] - desk_took["stale_slots_shown"]
+    assert visitor_took >= 1 and both["stale_from_external_changes"] == desk_took["stale_slots_shown"]
+    last = count(after_cancel)  # the desk's time is free again: only the visitor's are stale
+    assert (last["stale_slots_shown"], last["stale_from_external_changes"]) == (visitor_took, 0)
+    assert (last["external_changes"], last["bookings_during_run"]) == (2, 1)
+
+
+def test_a_contender_is_one_entry_and_every_other_is_compared_with_the_gateway():
+    kinds = {spec.kind for spec in CONTENDER_SPECS.values()}
+    assert kinds <= {"direct", "stack", "nginx"} and all(spec.color for spec in CONTENDER_SPECS.values())
+    figures = {
+        "latency_ms": {"p50": 10, "p95": 20, "p99": 30},
+        "served_rps": 5.0,
+        "upstream": {"requests_in_window": 10},
+        "failed": 0,
+    }
+    compared = ratios({"gateway": figures, "direct": figures, "gateway_webhooks": figures})
+    assert set(compared) == {"gateway_vs_direct", "gateway_vs_gateway_webhooks"}

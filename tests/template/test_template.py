@@ -1,0 +1,287 @@
+"""template.yaml's operations and abuse protection, read as CloudFormation would: conditions resolved by
+devstack's resolver for given parameters, the CloudFront Function run with node.
+
+AWS WAF, CloudFront and CloudWatch cannot run locally; what can be checked here is that the template says
+what README and the issue promise, for the default parameters and for the optional ones.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from devstack.cfn import load_yaml
+from devstack.template import ROOT, Template
+
+RAW = load_yaml(ROOT / "template.yaml")
+RES = RAW["Resources"]
+LOCAL = {"PageApiKeyValue": "p" * 24, "AltegioBaseUrl": "http://127.0.0.1:1/api/v1"}
+ORIGIN_VERIFY = {"Fn::Sub": "{{resolve:secretsmanager:${OriginVerifySecret}:SecretString:value}}"}
+
+
+def template(**parameters) -> Template:
+    return Template(ROOT / "template.yaml", parameters, LOCAL)
+
+
+def of_type(kind: str) -> dict[str, dict]:
+    return {lid: r for lid, r in RES.items() if r["Type"] == kind}
+
+
+def test_api_gateway_log_role_only_when_asked_and_the_stage_waits_for_it():
+    assert RAW["Parameters"]["CreateApiGatewayLogRole"]["Default"] == "false"
+    for lid in ("ApiGatewayCloudWatchRole", "ApiGatewayAccount"):
+        assert RES[lid]["Condition"] == "CreateLogRole" and RES[lid]["DeletionPolicy"] == "Retain"
+    role = RES["ApiGatewayCloudWatchRole"]["Properties"]
+    assert role["ManagedPolicyArns"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"}
+    ]
+    assert RES["ApiGatewayAccount"]["Properties"]["CloudWatchRoleArn"] == {
+        "Fn::GetAtt": ["ApiGatewayCloudWatchRole", "Arn"]
+    }
+    # The API (and so its deployment and stage) waits for a handle whose metadata refers to the account
+    # setting when that exists: a DependsOn that holds whether or not the role is created.
+    assert RES["BookingApi"]["DependsOn"] == "ApiGatewayAccountReady"
+    ready = RES["ApiGatewayAccountReady"]["Metadata"]["AccountSettings"]
+    assert ready == {"Fn::If": ["CreateLogRole", {"Ref": "ApiGatewayAccount"}, ""]}
+    output = RAW["Outputs"]["ApiGatewayLogRoleCreated"]["Value"]
+    for value, created in (("true", True), ("false", False)):
+        t = template(CreateApiGatewayLogRole=value)
+        assert t.resolver.condition("CreateLogRole") is created
+        assert t.resolve(output) == value
+
+
+def test_logs_are_kept_for_the_retention_parameter():
+    assert RAW["Globals"]["Function"]["LoggingConfig"]["LogGroup"] == {"Ref": "FunctionLogs"}
+    groups = of_type("AWS::Logs::LogGroup")
+    assert set(groups) == {"FunctionLogs", "ApiAccessLogs"}
+    for group in groups.values():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert (
+        template(LogRetentionDays=90).resolve(groups["FunctionLogs"]["Properties"])["RetentionInDays"] == "90"
+    )
+    api = RES["BookingApi"]["Properties"]["AccessLogSetting"]["DestinationArn"]
+    assert api == {"Fn::GetAtt": ["ApiAccessLogs", "Arn"]}
+
+
+def test_every_alarm_notifies_the_topic_and_lambda_is_watched():
+    alarms = of_type("AWS::CloudWatch::Alarm")
+    for lid, alarm in alarms.items():
+        props = alarm["Properties"]
+        assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}] == props["OKActions"], lid
+    metrics = {(a["Properties"].get("Namespace"), a["Properties"].get("MetricName")) for a in alarms.values()}
+    assert {("AWS/Lambda", "Errors"), ("AWS/Lambda", "Throttles"), ("AWS/ApiGateway", "5XXError")} <= metrics
+    booking = alarms["BookRecordErrorsAlarm"]["Properties"]["Metrics"]
+    watched = {m["MetricStat"]["Metric"]["MetricName"] for m in booking if "MetricStat" in m}
+    assert watched == {"Errors", "Throttles"}
+    assert all(
+        m["MetricStat"]["Metric"]["Dimensions"]
+        == [{"Name": "FunctionName", "Value": {"Ref": "BookRecordFunction"}}]
+        for m in booking
+        if "MetricStat" in m
+    )
+    assert RES["AlarmEmailSubscription"]["Condition"] == "HasAlarmEmail"
+    assert template().resolver.condition("HasAlarmEmail") is False
+    assert template(AlarmEmail="ops@example.com").resolver.condition("HasAlarmEmail") is True
+
+
+def test_booking_concurrency_reserved_only_when_set():
+    assert (
+        RAW["Parameters"]["BookRecordReservedConcurrency"]["Default"] == 0
+    )  # a fresh account's deploy works
+    reserved = RES["BookRecordFunction"]["Properties"]["ReservedConcurrentExecutions"]
+    assert template().resolve({"x": reserved}) == {}  # AWS::NoValue: no reservation
+    assert template(BookRecordReservedConcurrency=10).resolve({"x": reserved}) == {"x": "10"}
+    others = [lid for lid, r in of_type("AWS::Serverless::Function").items() if lid != "BookRecordFunction"]
+    assert not [lid for lid in others if "ReservedConcurrentExecutions" in RES[lid]["Properties"]]
+
+
+def test_policies_name_exact_actions_on_the_stacks_own_resources():
+    """Least privilege as a property of the whole template: no wildcard, no table-wide CRUD template, no
+    action the layer never calls. The local stack enforces the statements per call (tests/devstack)."""
+    used = {
+        "dynamodb:BatchGetItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "secretsmanager:GetSecretValue",
+    }
+    t = template()
+    arns = {t.resolver.get_att(lid, "Arn") for lid in t.tables} | {s.arn for s in t.secrets.values()}
+    cache = t.resolver.get_att("CacheTable", "Arn")
+    touching_cache = set()
+    for lid, fn in t.functions.items():
+        assert not fn.unreadable_policies, lid
+        for st in fn.policies:
+            actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+            assert st["Effect"] == "Allow" and set(actions) <= used, (lid, actions)
+            assert st["Resource"] in arns, (lid, st["Resource"])
+            if st["Resource"] == cache:
+                touching_cache.add(lid)
+        assert "*" not in json.dumps(fn.policies), lid
+    assert not t.functions["OpenApiFunction"].policies
+    assert len(t.functions) - len(touching_cache) - 1 == 11  # the writes that never touch the cache
+    assert not [
+        st
+        for fn in t.functions.values()
+        for st in fn.policies
+        if "IdempotencyTable" in st["Resource"] and fn.logical_id != "BookRecordFunction"
+    ]
+
+
+def test_waf_counts_the_visitor_behind_cloudfront_and_the_address_otherwise():
+    cf = RES["SiteDistribution"]["Properties"]["DistributionConfig"]
+    api_origin = next(o for o in cf["Origins"] if o["Id"] == "api")
+    headers = {h["HeaderName"]: h["HeaderValue"] for h in api_origin["OriginCustomHeaders"]}
+    assert headers["X-Origin-Verify"] == ORIGIN_VERIFY  # a dynamic reference: no secret in the template
+    spec = RES["OriginVerifySecret"]["Properties"]["GenerateSecretString"]
+    assert spec["GenerateStringKey"] == "value" and spec["PasswordLength"] >= 32
+    api_behaviour = next(b for b in cf["CacheBehaviors"] if b["PathPattern"] == "/api/*")
+    assert api_behaviour["FunctionAssociations"] == [
+        {
+            "EventType": "viewer-request",
+            "FunctionARN": {"Fn::GetAtt": ["ViewerIpFunction", "FunctionMetadata.FunctionARN"]},
+        }
+    ]
+
+    rules = {r["Name"]: r for r in RES["ApiWebAcl"]["Properties"]["Rules"]}
+    verified = {
+        "ByteMatchStatement": {
+            "FieldToMatch": {"SingleHeader": {"Name": "x-origin-verify"}},
+            "PositionalConstraint": "EXACTLY",
+            "SearchString": ORIGIN_VERIFY,
+            "TextTransformations": [{"Priority": 0, "Type": "NONE"}],
+        }
+    }
+    not_verified = {"NotStatement": {"Statement": verified}}
+
+    def scope(name):
+        down = rules[name]["Statement"]["RateBasedStatement"]["ScopeDownStatement"]
+        return down["AndStatement"]["Statements"] if "AndStatement" in down else [down]
+
+    for name, limit, trusted, auth in (
+        ("auth-per-visitor", "WafAuthRateLimit", True, True),
+        ("auth-per-address", "WafAuthRateLimit", False, True),
+        ("rate-per-visitor", "WafRateLimit", True, False),
+        ("rate-per-address", "WafRateLimit", False, False),
+    ):
+        rate = rules[name]["Statement"]["RateBasedStatement"]
+        assert rules[name]["Action"] == {"Block": {}} and rate["Limit"] == {"Ref": limit}
+        if trusted:
+            assert rate["AggregateKeyType"] == "FORWARDED_IP"
+            assert rate["ForwardedIPConfig"] == {"HeaderName": "X-Viewer-Ip", "FallbackBehavior": "MATCH"}
+        else:
+            assert rate["AggregateKeyType"] == "IP" and "ForwardedIPConfig" not in rate
+        assert scope(name)[0] == (verified if trusted else not_verified)
+        assert len(scope(name)) == (2 if auth else 1)
+    # The page's key without the origin secret is blocked before any rate rule.
+    first = min(rules.values(), key=lambda r: r["Priority"])
+    assert first["Name"] == "page-key-only-through-cloudfront" and first["Action"] == {"Block": {}}
+    key_match, missing_secret = first["Statement"]["AndStatement"]["Statements"]
+    assert key_match["ByteMatchStatement"]["SearchString"] == {"Ref": "PageApiKeyValue"}
+    assert missing_secret == not_verified
+    managed = {
+        r["Statement"]["ManagedRuleGroupStatement"]["Name"]
+        for r in rules.values()
+        if "ManagedRuleGroupStatement" in r["Statement"]
+    }
+    assert managed == {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"}
+
+
+@pytest.mark.parametrize(
+    "path, tight",
+    [
+        ("/dev/api/v1/book_code/101", True),
+        ("/dev/api/v1/user/auth", True),
+        ("/dev/api/v1/booking/auth/", True),
+        ("/dev/api/v1/book_code/101/", True),
+        ("/dev/api/v1/book_record/101", False),
+        ("/dev/api/v1/booking/auth/x", False),
+        ("/dev/api/v1/user/auth_other", False),
+        ("/dev/api/v1/book_times/101/1/2026-12-05", False),
+    ],
+)
+def test_the_tight_rules_cover_the_code_and_auth_paths(path, tight):
+    """The regex the auth rules scope down to, as WAF sees the path (stage prefix included)."""
+    rule = next(r for r in RES["ApiWebAcl"]["Properties"]["Rules"] if r["Name"] == "auth-per-visitor")
+    regex = rule["Statement"]["RateBasedStatement"]["ScopeDownStatement"]["AndStatement"]["Statements"][1]
+    assert bool(re.search(regex["RegexMatchStatement"]["RegexString"], path)) is tight
+
+
+def _run_cloudfront_function(event: dict) -> dict:
+    node = shutil.which("node")
+    assert node, "node is needed (make node) to run the CloudFront Function"
+    code = RES["ViewerIpFunction"]["Properties"]["FunctionCode"]
+    script = code + f"\nhandler({json.dumps(event)}).then(r => process.stdout.write(JSON.stringify(r)));\n"
+    done = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=30, check=True)
+    return json.loads(done.stdout)
+
+
+def test_viewer_ip_function_sets_the_visitors_address_and_drops_a_forged_one():
+    config = RES["ViewerIpFunction"]["Properties"]["FunctionConfig"]
+    assert config["Runtime"] == "cloudfront-js-2.0"
+    event = {
+        "version": "1.0",
+        "viewer": {"ip": "198.51.100.7"},
+        "request": {
+            "method": "POST",
+            "uri": "/api/v1/book_code/101",
+            "headers": {"x-viewer-ip": {"value": "10.9.9.9"}, "x-forwarded-for": {"value": "10.1.1.1"}},
+        },
+    }
+    out = _run_cloudfront_function(event)
+    assert out["headers"]["x-viewer-ip"] == {"value": "198.51.100.7"}
+    assert out["headers"]["x-forwarded-for"] == {"value": "10.1.1.1"}  # untouched: WAF does not read it
+    assert out["uri"] == "/api/v1/book_code/101" and out["method"] == "POST"
+    ipv6 = _run_cloudfront_function({**event, "viewer": {"ip": "2001:db8::1"}})
+    assert ipv6["headers"]["x-viewer-ip"] == {"value": "2001:db8::1"}
+
+
+def test_cloudfront_tls_logs_and_acl_follow_their_parameters():
+    cfg = RES["SiteDistribution"]["Properties"]["DistributionConfig"]
+    default = template().resolve(cfg)
+    assert default["ViewerCertificate"] == {"CloudFrontDefaultCertificate": True}
+    assert "Logging" not in default and "WebACLId" not in default and "Aliases" not in default
+    cert = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+    acl = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/page/1"
+    custom = template(
+        SiteDomainName="book.example.com",
+        SiteCertificateArn=cert,
+        SiteLogBucket="logs.s3.amazonaws.com",
+        CloudFrontWebAclArn=acl,
+    ).resolve(cfg)
+    assert custom["ViewerCertificate"] == {
+        "AcmCertificateArn": cert,
+        "SslSupportMethod": "sni-only",
+        "MinimumProtocolVersion": "TLSv1.2_2021",
+    }
+    assert custom["Aliases"] == ["book.example.com"] and custom["WebACLId"] == acl
+    assert custom["Logging"]["Bucket"] == "logs.s3.amazonaws.com"
+    # The page keeps its security headers and origin access control.
+    assert cfg["DefaultCacheBehavior"]["ResponseHeadersPolicyId"] == {"Ref": "SiteSecurityHeaders"}
+    site = next(o for o in cfg["Origins"] if o["Id"] == "site")
+    assert site["OriginAccessControlId"] == {"Fn::GetAtt": ["SiteOac", "Id"]}
+    bucket = RES["SiteBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+
+
+def test_api_gateway_stage_tracing_is_off():
+    """Its segments record the request path (record hashes, review tokens) and cannot be masked; the
+    functions' traces are masked (test_trace_masking.py)."""
+    assert RES["BookingApi"]["Properties"]["TracingEnabled"] is False
+    assert RAW["Globals"]["Function"]["Tracing"] == "Active"
+
+
+def test_every_checkov_skip_says_why():
+    skips = [
+        (lid, skip)
+        for lid, r in RES.items()
+        for skip in ((r.get("Metadata") or {}).get("checkov") or {}).get("skip") or []
+    ]
+    assert skips
+    for lid, skip in skips:
+        assert skip["id"].startswith("CKV") and len(skip.get("comment", "")) >= 40, (lid, skip)

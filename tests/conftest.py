@@ -61,7 +61,7 @@ def _safe_aws_env(request, monkeypatch):
     # The caller a test bound (caller.bind in this thread) must not become the next test's caller class.
     caller = sys.modules.get("booking_gateway.caller")
     if caller is not None:
-        caller.bind({})
+        caller.unbind()
     uses_stack = bool(_STACK_FIXTURES & set(request.fixturenames))
     if not uses_stack:
         monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)

@@ -21,13 +21,14 @@ FLOODERS = 3
 
 @pytest.fixture
 def small_minute(gw, monkeypatch):
+    from booking_gateway import container
     from booking_gateway.settings import get_settings
 
     monkeypatch.setenv("UPSTREAM_PER_MINUTE", "40")
-    get_settings.cache_clear()
+    container.reset("settings")
     yield get_settings()
     monkeypatch.undo()
-    get_settings.cache_clear()
+    container.reset("settings")
 
 
 class Flood:

@@ -68,6 +68,11 @@ def bind(event: dict) -> Caller:
     return caller
 
 
+def unbind() -> None:
+    """No caller bound (tests: one test's caller must not become the next one's)."""
+    _current.set(None)
+
+
 def current() -> Caller:
     """This request's caller (an anonymous one outside a request)."""
     return _current.get(None) or Caller()

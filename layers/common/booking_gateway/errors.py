@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import math
+from abc import ABCMeta, abstractmethod
 from dataclasses import dataclass
 from typing import Literal
 
@@ -54,13 +55,14 @@ class Answer:
     outcome: Outcome = "not_sent"
 
 
-class Unanswered(Exception):
+class Unanswered(Exception, metaclass=ABCMeta):
     """No usable answer from Altegio for this call."""
 
     stale_if_error = True  # Altegio itself failed or refused: any kept copy may stand in
 
+    @abstractmethod
     def answer(self, kind: Kind) -> Answer:
-        raise NotImplementedError
+        """What the caller gets when no copy stands in (each kind of failure its own answer)."""
 
 
 class _Limited(Unanswered):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -157,7 +158,7 @@ def _wrong_counters(kind: str, subject: str, what: str) -> list[Counter]:
 
 
 # -- the guards the doors use ---------------------------------------------------------------------------
-class Guard:
+class Guard(ABC):
     """A place taken in each counter on entry (or Limited raised); settle() decides what it was worth.
     Leaving without settling (an exception, or an idempotent replay that sent nothing) gives it back."""
 
@@ -180,8 +181,9 @@ class Guard:
         self._settle(result)
         return result
 
+    @abstractmethod
     def _settle(self, result: Result) -> None:
-        raise NotImplementedError
+        """What the upstream answer means for the counters (each guard its own rule)."""
 
     def _give_back(self, counters: Iterable[Counter]) -> None:
         if self.stamp is not None:

@@ -54,9 +54,19 @@ class _View:
         staff = self.av.candidates(loc.id, [service_id], staff_id)
         return any(self.av.check(loc, m, when, length) == "ok" for m in staff)
 
+    def takers(self, loc, staff_id: int, service_id: int, when: datetime) -> list[int]:
+        """The records keeping the asked team members busy at `when` (0: a group event)."""
+        start = when.timestamp()
+        end = start + self.av.length_of(loc, [service_id])
+        staff = self.av.candidates(loc.id, [service_id], staff_id)
+        return sorted({b[2] for m in staff for b in self.busy[m.id] if b[0] < end and start < b[1]})
+
+
+EXAMPLES = 20  # stale slots described in full, to tell a race from a bug
+
 
 def count_stale(shown: list[dict], ledger: dict, seed: int, started: float) -> dict:
-    """shown: [{t, location, staff_id, service_id, slots: [iso datetime]}] in any order."""
+    """shown: [{t, location, staff_id, service_id, slots: [iso datetime], cache?}] in any order."""
     world = build_world(seed, datetime.fromtimestamp(started, UTC))
     changes = sorted(ledger.get("changes", []), key=lambda c: (c["ts"], c["seq"]))
     first_before: dict[int, dict | None] = {}
@@ -69,12 +79,15 @@ def count_stale(shown: list[dict], ledger: dict, seed: int, started: float) -> d
         for view in (everyone, own):
             view.put(rid, state)
     applied = 0
+    last_change: dict[int, dict] = {}  # record id -> its latest change applied so far
+    examples: list[dict] = []
     memo: dict[tuple, tuple[int, bool]] = {}
     total = stale = external = answers_with_stale = 0
     for item in sorted(shown, key=lambda x: x["t"]):
         while applied < len(changes) and changes[applied]["ts"] <= item["t"]:
             change = changes[applied]
             everyone.put(change["record_id"], change["after"])
+            last_change[change["record_id"]] = change
             if change["source"] != EXTERNAL:
                 own.put(change["record_id"], change["after"])
             applied += 1
@@ -93,6 +106,10 @@ def count_stale(shown: list[dict], ledger: dict, seed: int, started: float) -> d
                 stale += 1
                 external += hit[2]
                 any_stale = True
+                if len(examples) < EXAMPLES:
+                    when = datetime.fromisoformat(iso)
+                    takers = everyone.takers(loc, item["staff_id"], item["service_id"], when)
+                    examples.append(_example(item, iso, takers, last_change))
         answers_with_stale += any_stale
     return {
         "slots_shown": total,
@@ -103,4 +120,21 @@ def count_stale(shown: list[dict], ledger: dict, seed: int, started: float) -> d
         "answers_with_stale": answers_with_stale,
         "bookings_during_run": sum(c["status"] == "create" and c["source"] != EXTERNAL for c in changes),
         "external_changes": sum(c["source"] == EXTERNAL for c in changes),
+        "stale_examples": examples,
     }
+
+
+def _example(item: dict, iso: str, takers: list[int], last_change: dict[int, dict]) -> dict:
+    """One stale slot: the answer, and each record taking the time with how long before the ask it changed."""
+    taken_by = []
+    for rid in takers:
+        change = last_change.get(rid)
+        taken_by.append(
+            {"record_id": rid, "source": change["source"], "status": change["status"],
+             "changed_s_before_ask": round(item["t"] - change["ts"], 3)}
+            if change else {"record_id": rid, "source": "before the run"}
+        )  # fmt: skip
+    return {
+        "t": item["t"], "location": item["location"], "staff_id": item["staff_id"],
+        "service_id": item["service_id"], "slot": iso, "cache": item.get("cache"), "taken_by": taken_by,
+    }  # fmt: skip

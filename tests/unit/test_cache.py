@@ -117,3 +117,18 @@ def test_notes_come_back_in_order_or_not_at_all(ddb):
     cache.note(101, "2026-12-01", 2, "[2]", 60)
     assert cache.notes(101, "2026-12-01", [2, 1]) == ["[2]", "[1]"]
     assert cache.notes(101, "2026-12-01", [1, 2, 3]) is None  # one missing: none
+
+
+def test_a_booking_in_flight_rides_on_its_scopes_until_released_or_run_out(ddb, clock):
+    cache.write(KEY, '{"data": []}', clock.now(), 30, 900, cache.Gen())
+    cache.hold(101, ["2026-12-01", "days"], "t1", "[[1011, 1, 2]]", 10)
+    cache.hold(101, ["2026-12-02", "days"], "t2", "[[1012, 3, 4]]", 20)
+    assert cache.read(KEY, 101, "2026-12-01")[0].in_flight == ("[[1011, 1, 2]]",)  # its day's
+    assert sorted(cache.read(KEY, 101)[0].in_flight) == ["[[1011, 1, 2]]", "[[1012, 3, 4]]"]  # the hints'
+    assert cache.read(KEY, 101, "2026-12-03")[0].in_flight == ()  # another day
+    cache.release(101, ["2026-12-01", "days"], "t1")
+    assert cache.read(KEY, 101, "2026-12-01")[0].in_flight == ()
+    assert cache.read(KEY, 101)[0].in_flight == ("[[1012, 3, 4]]",)
+    clock.advance(20.1)  # a hold whose release was lost runs out
+    assert cache.read(KEY, 101)[0].in_flight == ()
+    assert cache.read(KEY, 101)[1] == cache.Gen()  # holding bumps nothing

@@ -98,3 +98,31 @@ def test_stand_in_is_the_old_list_without_what_was_taken_never_fresh(noted):
 def test_stand_in_is_none_when_what_was_taken_is_not_known(noted, since, now):
     noted.update({3: [], 4: []})
     assert holds.stand_in(entry([slot(0)], since), now, 101, "2026-12-01", 0) is None
+
+
+def test_a_list_read_while_a_booking_is_in_flight_is_served_without_its_times():
+    times = [slot(0), slot(60), slot(120)]
+    held = entry(times, cache.Gen())
+    held.in_flight = (json.dumps([(ANNA, T0 + 3600, T0 + 3601)]),)
+    patched = holds.in_flight(held, ANNA)
+    assert json.loads(patched.body)["data"] == [times[0], times[2]] and patched.in_flight == ()
+    assert patched.fresh_until == held.fresh_until  # still as fresh: only the held time is gone
+    assert json.loads(holds.in_flight(held, BEN).body)["data"] == times  # another member's list
+    assert json.loads(holds.in_flight(held, 0).body)["data"] == [times[0], times[2]]  # "any"
+    held.in_flight = ("not json",)
+    assert holds.in_flight(held, ANNA) is None  # cannot be patched: ask Altegio
+
+
+def test_a_booking_is_held_with_the_listed_lengths_or_from_its_start(ddb, clock):
+    from booking_gateway import cache as c
+
+    appointments = [
+        {"staff_id": ANNA, "datetime": slot(0)["datetime"]},
+        {"staff_id": 0, "datetime": slot(120)["datetime"]},
+    ]
+    token = holds.hold(101, frozenset({"2026-12-01"}), appointments, [(ANNA, T0, T0 + 4500), None])
+    c.write("k", json.dumps({"data": []}), clock.now(), 30, 900, c.Gen())
+    got = c.read("k", 101, "2026-12-01")[0].in_flight
+    assert [json.loads(p) for p in got] == [[[ANNA, T0, T0 + 4500], [0, T0 + 7200, T0 + 7201]]]
+    holds.release(101, frozenset({"2026-12-01"}), token)
+    assert c.read("k", 101, "2026-12-01")[0].in_flight == ()

@@ -1,7 +1,10 @@
 """After the gateway's own booking, a list of times from before it stands in without what it took (holds.py):
 served when Altegio fails or the budget is spent, never with the booked time, and only when the booking
-was read back and noted."""
+was read back and noted. While a booking is in flight, lists of its day are served without its times."""
 
+import contextlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
@@ -181,3 +184,70 @@ def test_a_cancel_notes_that_nothing_was_taken(gw, clock, booked):
     gw.sandbox.configure(faults=[FaultRule("error", path="/book_times", methods=["GET"], status=503)])
     reply = _list(gw, member, when)
     assert (reply.status, reply.headers.get("x-cache"), reply.data) == (200, "stale", after_booking)
+
+
+@pytest.fixture
+def in_flight(gw, monkeypatch):
+    """Bookings are held at Altegio's answer: `made` is set once Altegio has made one, and its answer
+    reaches the gateway only when `go` is set."""
+    from booking_gateway import altegio_client
+
+    made, go, real_call = threading.Event(), threading.Event(), altegio_client.call
+
+    def call(method, path, **kw):
+        answer = real_call(method, path, **kw)
+        if method == "POST" and path.startswith("/book_record/"):
+            made.set()
+            assert go.wait(30)
+        return answer
+
+    monkeypatch.setattr(altegio_client, "call", call)
+    yield made, go
+    go.set()
+
+
+@contextlib.contextmanager
+def _answered_in_the_end(go: threading.Event):
+    """Let the held answer through however the block ends (a failed check must not leave it hanging)."""
+    try:
+        yield
+    finally:
+        go.set()
+
+
+def test_a_booking_made_at_altegio_is_not_offered_before_its_answer_arrives(gw, in_flight):
+    made, go = in_flight
+    when = day(gw, NEW_YORK, 1)
+    member, free = bookable_member(gw, NEW_YORK, when)
+    assert _list(gw, member, when.isoformat()).headers.get("x-cache") == "miss"
+    assert free[0] in [s["datetime"] for s in _list(gw, 0, when.isoformat()).data]
+    with ThreadPoolExecutor(1) as pool, _answered_in_the_end(go):
+        booking_sent = pool.submit(
+            gw.http, "POST", f"/book_record/{NEW_YORK}", body=booking(NEW_YORK, member, free[0])
+        )
+        assert made.wait(30)
+        for m in (member, 0):  # still fresh in the cache, and the booking not yet noted: served without it
+            reply = _list(gw, m, when.isoformat())
+            assert (reply.status, reply.headers.get("x-cache")) == (200, "hit"), reply.body
+            assert free[0] not in [s["datetime"] for s in reply.data]
+        go.set()
+        assert booking_sent.result().status == 201
+    assert free[0] not in [s["datetime"] for s in _list(gw, member, when.isoformat()).data]
+
+
+def test_a_booking_altegio_refused_gives_its_time_back_at_once(gw, in_flight):
+    made, go = in_flight
+    when = day(gw, NEW_YORK, 1)
+    member, free = bookable_member(gw, NEW_YORK, when)
+    assert free[0] in [s["datetime"] for s in _list(gw, member, when.isoformat()).data]
+    gw.sandbox.configure(faults=[FaultRule("error", path="/book_record/", methods=["POST"], status=422)])
+    with ThreadPoolExecutor(1) as pool, _answered_in_the_end(go):
+        booking_sent = pool.submit(
+            gw.http, "POST", f"/book_record/{NEW_YORK}", body=booking(NEW_YORK, member, free[0])
+        )
+        assert made.wait(30)
+        assert free[0] not in [s["datetime"] for s in _list(gw, member, when.isoformat()).data]
+        go.set()
+        assert booking_sent.result().status == 422
+    reply = _list(gw, member, when.isoformat())  # nothing changed at Altegio: the same fresh list
+    assert reply.headers.get("x-cache") == "hit" and free[0] in [s["datetime"] for s in reply.data]

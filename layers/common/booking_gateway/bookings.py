@@ -57,18 +57,25 @@ def book(
 
     def booking() -> WriteResult:
         before = holds.listed(location_id, appointments)  # what the lists showed, read before
-        result = send(
-            "POST",
-            f"/book_record/{location_id}",
-            operation="create_online_booking",
-            body=body,
-            invalidate=booked_days(location_id, [a["datetime"] for a in appointments]),
-        )
-        if settle is not None:
-            settle(result)
-        if result.changed:
-            _note_booking(location_id, appointments, result, before)
-        return result
+        invalidate = booked_days(location_id, [a["datetime"] for a in appointments])
+        days = invalidate.days if isinstance(invalidate, Days) else frozenset()
+        token = holds.hold(location_id, days, appointments, before) if days else None
+        try:
+            result = send(
+                "POST",
+                f"/book_record/{location_id}",
+                operation="create_online_booking",
+                body=body,
+                invalidate=invalidate,
+            )
+            if settle is not None:
+                settle(result)
+            if result.changed:
+                _note_booking(location_id, appointments, result, before)
+            return result
+        finally:
+            if token is not None:
+                holds.release(location_id, days, token)
 
     return idempotency.once(
         idempotency.key_from(key),

@@ -9,6 +9,8 @@ Generations (item `gen#...`: g, only ever incremented), so one write invalidates
 An entry depends on the location's generation and its scope's, the day's (book_times) or the hints', and
 stores both (Gen); each only grows. What a bump of a scope took is noted beside it (holds.py).
 Item `held#<location>#<scope>#<g>`: p, what the bump of that scope to g took (holds.py).
+A generation item also carries the bookings in flight on its scope (`p_<token>`: {u: until, p: payload},
+holds.py), read with it, so a list is patched from the moment a booking is sent until its bump is noted.
 Item `lock#<key>`: until, taken by the one caller that refreshes a missing or stale entry.
 DynamoDB deletes expired items lazily (moto never does), so reads check expiry themselves.
 Every function raises CacheUnavailable when DynamoDB fails, except bump_generation and unlock, which
@@ -31,6 +33,7 @@ from .settings import get_settings
 
 CacheUnavailable = dynamo.Unavailable
 MAX_BODY = 350_000  # DynamoDB items stop at 400 KB
+IN_FLIGHT = "p_"  # prefix of a generation item's attributes that hold a booking in flight
 
 
 class Gen(NamedTuple):
@@ -48,6 +51,7 @@ class Entry:
     expires_at: float
     gen: Gen
     status: int = 200
+    in_flight: tuple[str, ...] = ()  # payloads of the bookings in flight on its scopes (holds.py)
 
 
 def _table() -> str:
@@ -101,8 +105,19 @@ def _get(key: str, gen_keys: tuple[str, ...], with_lock: bool) -> tuple[Entry | 
         expires_at=dynamo.num(item, "expires_at"),
         gen=Gen(int(dynamo.num(item, "gl")), int(dynamo.num(item, "gs"))),
         status=int(dynamo.num(item, "status", 200)),
+        in_flight=tuple(p for k in gen_keys for p in _in_flight(by_pk.get(k, {}), now)),
     )
     return entry, gen, locked
+
+
+def _in_flight(gen_item: dict, now: float) -> list[str]:
+    """The payloads of a generation item's bookings in flight that have not run out."""
+    out = []
+    for name, attr in gen_item.items():
+        held = attr.get("M") if name.startswith(IN_FLIGHT) else None
+        if held and dynamo.num(held, "u") > now and "S" in held.get("p", {}):
+            out.append(held["p"]["S"])
+    return out
 
 
 def write(key: str, body: str, fetched_at: float, fresh: int, keep: int, gen: Gen, status: int = 200) -> None:
@@ -187,6 +202,30 @@ def bump_generation(location_id: int, days: Iterable[str] = ()) -> dict[str, int
                 extra={"location_id": location_id, "error": type(exc).__name__},
             )
     return bumped
+
+
+def hold(location_id: int, scopes: Iterable[str], token: str, payload: str, seconds: float) -> None:
+    """Mark a booking in flight on each scope's generation item until it is released or `seconds` pass."""
+    until = {"M": {"u": dynamo.n(round(clock.now() + seconds, 3)), "p": dynamo.s(payload)}}
+    for scope in scopes:
+        dynamo.client().update_item(
+            TableName=_table(),
+            Key={"pk": dynamo.s(f"gen#{location_id}#{scope}")},
+            UpdateExpression="SET #h = :h",
+            ExpressionAttributeNames={"#h": IN_FLIGHT + token},
+            ExpressionAttributeValues={":h": until},
+        )
+
+
+def release(location_id: int, scopes: Iterable[str], token: str) -> None:
+    """The booking is no longer in flight (its bump and note are written, or it was not made)."""
+    for scope in scopes:
+        dynamo.client().update_item(
+            TableName=_table(),
+            Key={"pk": dynamo.s(f"gen#{location_id}#{scope}")},
+            UpdateExpression="REMOVE #h",
+            ExpressionAttributeNames={"#h": IN_FLIGHT + token},
+        )
 
 
 def note(location_id: int, scope: str, gen: int, payload: str, ttl: int) -> None:

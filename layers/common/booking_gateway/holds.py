@@ -13,18 +13,25 @@ member could take it under "any"), never show one they took. It stands in like a
 refreshed when the budget allows, served when it does not or Altegio fails. A cancel notes that nothing
 was taken. A bump without a note (a reschedule, a record that could not be read back, the moment between
 the bump and its note) leaves the lists unservable, as before.
+
+Between sending a booking and noting it, Altegio may already have made it while the day's lists are still
+current. So the booking is held in flight (cache.hold) before it is sent: from then every list of its days
+read from the cache, fresh ones too, is served without its times (in_flight) until the booking is noted
+and released, or has failed. A time an unanswered booking may have taken is never offered meanwhile.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from . import cache, clock
 from .observability import count, logger
 from .read_params import build_query
+from .settings import get_settings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -36,6 +43,7 @@ PADDING = 15 * 60  # seconds after a listed length that a technical break may ta
 NOTE_TTL = 86400  # longer than any entry is kept
 NOTE_WAIT, NOTE_TRIES = 0.15, 3  # a reader looks again for a note that may be on its way
 MAX_BEHIND = 100  # notes looked up for one list (one BatchGetItem); further behind, it is asked again
+HOLD_MARGIN = 5.0  # seconds a hold outlives its booking's upstream call, should the release be lost
 
 
 def listed(location_id: int, appointments: list[dict]) -> list[Interval | None]:
@@ -58,6 +66,55 @@ def note(location_id: int, bumped: dict[str, int], taken: list[Interval]) -> Non
             cache.note(location_id, scope, gen, payload, NOTE_TTL)
     except cache.CacheUnavailable as exc:
         logger.warning("could not note what a booking took", extra={"error": type(exc).__name__})
+
+
+def hold(
+    location_id: int, days: frozenset[str], appointments: list[dict], known: list[Interval | None]
+) -> str | None:
+    """Before a booking is sent: hold its times in flight on its days and the hints; the token to release,
+    None when not held (the booking goes ahead: a hold only narrows a window). A time no list offered is
+    held from its start (its length is not known yet)."""
+    taken = []
+    for a, span in zip(appointments, known, strict=True):
+        if span is None:
+            start = datetime.fromisoformat(str(a["datetime"])).timestamp()
+            span = (int(a.get("staff_id") or 0), start, start + 1)
+        taken.append(span)
+    token = uuid.uuid4().hex[:16]
+    seconds = get_settings().call_time_limit + HOLD_MARGIN
+    try:
+        cache.hold(location_id, [*sorted(days), "days"], token, json.dumps(taken), seconds)
+    except (*cache.CacheUnavailable, ValueError, KeyError, TypeError) as exc:
+        logger.warning("booking not held in flight", extra={"error": type(exc).__name__})
+        return None
+    return token
+
+
+def release(location_id: int, days: frozenset[str], token: str) -> None:
+    """After the booking is noted, or was not made. Never raises: a hold left behind runs out by itself."""
+    try:
+        cache.release(location_id, [*sorted(days), "days"], token)
+    except cache.CacheUnavailable as exc:
+        logger.warning("booking in flight not released; it runs out", extra={"error": type(exc).__name__})
+
+
+def in_flight(entry: cache.Entry, member: int) -> cache.Entry | None:
+    """A list of `member`'s times (0: any) without the times of bookings in flight on its scopes; None when
+    nothing of it is left to serve or it cannot be patched (read it from Altegio instead)."""
+    if not entry.in_flight:
+        return entry
+    try:
+        taken = [(int(m), float(a), float(b)) for p in entry.in_flight for m, a, b in json.loads(p)]
+        body = json.loads(entry.body)
+        data = _without(body["data"], taken, member)
+    except (ValueError, KeyError, TypeError):
+        logger.warning("a list of times could not be patched for a booking in flight")
+        return None
+    if data is None:
+        return None
+    body["data"] = data
+    count("InFlightPatched")
+    return dataclasses.replace(entry, body=json.dumps(body, ensure_ascii=False), in_flight=())
 
 
 def _listed(location_id: int, appointment: dict, read: Reader = cache.read) -> Interval | None:

@@ -82,6 +82,7 @@ def serve_get(
     gen = cache.Gen()
     try:
         entry, gen = cache.read(key, scope, day)
+        entry = _settled(entry, policy, member)
         if entry is not None:
             if entry.gen == gen and clock.now() < entry.fresh_until:
                 return _from_entry(entry, "hit", policy)
@@ -100,7 +101,7 @@ def serve_get(
             if _servable(stale, gen, policy):
                 return _from_entry(stale, "stale", policy)  # a peer is refreshing it
             # No copy, or one from before a booking: the peer's fresh answer is worth a short wait.
-            waited = _wait_for_peer(key, scope, day, deadline)
+            waited = _settled(_wait_for_peer(key, scope, day, deadline), policy, member)
             if waited is not None:
                 return _from_entry(waited, "hit", policy)
             if clock.monotonic() >= deadline:  # the holder is alive but slow: adding a call won't help
@@ -111,6 +112,7 @@ def serve_get(
         if locked:
             # A peer may have stored the entry and let go between our read and our lock: look again.
             entry, gen = cache.read(key, scope, day)
+            entry = _settled(entry, policy, member)
             if entry is not None and entry.gen == gen and clock.now() < entry.fresh_until:
                 return _from_entry(entry, "hit", policy)
     except cache.CacheUnavailable as exc:
@@ -123,6 +125,14 @@ def serve_get(
     finally:
         if locked:
             cache.unlock(key)
+
+
+def _settled(entry: cache.Entry | None, policy: CachePolicy, member: int | None) -> cache.Entry | None:
+    """A list of slots without the times of bookings in flight on its day (holds.in_flight); None (ask
+    Altegio) when it cannot be patched."""
+    if entry is None or not entry.in_flight or not policy.slots:
+        return entry
+    return holds.in_flight(entry, member) if member is not None else None
 
 
 def _servable(stale: cache.Entry | None, gen: cache.Gen, policy: CachePolicy) -> bool:

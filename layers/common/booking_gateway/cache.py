@@ -207,24 +207,22 @@ def bump_generation(location_id: int, days: Iterable[str] = ()) -> dict[str, int
 def hold(location_id: int, scopes: Iterable[str], token: str, payload: str, seconds: float) -> None:
     """Mark a booking in flight on each scope's generation item until it is released or `seconds` pass."""
     until = {"M": {"u": dynamo.n(round(clock.now() + seconds, 3)), "p": dynamo.s(payload)}}
-    for scope in scopes:
-        dynamo.client().update_item(
-            TableName=_table(),
-            Key={"pk": dynamo.s(f"gen#{location_id}#{scope}")},
-            UpdateExpression="SET #h = :h",
-            ExpressionAttributeNames={"#h": IN_FLIGHT + token},
-            ExpressionAttributeValues={":h": until},
-        )
+    _in_flight_update(location_id, scopes, token, "SET #h = :h", {":h": until})
 
 
 def release(location_id: int, scopes: Iterable[str], token: str) -> None:
     """The booking is no longer in flight (its bump and note are written, or it was not made)."""
+    _in_flight_update(location_id, scopes, token, "REMOVE #h")
+
+
+def _in_flight_update(location_id: int, scopes: Iterable[str], token: str, update: str, values=None) -> None:
     for scope in scopes:
         dynamo.client().update_item(
             TableName=_table(),
             Key={"pk": dynamo.s(f"gen#{location_id}#{scope}")},
-            UpdateExpression="REMOVE #h",
+            UpdateExpression=update,
             ExpressionAttributeNames={"#h": IN_FLIGHT + token},
+            **({"ExpressionAttributeValues": values} if values else {}),
         )
 
 

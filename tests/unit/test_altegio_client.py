@@ -106,3 +106,35 @@ def test_the_partner_token_goes_first_and_the_users_after_it():
 )
 def test_retry_after_in_seconds_else_one(value, seconds):
     assert _retry_after({"retry-after": value} if value is not None else {}) == seconds
+
+
+def test_a_call_the_invocation_has_no_time_for_is_not_sent(clock, monkeypatch):
+    """With less than MIN_CALL_TIME left in the invocation nothing goes out (a booking sent then could not
+    be answered before the function's timeout); with more, the call's own limit shrinks to what is left."""
+    from booking_gateway import altegio_client, budget, deadline
+    from booking_gateway.errors import OutOfTime
+
+    sent, turns = [], []
+    monkeypatch.setattr(altegio_client, "get_partner_token", lambda force=False: "token")
+    monkeypatch.setattr(budget, "acquire", lambda priority, wait: turns.append(wait) or clock.now())
+
+    def send(method, url, body, headers, read_timeout):
+        sent.append(read_timeout)
+        return UpstreamResponse(201, ENVELOPE.replace(b"false", b"true"), {})
+
+    monkeypatch.setattr(altegio_client, "_send", send)
+
+    class Context:
+        ends = clock.monotonic() + 15.0
+
+        def get_remaining_time_in_millis(self):
+            return int((self.ends - clock.monotonic()) * 1000)
+
+    with deadline.invocation(Context()):
+        clock.advance(15.0 - deadline.MARGIN - 3.0)  # 3 s left: the write's 8 s read is cut to them
+        altegio_client.call("POST", "/book_record/1", body={}, idempotent=False, priority="write")
+        clock.advance(2.5)
+        with pytest.raises(OutOfTime):
+            altegio_client.call("POST", "/book_record/1", body={}, idempotent=False, priority="write")
+    assert sent == [pytest.approx(3.0)]
+    assert len(turns) == 1

@@ -33,3 +33,80 @@ def test_attribute_helpers():
 def test_errors_are_told_apart(code, throttled, conditional):
     assert dynamo.throttled(error(code)) is throttled
     assert dynamo.conditional_failed(error(code)) is conditional
+
+
+class _Context:
+    """A Lambda context that tells its remaining time from the test's clock."""
+
+    def __init__(self, clock, seconds: float):
+        self.clock, self.ends = clock, clock.monotonic() + seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self.ends - self.clock.monotonic()) * 1000)
+
+
+class _Wire:
+    """Stands in for DynamoDB behind the client's own hooks: records each attempt's read timeout and
+    answers it (`stall`: as a read timeout, which botocore retries once)."""
+
+    def __init__(self, stall: bool = False):
+        self.timeouts: list[float | None] = []
+        self.stall = stall
+
+    def __call__(self, request, **_):
+        from botocore.awsrequest import AWSResponse
+        from botocore.exceptions import ReadTimeoutError
+
+        self.timeouts.append(request.context.get("read_timeout"))
+        if self.stall:
+            raise ReadTimeoutError(endpoint_url=request.url)
+        raw = type("Raw", (), {"stream": lambda self, **_: iter([b"{}"])})()
+        return AWSResponse(request.url, 200, {"x-amzn-requestid": "unit"}, raw)
+
+
+def _wired(monkeypatch, wire):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "unit")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "unit")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9")
+    client = dynamo.client()
+    client.meta.events.register("before-send.dynamodb", wire)  # after the guard's own hook
+    return client
+
+
+def test_each_attempt_reads_only_until_the_invocation_must_answer(clock, monkeypatch):
+    from booking_gateway import deadline
+
+    wire = _Wire()
+    client = _wired(monkeypatch, wire)
+    client.get_item(TableName="t", Key={"pk": {"S": "a"}})
+    assert wire.timeouts == [None]  # outside an invocation: the client's own timeouts
+    with deadline.invocation(_Context(clock, 15.0)):
+        client.get_item(TableName="t", Key={"pk": {"S": "a"}})
+        clock.advance(15.0 - deadline.MARGIN - 0.5)  # 0.5 s left
+        client.get_item(TableName="t", Key={"pk": {"S": "a"}})
+        clock.advance(0.45)
+        with pytest.raises(dynamo.OutOfTime):
+            client.get_item(TableName="t", Key={"pk": {"S": "a"}})
+    assert wire.timeouts[1] == dynamo.CONFIG.read_timeout
+    assert wire.timeouts[2] == pytest.approx(0.5)
+    assert len(wire.timeouts) == 3  # nothing sent without time for it
+    assert isinstance(dynamo.OutOfTime(reason="x"), dynamo.Unavailable)
+
+
+def test_a_stalled_table_is_not_asked_again_in_the_same_invocation(clock, monkeypatch):
+    from booking_gateway import deadline
+
+    wire = _Wire(stall=True)
+    client = _wired(monkeypatch, wire)
+    with deadline.invocation(_Context(clock, 15.0)):
+        with pytest.raises(dynamo.Unavailable):
+            client.get_item(TableName="t", Key={"pk": {"S": "a"}})
+        assert len(wire.timeouts) == 2  # botocore's one retry
+        with pytest.raises(dynamo.OutOfTime):
+            dynamo.stamp_client().get_item(TableName="t", Key={"pk": {"S": "a"}})
+        assert len(wire.timeouts) == 2  # failed at once, nothing sent
+    wire.stall = False
+    with deadline.invocation(_Context(clock, 15.0)):  # the next invocation tries again
+        client.get_item(TableName="t", Key={"pk": {"S": "a"}})
+    assert len(wire.timeouts) == 3

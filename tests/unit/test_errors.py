@@ -13,6 +13,7 @@ from booking_gateway.errors import (
     UNKNOWN_MESSAGE,
     Answer,
     BudgetExhausted,
+    OutOfTime,
     UpstreamAuthFailed,
     UpstreamRateLimited,
     UpstreamRefused,
@@ -29,6 +30,16 @@ ANSWERS = [
     # (error, kind, answer)
     (BudgetExhausted(4.2), "cached", Answer(503, BUDGET_MESSAGE, 5)),
     (BudgetExhausted(4.2), "booking", Answer(503, BUDGET_MESSAGE, 5)),
+    (
+        OutOfTime("x"),
+        "read",
+        Answer(503, "The gateway ran out of time for this request; nothing was sent. Retry soon.", 1),
+    ),
+    (
+        OutOfTime("x"),
+        "booking",
+        Answer(503, "The booking was not made: the gateway ran out of time; retry shortly.", 1),
+    ),
     (UpstreamRateLimited(30), "cached", Answer(503, BUDGET_MESSAGE, 30)),
     (UpstreamRateLimited(0.2), "write", Answer(503, BUDGET_MESSAGE, 1)),
     (UpstreamTimeout("x"), "cached", Answer(504, TIMEOUT_READ, 2)),
@@ -62,6 +73,7 @@ def test_each_error_has_one_answer_per_kind_of_caller(error, kind, answer):
 
 def test_only_the_gateways_own_budget_keeps_an_outdated_copy_from_standing_in():
     assert not BudgetExhausted(1).stale_if_error
+    assert not OutOfTime("x").stale_if_error  # the gateway chose not to ask
     for altegio_failed in (UpstreamRateLimited(1), UpstreamTimeout("x"), UpstreamRefused("x", "block", 2)):
         assert altegio_failed.stale_if_error
     assert not isinstance(UpstreamRateLimited(1), BudgetExhausted)  # told apart by what they mean

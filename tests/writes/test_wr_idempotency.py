@@ -137,18 +137,24 @@ def test_a_malformed_key_is_refused(gw):
     assert gw.bookings() == [] or all(r["method"] != "POST" for r in gw.bookings())
 
 
-def test_idempotency_store_down_still_books(gw, monkeypatch):
+def test_idempotency_store_down_refuses_the_booking_unsent(gw, monkeypatch):
+    """A booking its key cannot protect is never sent (a retry could double it): 503 + Retry-After, and the
+    same key books once the store is back."""
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
     from botocore.exceptions import EndpointConnectionError
 
     def down(self, *args, **kwargs):
         raise EndpointConnectionError(endpoint_url="http://dynamodb.invalid")
 
-    monkeypatch.setattr(DynamoDBPersistenceLayer, "_put_record", down)
-    reply = gw.http(
-        "POST", f"/book_record/{NEW_YORK}", body=_booking(gw), headers={"Idempotency-Key": new_key()}
-    )
-    assert reply.status == 201, reply.body
+    body, key = _booking(gw), new_key()
+    with monkeypatch.context() as outage:
+        outage.setattr(DynamoDBPersistenceLayer, "_put_record", down)
+        reply = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
+    assert reply.status == 503 and reply.headers["retry-after"].isdigit(), reply.body
+    assert reply.json["success"] is False and "not made" in reply.json["meta"]["message"]
+    assert appointments_made(gw) == [] and all(r["method"] != "POST" for r in gw.bookings())
+    again = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
+    assert again.status == 201, again.body
     assert len(appointments_made(gw)) == 1
 
 

@@ -34,9 +34,10 @@ from urllib.parse import urlencode
 import urllib3
 from urllib3.exceptions import HTTPError, ReadTimeoutError
 
-from . import budget, clock, container
+from . import budget, clock, container, deadline
 from .envelope import error_body
 from .errors import (  # raised here; what each means and how it is answered: errors.py
+    OutOfTime,
     UpstreamAuthFailed,
     UpstreamError,
     UpstreamRateLimited,
@@ -58,8 +59,10 @@ CALLER_STATUSES = frozenset({400, 401, 402, 403, 404, 409, 410, 422})
 _CHALLENGE_MARKS = (b"<title>Just a moment...</title>", b"/cdn-cgi/challenge-platform/", b"_cf_chl_opt")
 _BLOCK_MARKS = (b"Attention Required! | Cloudflare", b"cf-error-details")
 DEFAULT_ERROR = "An error has occurred."  # Altegio's generic 422 message
+MIN_CALL_TIME = 1.0  # seconds the invocation must have left to send a call at all (deadline.py)
 
 __all__ = [  # the errors, for callers that import them from the client that raises them
+    "OutOfTime",
     "UpstreamAuthFailed",
     "UpstreamError",
     "UpstreamRateLimited",
@@ -185,9 +188,9 @@ def _send(method: str, url: str, body: bytes | None, headers: dict[str, str], re
     return UpstreamResponse(resp.status, resp.data, {k.lower(): v for k, v in resp.headers.items()})
 
 
-def _time_left(deadline: float, settings) -> bool:
+def _time_left(deadline_at: float, settings) -> bool:
     """Enough time before the deadline for another attempt to connect and be answered at all."""
-    return deadline - clock.monotonic() > settings.connect_timeout + 1.0
+    return deadline_at - clock.monotonic() > settings.connect_timeout + 1.0
 
 
 def _take_turn(priority: budget.Priority, budget_wait: float) -> None:
@@ -217,9 +220,13 @@ def call(
 ) -> UpstreamResponse:
     """One Altegio request (see the module doc). `budget_wait` caps the wait for the shared budget;
     `time_limit` (default UPSTREAM_CALL_TIME_LIMIT) bounds the whole call, waits and retries included,
-    so it always ends inside the function's timeout."""
+    so it always ends inside the function's timeout (and within what the invocation has left)."""
     settings = get_settings()
-    deadline = clock.monotonic() + (settings.call_time_limit if time_limit is None else time_limit)
+    limit = settings.call_time_limit if time_limit is None else time_limit
+    left = deadline.left()
+    if left is not None and left < min(limit, MIN_CALL_TIME):
+        raise OutOfTime(f"{method} {path}: {max(0.0, left):.1f}s left in the invocation; not sent")
+    deadline_at = clock.monotonic() + deadline.bound(limit)
     wait_cap = settings.budget_wait_seconds if budget_wait is None else budget_wait
     url = settings.altegio_base_url + path + (f"?{urlencode(query)}" if query else "")
     data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
@@ -232,8 +239,8 @@ def call(
         # The token first: its first fetch (Secrets Manager) must not sit between the budget's stamp and
         # the send, or the stamp would no longer say when Altegio sees the call.
         token = get_partner_token()
-        _take_turn(priority, max(0.0, min(wait_cap, deadline - clock.monotonic() - read_timeout)))
-        timeout = max(0.5, min(read_timeout, deadline - clock.monotonic()))
+        _take_turn(priority, max(0.0, min(wait_cap, deadline_at - clock.monotonic() - read_timeout)))
+        timeout = max(0.5, min(read_timeout, deadline_at - clock.monotonic()))
         try:
             up = _send(method, url, data, _headers(token, user_token, data is not None), timeout)
         except ReadTimeoutError as exc:
@@ -241,7 +248,7 @@ def call(
             raise UpstreamTimeout(f"{method} {path}: no answer within {timeout:.1f}s") from exc
         except HTTPError as exc:
             # Connection refused/reset, no answer read: retried for idempotent calls only.
-            if attempt + 1 < attempts and _time_left(deadline, settings):
+            if attempt + 1 < attempts and _time_left(deadline_at, settings):
                 attempt += 1
                 _backoff(attempt)
                 continue
@@ -272,7 +279,7 @@ def call(
                 rate_limited = True
                 continue  # once; budget.acquire waits out the pause
             raise UpstreamRateLimited(wait, "Altegio rate limit")
-        if up.status in RETRY_STATUSES and attempt + 1 < attempts and _time_left(deadline, settings):
+        if up.status in RETRY_STATUSES and attempt + 1 < attempts and _time_left(deadline_at, settings):
             attempt += 1
             _backoff(attempt)
             continue

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 
-from . import caller
+from . import caller, deadline
 from .envelope import NO_STORE, error_response
 from .errors import Rejected
 from .observability import logger, metrics, tracer
@@ -110,7 +110,8 @@ def make_handler(app: APIGatewayRestResolver) -> Callable[[dict, Any], dict]:
             _normalise(event)
             if not _acceptable(event):
                 return _as_proxy(error_response(406, "Accept must be application/vnd.api.v2+json"))
-            return app.resolve(event, context)
+            with deadline.invocation(context):  # no call outlasts the function's timeout
+                return app.resolve(event, context)
         except Exception:
             logger.exception("unhandled error outside the resolver")
             return _as_proxy(

@@ -1,8 +1,14 @@
-"""The container's one low-level DynamoDB client, shared by the cache and the budget.
+"""The container's low-level DynamoDB clients, shared by the cache, the budget, the holds and the limits.
 
 botocore directly: boto3's resource layer (and the s3transfer it imports) adds ~100 ms to a cold start
 and buys nothing for a handful of single-item calls. Short timeouts and one retry, so a DynamoDB outage
 degrades a request (cache bypass, local limiter) within a second or two instead of hanging it.
+
+Every client (the idempotency store's too: `guard`) is bounded by the invocation's time (deadline.py):
+each attempt's read timeout is cut to what the invocation has left, and a call with nothing left fails at
+once with OutOfTime (one of `Unavailable`, so every caller's fallback applies). A call that got no answer
+at all (timeout, connection failure) marks DynamoDB stalled for the rest of the invocation: later calls
+fail at once instead of each waiting out its timeouts (a hung table cost a booking 16 s and its answer).
 """
 
 from __future__ import annotations
@@ -12,20 +18,31 @@ from decimal import Decimal
 from typing import Any
 
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as NoConnection
 from botocore.session import get_session
 
-from . import container
+from . import container, deadline
 
 CONFIG = Config(
     connect_timeout=1,
     read_timeout=2,
-    retries={"mode": "standard", "max_attempts": 2},
+    retries={"mode": "standard", "total_max_attempts": 2},  # one retry (max_attempts counts retries)
     max_pool_connections=16,
 )
 # The budget's calls: no hidden retries (botocore would resend an old stamp after its backoff, and its
 # throttling backoff of up to seconds outlasts a request); budget.py retries briefly, with fresh stamps.
-NO_RETRY = CONFIG.merge(Config(retries={"mode": "standard", "max_attempts": 1}))
+NO_RETRY = CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": 1}))
+MIN_CALL = 0.2  # seconds: less left than this in the invocation and a call is not even tried
+STALLED = "dynamodb stalled"  # deadline.Invocation.noted: no answer from DynamoDB in this invocation
+
+
+class OutOfTime(BotoCoreError):
+    """The invocation has no time left for this DynamoDB call, or DynamoDB stalled earlier in it."""
+
+    fmt = "DynamoDB call not made: {reason}"
+
+
 Unavailable = (BotoCoreError, ClientError)
 _THROTTLED = {
     "ProvisionedThroughputExceededException",
@@ -37,12 +54,50 @@ _THROTTLED = {
 
 def client() -> Any:
     """The client for everything but the budget's stamps (botocore retries once on throttling)."""
-    return container.get("dynamo.client", lambda: _session().create_client("dynamodb", config=CONFIG))
+    return container.get("dynamo.client", lambda: guard(_session().create_client("dynamodb", config=CONFIG)))
 
 
 def stamp_client() -> Any:
     """The budget's client: no retries of its own."""
-    return container.get("dynamo.stamp_client", lambda: _session().create_client("dynamodb", config=NO_RETRY))
+    return container.get(
+        "dynamo.stamp_client", lambda: guard(_session().create_client("dynamodb", config=NO_RETRY))
+    )
+
+
+def guard(dynamodb: Any, *, fail_fast: bool = True) -> Any:
+    """Bound a DynamoDB client's calls by the invocation's time left; with `fail_fast`, also skip them
+    once DynamoDB stalled in this invocation (the idempotency store opts out: saving a booking's answer
+    is worth its own try). Returns the client."""
+    events = dynamodb.meta.events
+    events.register("before-send.dynamodb", _bound_attempt)
+    if fail_fast:
+        events.register("before-call.dynamodb", _skip_if_stalled)
+    events.register("after-call-error.dynamodb", _note_stall)
+    return dynamodb
+
+
+def _skip_if_stalled(**_: Any) -> None:
+    now = deadline.current()
+    if now is not None and STALLED in now.noted:
+        raise OutOfTime(reason="DynamoDB did not answer earlier in this invocation")
+
+
+def _bound_attempt(request: Any, **_: Any) -> None:
+    """Each attempt (botocore's retries too) reads at most until the invocation's limit."""
+    left = deadline.left()
+    if left is None:
+        return
+    if left < MIN_CALL:
+        raise OutOfTime(reason="the invocation has no time left")
+    context = getattr(request, "context", None)
+    if isinstance(context, dict):
+        context["read_timeout"] = min(left, context.get("read_timeout") or CONFIG.read_timeout)
+
+
+def _note_stall(exception: Exception, **_: Any) -> None:
+    now = deadline.current()
+    if now is not None and isinstance(exception, HTTPClientError | NoConnection | OutOfTime):
+        now.noted.add(STALLED)
 
 
 def _session() -> Any:

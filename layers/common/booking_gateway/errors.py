@@ -3,7 +3,8 @@
 - `Rejected`: the gateway refused the request before any upstream call (a malformed header or body); its
   status and message are the answer (app_factory answers it in Altegio's envelope).
 - `Unanswered`: no usable answer from Altegio for one call. Raised by budget.acquire (BudgetExhausted: the
-  gateway's own budget said no) and altegio_client.call (Altegio's 429, a timeout, a failure, Cloudflare's
+  gateway's own budget said no), altegio_client.call before sending (OutOfTime: the invocation's time is
+  nearly up) and by altegio_client.call (Altegio's 429, a timeout, a failure, Cloudflare's
   page, the partner token refused). `stale_if_error` says whether Altegio itself failed, so that any kept
   copy may stand in (read_path); `answer(kind)` is what the caller gets otherwise, for a cached read
   ("cached"), a forwarded read ("read"), a write ("write") or a booking ("booking"): status, message,
@@ -78,6 +79,18 @@ class BudgetExhausted(_Limited):
     """The shared upstream budget (budget.py) has no call for this one now: nothing was sent."""
 
     stale_if_error = False  # the gateway chose not to ask: only a copy that merely aged stands in
+
+
+class OutOfTime(Unanswered):
+    """The invocation had too little time left to make this call and read its answer (deadline.py):
+    nothing was sent."""
+
+    stale_if_error = False  # the gateway chose not to ask
+
+    def answer(self, kind: Kind) -> Answer:
+        if kind == "booking":
+            return Answer(503, "The booking was not made: the gateway ran out of time; retry shortly.", 1)
+        return Answer(503, "The gateway ran out of time for this request; nothing was sent. Retry soon.", 1)
 
 
 class UpstreamRateLimited(_Limited):

@@ -16,9 +16,11 @@
   older shape): the key is released and a retry works.
 - The key is scoped by the caller's API key, so one partner can never replay another's answer (which
   carries a record_hash).
-- A DynamoDB failure (throttled, down, stalled: the client fails within seconds) never stops a booking:
-  before it, the booking goes ahead without the record (only a retry during the outage could then book
-  twice); after it, the real answer is returned. A key that exists but cannot be read → 409 + Retry-After.
+- The store's calls are bounded by the invocation's time (dynamo.guard): a stalled table fails within
+  seconds, never past the function's timeout (where API Gateway's bare 502 would lose the answer).
+- The store unavailable BEFORE the booking (throttled, down, stalled) → 503 + Retry-After, nothing sent:
+  a booking that could not be protected against a double is never sent. After the booking, the real
+  answer is returned. A key that exists but cannot be read → 409 + Retry-After.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from botocore.config import Config
 
-from . import clock, container
+from . import clock, container, dynamo
 from .envelope import NO_STORE, error_response
 from .errors import Rejected
 from .forward import WriteResult, respond
@@ -57,6 +59,7 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 EXPIRES_AFTER_SECONDS = 24 * 3600
 WAIT_MARGIN_SECONDS = 2.0  # a duplicate waits for the first request: its upstream write timeout + this
 WAIT_SECONDS: float | None = None  # fixed wait instead (tests)
+STORE_RETRY_AFTER = 2  # seconds, when the store could not take the key before a booking
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
 
 
@@ -115,11 +118,13 @@ def _build() -> tuple[Callable[..., dict], IdempotencyConfig]:
     )
     persistence = DynamoDBPersistenceLayer(
         table_name=get_settings().idempotency_table,
-        # A stalled or throttled table must fail fast: the booking then goes ahead without the record.
+        # A stalled or throttled table must fail fast (503 before the booking, never a lost answer).
         boto_config=Config(
             connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2}
         ),
     )
+    # Within the invocation's time; tried even after a stall elsewhere: saving the answer prevents doubles.
+    dynamo.guard(persistence.client, fail_fast=False)
 
     @idempotent_function(data_keyword_argument="data", config=config, persistence_store=persistence)
     def run(*, data: dict, action: Callable[[], WriteResult], made: list[WriteResult]) -> dict:
@@ -200,9 +205,14 @@ def once(
                     f"A request with this {HEADER} exists but cannot be read right now; retry shortly.",
                     headers={**NO_STORE, "Retry-After": "1"},
                 )
-            # The store is down before anything happened: bookings must still work, so book without it.
-            logger.error("idempotency store unavailable; booking without it", extra={"error": str(exc)})
-            return respond(action())
+            # The store is down before anything happened: a booking it cannot protect is not sent.
+            logger.error("idempotency store unavailable; booking refused", extra={"error": str(exc)})
+            return error_response(
+                503,
+                f"The booking was not made: its {HEADER} cannot be recorded right now, so a retry could "
+                "book twice. Retry shortly with the same key.",
+                headers={**NO_STORE, "Retry-After": str(STORE_RETRY_AFTER)},
+            )
         replayed = not made
         if replayed:
             logger.info("idempotent replay")

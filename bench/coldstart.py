@@ -1,5 +1,7 @@
-"""Cold start proxy: each function's import time in a fresh interpreter, next to `python -c pass` and a
-bare `import boto3`, plus the size of the built layer (.aws-sam/build/CommonLayer)."""
+"""Cold start proxy: each function's import time in a fresh interpreter, side by side with a naive
+Powertools handler the bench writes itself (Logger, Tracer, Metrics, a validating REST resolver,
+SecretsProvider, a DynamoDB resource, a pydantic model), with tracing off and on, as Lambda starts them;
+plus `python -c pass`, a bare `import boto3` and the size of the built layers (.aws-sam/build)."""
 
 from __future__ import annotations
 
@@ -41,7 +43,56 @@ ENV = {
     "AWS_EC2_METADATA_DISABLED": "true",
     "AWS_CONFIG_FILE": os.devnull,
     "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    # What Lambda adds: its init builds what the code builds when it knows it runs in Lambda.
+    "AWS_LAMBDA_FUNCTION_NAME": "bench-function",
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+    "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
+    "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
 }
+# The template's Tracing parameter: "off" sets POWERTOOLS_TRACE_DISABLED, "on" leaves Lambda's tracing on.
+TRACING = {
+    "off": {"POWERTOOLS_TRACE_DISABLED": "true"},
+    "on": {"POWERTOOLS_TRACE_DISABLED": "false", "LAMBDA_TASK_ROOT": "{task_root}"},
+}
+NAIVE = "NaivePowertools"
+# The handler a first Powertools project writes: every utility at module level, tracing decorators.
+NAIVE_APP = """
+import os
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from pydantic import BaseModel, Field
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = APIGatewayRestResolver(enable_validation=True)
+secrets = SecretsProvider()
+table = boto3.resource("dynamodb").Table(os.environ["CACHE_TABLE"])
+
+
+class Slot(BaseModel):
+    time: str
+    seance_length: int = Field(gt=0)
+    datetime: str
+
+
+@app.get("/api/v1/book_times/<location_id>/<team_member_id>/<date>")
+@tracer.capture_method
+def book_times(location_id: int, team_member_id: int, date: str) -> list[Slot]:
+    item = table.get_item(Key={"pk": f"{location_id}#{team_member_id}#{date}"}).get("Item")
+    return [Slot(**s) for s in item["slots"]] if item else []
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event, context):
+    return app.resolve(event, context)
+"""
 
 
 def functions() -> list[tuple[str, str]]:
@@ -57,10 +108,13 @@ def functions() -> list[tuple[str, str]]:
     return out
 
 
-def _run(code: str, cwd: Path, pythonpath: list[Path]) -> tuple[float, float | None]:
+def _run(
+    code: str, cwd: Path, pythonpath: list[Path], extra: dict | None = None
+) -> tuple[float, float | None]:
     """(wall ms of the whole process, in-process import ms or None)."""
-    env = {**os.environ, **ENV, "PYTHONPATH": os.pathsep.join(str(p) for p in pythonpath)}
+    env = {**os.environ, **ENV, **(extra or {}), "PYTHONPATH": os.pathsep.join(str(p) for p in pythonpath)}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("AWS_ENDPOINT_URL", None)
     t = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True)
     wall = (time.perf_counter() - t) * 1000
@@ -79,15 +133,19 @@ def _median(code: str, cwd: Path, path: list[Path], runs: int, warm: bool = True
         walls.append(wall)
         if imp is not None:
             imports.append(imp)
+    return _summary(walls, imports)
+
+
+def _summary(walls: list[float], imports: list[float]) -> dict:
     return {
-        "wall_ms": round(statistics.median(walls), 1),
+        "wall_ms": round(statistics.median(walls), 1) if walls else None,
         "import_ms": round(statistics.median(imports), 1) if imports else None,
-        "runs": runs,
+        "runs": len(walls),
     }
 
 
-def layer_size() -> dict:
-    layer = ROOT / ".aws-sam" / "build" / "CommonLayer"
+def _layer(name: str) -> dict:
+    layer = ROOT / ".aws-sam" / "build" / name
     if not layer.is_dir():
         return {"built": False, "note": "not built (run `make build`)"}
     files = [p for p in layer.rglob("*") if p.is_file()]
@@ -109,7 +167,47 @@ def layer_size() -> dict:
     }
 
 
+def layer_size() -> dict:
+    """The shared layer, and the X-Ray SDK's layer (attached only when the template's Tracing is on)."""
+    return {**_layer("CommonLayer"), "tracing_layer": _layer("TracingLayer")}
+
+
+def _side_by_side(targets: dict[str, tuple[Path, list[Path]]], runs: int, log) -> dict[str, dict]:
+    """Every target's import, tracing off and on, interleaved run by run (target after target), so a
+    neighbour's load on the shared CPU lands on all of them alike and the ratios hold."""
+    out: dict[str, dict] = {name: {} for name in targets}
+    with tempfile.TemporaryDirectory() as task_root:
+        for mode, extra in TRACING.items():
+            extra = {k: v.format(task_root=task_root) for k, v in extra.items()}
+            samples: dict[str, tuple[list[float], list[float]]] = {n: ([], []) for n in targets}
+            failed: dict[str, str] = {}
+            for run in range(runs + 1):  # run 0 writes the .pyc files; not counted
+                for name, (cwd, path) in targets.items():
+                    if name in failed:
+                        continue
+                    try:
+                        wall, imp = _run(PROBE.format(module="app"), cwd, path, extra)
+                    except RuntimeError as exc:
+                        failed[name] = str(exc)[:200]
+                        continue
+                    if run:
+                        samples[name][0].append(wall)
+                        if imp is not None:
+                            samples[name][1].append(imp)
+            for name in targets:
+                out[name][mode] = {"error": failed[name]} if name in failed else _summary(*samples[name])
+            log(f"  cold start, tracing {mode}: {len(targets)} handlers x {runs} fresh interpreters")
+    return out
+
+
+def _ratio(value: float | None, naive: float | None) -> float | None:
+    return round(value / naive, 3) if value and naive else None
+
+
 def measure(runs: int, limit: int = 0, log=print) -> dict:
+    """Cold import of every function next to the naive handler, tracing off and on, in one run. Each
+    function's `import_ms` is tracing off (the template's default); `tracing_on` holds the other figures
+    and `ratio_off` / `ratio_on` its import time over the naive handler's in the same mode."""
     layer_src = ROOT / "layers" / "common"
     base = {
         "python_pass": _median("pass", ROOT, [], max(runs, 5)),
@@ -118,22 +216,33 @@ def measure(runs: int, limit: int = 0, log=print) -> dict:
     fns = functions()
     if limit:
         fns = fns[:limit]
+    with tempfile.TemporaryDirectory() as tmp:
+        naive_dir = Path(tmp) / "naive"
+        naive_dir.mkdir()
+        (naive_dir / "app.py").write_text(NAIVE_APP)
+        targets = {NAIVE: (naive_dir, [naive_dir])}
+        targets.update({lid: (ROOT / folder, [ROOT / folder, layer_src]) for lid, folder in fns})
+        figures = _side_by_side(targets, runs, log)
+    naive = figures.pop(NAIVE)
+    base["naive"] = {"tracing_off": naive["off"], "tracing_on": naive["on"]}
     per_fn: dict[str, dict] = {}
-    for n, (logical_id, folder) in enumerate(fns):
-        try:
-            # An uncounted first run writes the shared layer's .pyc files; a function's own app.py is small
-            # (its compile lands in one run of several, and the median drops it).
-            code, path = PROBE.format(module="app"), [ROOT / folder, layer_src]
-            per_fn[logical_id] = _median(code, ROOT / folder, path, runs, warm=n == 0)
-        except RuntimeError as exc:
-            per_fn[logical_id] = {"error": str(exc)[:200]}
+    for lid, by_mode in figures.items():
+        off, on = by_mode["off"], by_mode["on"]
+        per_fn[lid] = {
+            **off,
+            "tracing_on": on,
+            "ratio_off": _ratio(off.get("import_ms"), naive["off"].get("import_ms")),
+            "ratio_on": _ratio(on.get("import_ms"), naive["on"].get("import_ms")),
+        }
     imports = [v["import_ms"] for v in per_fn.values() if v.get("import_ms") is not None]
     walls = [v["wall_ms"] for v in per_fn.values() if v.get("wall_ms") is not None]
-    log(f"  cold start: {len(per_fn)} functions, {runs} fresh interpreter(s) each")
+    ratios_off = [v["ratio_off"] for v in per_fn.values() if v["ratio_off"] is not None]
+    ratios_on = [v["ratio_on"] for v in per_fn.values() if v["ratio_on"] is not None]
     return {
         "python": sys.version.split()[0],
-        "note": "source layer (layers/common) on this machine's CPython; Lambda's init adds its own "
-        "runtime start",
+        "note": "source layer (layers/common) on this machine's CPython, with Lambda's environment "
+        "(AWS_LAMBDA_FUNCTION_NAME: the DynamoDB clients are built at init); tracing on = LAMBDA_TASK_ROOT "
+        "and POWERTOOLS_TRACE_DISABLED=false. Lambda's init adds its own runtime start",
         "baseline": base,
         "functions": per_fn,
         "functions_measured": len(per_fn),
@@ -141,5 +250,7 @@ def measure(runs: int, limit: int = 0, log=print) -> dict:
         "import_ms_median": round(statistics.median(imports), 1) if imports else None,
         "import_ms_max": round(max(imports), 1) if imports else None,
         "wall_ms_median": round(statistics.median(walls), 1) if walls else None,
+        "ratio_off_max": max(ratios_off) if ratios_off else None,
+        "ratio_on_max": max(ratios_on) if ratios_on else None,
         "layer": layer_size(),
     }

@@ -140,15 +140,28 @@ def table(results: dict) -> str:
             f"import boto3 {b['import_boto3']['import_ms']} ms "
             f"(process {b['import_boto3']['wall_ms']} ms)"
         )
+        naive = b.get("naive")
+        if naive:
+            off, on = naive["tracing_off"], naive["tracing_on"]
+            lines.append(
+                f"  naive Powertools handler: import {off.get('import_ms')} ms tracing off, "
+                f"{on.get('import_ms')} ms on (the ratios below are to it, mode by mode)"
+            )
         if cold["functions"]:
             lines.append(
                 f"  functions ({cold['functions_measured']} of {cold['functions_in_template']}): "
                 f"import median {cold['import_ms_median']} ms, max {cold['import_ms_max']} ms; "
-                f"process median {cold['wall_ms_median']} ms"
+                f"process median {cold['wall_ms_median']} ms; ratio to naive max "
+                f"{_fmt(cold.get('ratio_off_max'), 2)}x tracing off, {_fmt(cold.get('ratio_on_max'), 2)}x on"
             )
             for fn, v in cold["functions"].items():
+                if "import_ms" not in v:
+                    lines.append(f"    {fn:40} {v.get('error', '')}")
+                    continue
+                on = v.get("tracing_on") or {}
                 lines.append(
-                    f"    {fn:40} " + (f"{v['import_ms']} ms" if "import_ms" in v else v.get("error", ""))
+                    f"    {fn:40} {v['import_ms']} ms ({_fmt(v.get('ratio_off'), 2)}x) off, "
+                    f"{on.get('import_ms', '-')} ms ({_fmt(v.get('ratio_on'), 2)}x) on"
                 )
         layer = cold["layer"]
         if layer.get("built"):
@@ -157,6 +170,11 @@ def table(results: dict) -> str:
                 f"{layer['zipped_bytes'] / 1e6:.1f} MB zipped, {layer['files']} files, "
                 f"native {layer['native_arch']}"
             )
+            tracing = layer.get("tracing_layer") or {}
+            if tracing.get("built"):
+                lines.append(
+                    f"  tracing layer (Tracing=on only): {tracing['unzipped_bytes'] / 1e6:.1f} MB unzipped"
+                )
         else:
             lines.append(f"  layer: {layer['note']}")
     page = results.get("page")

@@ -252,7 +252,7 @@ class Template:
                 timeout=float(self.resolve(merged.get("Timeout", 3))),
                 memory_mb=int(self.resolve(merged.get("MemorySize", 128))),
                 env=env,
-                layers=tuple(self._layer_dir(layer, lid) for layer in layers),
+                layers=tuple(self._layer_dir(layer, lid) for layer in self._chosen(layers, lid)),
                 routes=tuple(self._routes(lid, props.get("Events") or {})),
                 **self._policies(lid, merged),
             )
@@ -283,6 +283,18 @@ class Template:
                 what = ", ".join(sorted(odd)) or f"Effect {st.get('Effect')!r}"
                 raise TemplateError(f"{lid}: {what} in a policy statement is not checked locally")
         return {"policies": tuple(statements), "unreadable_policies": tuple(unreadable)}
+
+    def _chosen(self, layers: list, where: str) -> list:
+        """The layers a function gets for these parameters: `!If [Condition, !Ref Layer, !Ref AWS::NoValue]`
+        items decided (the X-Ray SDK's layer only while Tracing is on)."""
+        out = []
+        for layer in layers:
+            while isinstance(layer, dict) and "Fn::If" in layer:
+                name, yes, no = layer["Fn::If"]
+                layer = yes if self.resolver.condition(name, where) else no
+            if layer != {"Ref": "AWS::NoValue"}:
+                out.append(layer)
+        return out
 
     def _layer_dir(self, layer: Any, where: str) -> Path:
         lid = layer.get("Ref") if isinstance(layer, dict) else None

@@ -273,7 +273,21 @@ def test_api_gateway_stage_tracing_is_off():
     """Its segments record the request path (record hashes, review tokens) and cannot be masked; the
     functions' traces are masked (test_trace_masking.py)."""
     assert RES["BookingApi"]["Properties"]["TracingEnabled"] is False
-    assert RAW["Globals"]["Function"]["Tracing"] == "Active"
+
+
+def test_tracing_is_a_deployment_choice_off_by_default():
+    """Off: no X-Ray SDK in any function (its layer is not attached) and Powertools told so; on: the SDK's
+    layer, active tracing and the tracer (observability.py) in every function."""
+    assert RAW["Parameters"]["Tracing"]["Default"] == "off"
+    g = RAW["Globals"]["Function"]
+    assert g["Tracing"] == {"Fn::If": ["TracingOn", "Active", "PassThrough"]}
+    assert RES["TracingLayer"]["Condition"] == "TracingOn"
+    for value, layers, disabled in (("off", ["common"], "true"), ("on", ["common", "tracing"], "false")):
+        t = template(Tracing=value)
+        assert t.resolve(g["Tracing"]) == ("Active" if value == "on" else "PassThrough")
+        for lid, fn in t.functions.items():
+            assert [d.name for d in fn.layers] == layers, lid
+            assert fn.env["POWERTOOLS_TRACE_DISABLED"] == disabled, lid
 
 
 def test_every_checkov_skip_says_why():

@@ -40,7 +40,10 @@ FUNCTIONS = {
     "master_record_review_get": "MasterRecordReviewGetFunction",
 }
 
-with LocalStack(serve=False, sandbox_config=SandboxConfig(rate_limit=False)) as stack:
+# Tracing on, as the template's parameter deploys it (POWERTOOLS_TRACE_DISABLED=false).
+with LocalStack(
+    serve=False, sandbox_config=SandboxConfig(rate_limit=False), parameters={"Tracing": "on"}
+) as stack:
     os.environ.pop("AWS_SAM_LOCAL")  # the local stack's "not in Lambda" flag: tracing stays off with it
     for name in sys.argv[3:]:
         event = json.loads((TEMPLATE_ROOT / "events" / f"{name}.json").read_text())

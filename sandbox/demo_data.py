@@ -21,6 +21,7 @@ from .entities import (
 )
 
 RECORD_ID_START = 3_000_001
+FULL_EVENT = 7102  # its seats are all taken in the demo
 BLACKLISTED_PHONE = "+10000000000"
 # The online-booking account (POST booking/auth): login, e-mail or phone, and the password.
 DEMO_USER = User(501, "Demo Visitor", "+37120000001", "demo@sandbox.test", "demo", "sandbox-pass")
@@ -215,6 +216,16 @@ STAFF = (
 BOOKFORMS = (
     Bookform(1, 101, "en-US", ("en-US", "lv-LV", "de-DE"), phone_confirmation=True, show_privacy_policy=True),
     Bookform(2, 202, "en-US", ("en-US", "de-DE"), phone_confirmation=False, show_privacy_policy=False),
+    # Riga again, with several services per visit (a haircut and a colouring with Anna, say).
+    Bookform(
+        3,
+        101,
+        "en-US",
+        ("en-US", "lv-LV", "de-DE"),
+        phone_confirmation=True,
+        show_privacy_policy=True,
+        multiple_services=True,
+    ),
 )
 
 CLIENT_NAMES = (
@@ -245,7 +256,9 @@ def build_world(seed: int, now: datetime) -> World:
     services = {s.id: s for s in SERVICES}
     activities = _activities(locations, today)
     user = dataclasses.replace(DEMO_USER)  # users are mutable (profile, password): a fresh copy per reset
-    records = _Placer(locations, staff, services, activities, now, rng).place_all(today, full_day, user)
+    records = _Placer(locations, staff, services, activities, now, rng).place_all(
+        today, full_day, user, activities
+    )
     return World(
         locations=locations,
         categories={c.id: c for c in CATEGORIES},
@@ -269,8 +282,11 @@ def _activities(locations: dict[int, Location], today: dict[int, date]) -> dict[
     def at(loc_id: int, days: int, hhmm: str) -> datetime:
         return datetime.combine(today[loc_id] + timedelta(days=days), _t(hhmm), locations[loc_id].tz)
 
+    # Outside their team members' working hours, so the events leave everyone's free times as they were.
     events = (
         Activity(7101, 101, 1011, 10031, "Styling workshop", at(101, 3, "18:15"), 5400, 8),
+        Activity(7102, 101, 1011, 10031, "Evening styling masterclass", at(101, 2, "18:30"), 5400, 4),
+        Activity(7103, 101, 1012, 10031, "Styling workshop", at(101, 6, "19:15"), 5400, 10),
         Activity(7201, 202, 2024, 20031, "Meditation workshop", at(202, 4, "19:00"), 5400, 6),
     )
     return {a.id: a for a in events}
@@ -288,7 +304,9 @@ class _Placer:
             self.busy[a.staff_id].append((a.start.timestamp(), a.start.timestamp() + a.length))
         self.records: list[Record] = []
 
-    def place_all(self, today: dict[int, date], full_day: dict[int, date], user: User) -> list[Record]:
+    def place_all(
+        self, today: dict[int, date], full_day: dict[int, date], user: User, activities: dict[int, Activity]
+    ) -> list[Record]:
         # The demo user's own records: one to come, two past ones with review links.
         self._fixed(1014, 10021, today[101] + timedelta(days=5), user, "future")
         self._fixed(1011, 10011, today[101] - timedelta(days=3), user, "review-101")
@@ -308,7 +326,34 @@ class _Placer:
                         phone = phone_prefix + "".join(str(self.rng.randint(0, 9)) for _ in range(width))
                         name = self.rng.choice(CLIENT_NAMES)
                         self._add(member, service, self.rng.choice(starts), name, phone)
+        # Last, so the appointments above come out as they did before the event existed.
+        self._fill_event(activities[FULL_EVENT])
         return sorted(self.records, key=lambda r: r.id)
+
+    def _fill_event(self, activity: Activity) -> None:
+        """Every seat of the event taken, two by two."""
+        loc = self.locations[activity.location_id]
+        for _ in range(activity.capacity // 2):
+            phone = "+3712" + "".join(str(self.rng.randint(0, 9)) for _ in range(7))
+            created = min(self.now, activity.start) - timedelta(days=self.rng.randint(1, 10))
+            self.records.append(
+                Record(
+                    id=self.next_id,
+                    hash=f"{self.rng.getrandbits(128):032x}",
+                    location_id=loc.id,
+                    staff_id=activity.staff_id,
+                    service_ids=(activity.service_id,),
+                    start=activity.start,
+                    length=activity.length,
+                    client_name=self.rng.choice(CLIENT_NAMES),
+                    client_phone=phone,
+                    activity_id=activity.id,
+                    clients_count=2,
+                    created=created.astimezone(loc.tz),
+                    changed=created.astimezone(loc.tz),
+                )
+            )
+            self.next_id += 1
 
     def _fill(self, member: StaffMember, day: date, phone_prefix: str, width: int) -> None:
         shortest = min((self.services[s] for s in member.service_ids), key=lambda s: s.length)

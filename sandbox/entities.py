@@ -102,6 +102,7 @@ class Bookform:
     langs: tuple[str, ...]
     phone_confirmation: bool
     show_privacy_policy: bool
+    multiple_services: bool = False  # the visitor may book several services in one visit
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 import zlib
 from datetime import date, datetime
 
-from .entities import Bookform, Category, Location, Record, Service, StaffMember, World
+from .entities import Activity, Bookform, Category, Location, Record, Service, StaffMember, World
 
 NO_AVATAR = "images/no-master.svg"
 
@@ -69,6 +69,31 @@ def service(s: Service) -> dict:
 
 def category(c: Category) -> dict:
     return {"id": c.id, "title": c.title, "gender": 0, "api_id": "0", "weight": c.weight}
+
+
+def event(a: Activity, world: World, records_count: int, base_url: str) -> dict:
+    """A group event in book_services' `events[]` (Altegio documents no shape; this is its activity
+    object as the records API names it, plus `datetime` with the offset as slots carry it)."""
+    loc, s, m = world.locations[a.location_id], world.services[a.service_id], world.staff[a.staff_id]
+    return {
+        "id": a.id,
+        "title": a.title,
+        "company_id": loc.id,
+        "service_id": s.id,
+        "staff_id": m.id,
+        "date": f"{a.start:%Y-%m-%d %H:%M:%S}",
+        "datetime": iso(a.start),
+        "length": a.length,
+        "capacity": a.capacity,
+        "records_count": records_count,
+        "service": {"id": s.id, "title": s.title, "price_min": s.price_min, "price_max": s.price_max},
+        "staff": {
+            "id": m.id,
+            "name": m.name,
+            "specialization": m.specialization,
+            "avatar": avatar(base_url, m.id),
+        },
+    }
 
 
 def position(m: StaffMember) -> dict | list:
@@ -313,6 +338,8 @@ def bookform(form: Bookform, world: World) -> dict:
         "app_metrika_id": None,
         "sms_enabled": form.phone_confirmation,
         "is_show_privacy_policy": form.show_privacy_policy,
+        # Not in Altegio's documented settings: the sandbox's switch for several services per visit.
+        "multiple_services": form.multiple_services,
         "is_client_agreements_feature_enabled": False,
         "specialization_display_mode": 0,
         "sequence_type": "steps",

@@ -7,7 +7,7 @@ import {
 import { Calendar } from './calendar.js';
 import { $, announce, h, reveal } from './dom.js';
 import {
-  errorText, go, heading, readUrl, S, sel, setRouter, skeletonRows, slotButton, staffName, svc, urlFor, zoneDiffers,
+  errorText, go, heading, ids, navTo, pageUrl, readUrl, S, sel, setRouter, skeletonRows, slotButton, staffName, svc, urlFor, zoneDiffers,
 } from './core.js';
 
 const view = $('#view');
@@ -51,6 +51,7 @@ function applyForm() {
   S.commentRequired = !!f.comment_required;
   S.commentLabel = f.comment_input_name || '';
   S.showPrivacy = f.is_show_privacy_policy != null ? !!f.is_show_privacy_policy : true;
+  S.multi = !!f.multiple_services;
   // Step order, hidden steps and defaults come from the bookform.
   const steps = (f.steps || []).slice().sort((a, b) => (+a.num || 0) - (+b.num || 0));
   const order = [];
@@ -105,6 +106,8 @@ function header() {
     $('#lang').focus();
   } }, avail.map((l) => h('option', { value: l, lang: l, selected: l === document.documentElement.lang }, LOCALES[l])));
   $('#lang-slot').replaceChildren(h('label', { for: 'lang', class: 'lang-label' }, t('lang')), select);
+  const acct = h('a', { id: 'acct', class: 'top-link', href: '#cabinet', onclick: navTo }, t('cab.link'));
+  $('#acct') ? $('#acct').replaceWith(acct) : $('#lang-slot').before(acct);
   $('#skip').textContent = t('skip');
 }
 
@@ -115,8 +118,14 @@ function fatal(err) {
 }
 
 // ---------- routing ----------
+// Screens beside the booking steps, each loaded on demand: module and its render(step).
+const MORE = { cabinet: './cabinet.js', move: './reschedule.js', events: './events.js', event: './events.js' };
 function currentStep() {
   if (/^#manage=/.test(location.hash)) return 'manage';
+  if (/^#(cabinet|move=)/.test(location.hash)) return location.hash.startsWith('#move=') ? 'move' : 'cabinet';
+  const q = new URLSearchParams(location.search);
+  if (q.has('event')) return 'event';
+  if (q.has('events')) return 'events';
   for (const st of S.order) {
     if (st === 'service' && !sel.service) return 'service';
     if (st === 'master' && sel.staff == null) return 'master';
@@ -138,6 +147,7 @@ async function route(userAction) {
   document.body.dataset.step = step;
   let el;
   if (step === 'manage') el = await (await import('./done.js')).manage(location.hash);
+  else if (MORE[step]) el = await (await import(MORE[step])).render(step);
   else if (step === 'service') el = await stepService();
   else if (step === 'master') el = await stepStaff();
   else if (step === 'datetime') el = await stepDateTime();
@@ -162,7 +172,7 @@ function progress(step) {
   const idx = names.indexOf(step === 'manage' ? 'done' : step);
   const nav = $('#progress-nav');
   nav.setAttribute('aria-label', t('progress'));
-  nav.hidden = step === 'manage';
+  nav.hidden = step === 'manage' || !!MORE[step];
   ol.replaceChildren(...names.map((n, i) => {
     const label = t(`step.${n}`);
     const li = h('li', { class: i < idx ? 'done' : i === idx ? 'current' : '' });
@@ -193,10 +203,10 @@ function backUrl(n) {
 function summary(step) {
   const box = $('#summary');
   const s = svc();
-  if (step === 'manage' || step === 'done') { box.hidden = true; return; }
+  if (step === 'manage' || step === 'done' || MORE[step]) { box.hidden = true; return; }
   box.hidden = false;
   const rows = [];
-  if (s) rows.push([t('sum.service'), s.title, [duration(s.seance_length), price(s.price_min, s.price_max, S.currency)].filter(Boolean).join(' · ')]);
+  if (s) rows.push([t(ids().length > 1 ? 'sum.services' : 'sum.service'), s.title, [duration(s.seance_length), price(s.price_min, s.price_max, S.currency)].filter(Boolean).join(' · ')]);
   if (sel.staff != null && (S.staff || !sel.staff)) {
     const who = !sel.staff && S.resolved && (step === 'contact' || step === 'sms') ? `${S.resolved.name} (${t('staff.anyResolved')})` : staffName(sel.staff);
     rows.push([t('sum.staff'), who]);
@@ -211,6 +221,7 @@ function summary(step) {
 
 // ---------- step: service ----------
 async function stepService() {
+  if (S.multi) return (await import('./services.js')).stepServices();
   const list = h('div', { class: 'list', 'aria-busy': 'true' }, skeletonRows(5));
   const sec = h('section', { class: 'step', 'aria-labelledby': 'step-title' }, heading('service.title'), list);
   view.replaceChildren(sec);
@@ -225,6 +236,7 @@ async function stepService() {
   const loose = services.filter((s) => !cats.some((c) => +c.id === +s.category_id));
   if (loose.length) groups.push([{ id: 0, title: t('service.other') }, loose]);
   list.removeAttribute('aria-busy');
+  sec.insertBefore(eventsEntry(data.events), list);
   if (!services.length) { list.replaceChildren(h('p', { class: 'empty' }, t('service.none'))); return sec; }
   list.replaceChildren(...groups.filter(([, ss]) => ss.length).map(([c, ss]) => h('div', { class: 'group' },
     h('h2', { id: `cat-${c.id}` }, c.title),
@@ -241,13 +253,24 @@ async function stepService() {
   return sec;
 }
 
+// Group events of the location, when it has any: one entry to their own screen (events.js).
+export function eventsEntry(events) {
+  const n = (events || []).length;
+  if (!n) return document.createTextNode('');
+  const url = pageUrl({ events: 1 });
+  return h('a', { class: 'card ev-entry', id: 'events-link', href: url, onclick: navTo },
+    h('span', { class: 'avatar any', 'aria-hidden': 'true' }, '☷'),
+    h('span', { class: 'card-main' }, h('span', { class: 'card-title' }, t('ev.entry')), h('span', { class: 'card-sub' }, t('ev.entrySub', { n, count: count(n) }))),
+    h('span', { class: 'card-side', 'aria-hidden': 'true' }, '›'));
+}
+
 const prefetchStaffFor = (s) => s && api.prefetch(`/book_staff/${S.loc}`, { service_ids: [s.id] });
 
 async function ensureServices() {
   if (!S.services) S.services = await api.get(`/book_services/${S.loc}`, { staff_id: sel.staff || undefined });
 }
 async function ensureStaff() {
-  S.staff = await api.get(`/book_staff/${S.loc}`, { service_ids: sel.service ? [sel.service] : undefined });
+  S.staff = await api.get(`/book_staff/${S.loc}`, { service_ids: sel.service ? ids() : undefined });
   return S.staff;
 }
 
@@ -289,7 +312,7 @@ function locToday() {
 async function stepDateTime() {
   const today = locToday();
   const max = monthEnd(addMonths(today, 11));
-  const params = () => ({ service_ids: [sel.service] });
+  const params = () => ({ service_ids: ids() });
   const staffId = sel.staff || 0;
   const chip = h('div', { class: 'earliest' }, h('span', { class: 'skel skel-chip', 'aria-hidden': 'true' }));
   const note = h('p', { class: 'zone-note', id: 'zone-note', hidden: true });

@@ -8,26 +8,40 @@ export const S = {
   services: null, staff: null, slot: null, resolved: null, offset: null, tz: null, currency: null,
   busy: false,
 };
-export const sel = { service: null, staff: null, date: null, time: null, step: null };
+export const sel = { service: null, services: [], staff: null, date: null, time: null, step: null };
 const KEEP = ['form', 'location', 'lang'];
 
 export function urlFor(s = sel) {
   const cur = new URLSearchParams(location.search);
   const q = new URLSearchParams();
   for (const k of KEEP) if (cur.get(k)) q.set(k, cur.get(k));
-  if (s.service) q.set('service', s.service);
+  // several services (a bookform that allows it): service=10011,10013; the first one is sel.service
+  const list = s.services?.length > 1 && +s.services[0] === +s.service ? s.services : [s.service].filter(Boolean);
+  if (list.length) q.set('service', list.join(','));
   if (s.staff != null) q.set('staff', s.staff);
   if (s.date) q.set('date', s.date);
   if (s.time) q.set('time', s.time);
   if (s.step) q.set('step', s.step);
-  const qs = q.toString().replace(/%3A/g, ':');
+  const qs = q.toString().replace(/%3A/g, ':').replace(/%2C/g, ',');
+  return location.pathname + (qs ? `?${qs}` : '');
+}
+
+// A URL of the page's other screens (group events, …): the kept parameters plus these.
+export function pageUrl(params = {}) {
+  const cur = new URLSearchParams(location.search);
+  const q = new URLSearchParams();
+  for (const k of KEEP) if (cur.get(k)) q.set(k, cur.get(k));
+  for (const [k, v] of Object.entries(params)) if (v != null) q.set(k, v);
+  const qs = q.toString();
   return location.pathname + (qs ? `?${qs}` : '');
 }
 
 export function readUrl() {
   const q = new URLSearchParams(location.search);
   const num = (k) => (/^\d+$/.test(q.get(k) || '') ? +q.get(k) : null);
-  sel.service = num('service');
+  const list = (q.get('service') || '').split(',').filter((x) => /^\d+$/.test(x)).map(Number);
+  sel.services = [...new Set(list)];
+  sel.service = sel.services[0] || null;
   sel.staff = num('staff');
   sel.date = /^\d{4}-\d\d-\d\d$/.test(q.get('date') || '') ? q.get('date') : null;
   sel.time = /^\d\d:\d\d$/.test(q.get('time') || '') ? q.get('time') : null;
@@ -36,6 +50,8 @@ export function readUrl() {
 
 let router = () => {};
 export const setRouter = (f) => { router = f; };
+// Follow an in-page link (another screen, or a #hash one) as a step: pushed, routed, its heading focused.
+export const navTo = (e) => { e.preventDefault(); history.pushState(null, '', e.currentTarget.getAttribute('href')); router(true); };
 // Move to a new step (push) or change the current one in place (replace).
 export function go(patch, { replace = false } = {}) {
   Object.assign(sel, patch);
@@ -43,7 +59,15 @@ export function go(patch, { replace = false } = {}) {
   if (!replace) router(true);
 }
 
-export const svc = () => S.services?.services.find((s) => +s.id === +sel.service);
+// The chosen services' ids, and the chosen service (several: one combined entry, lengths and prices summed).
+export const ids = () => (sel.services.length > 1 && +sel.services[0] === +sel.service ? sel.services : [sel.service]).map(Number);
+export const svc = () => {
+  const all = ids().map((id) => S.services?.services.find((s) => +s.id === id));
+  if (all.length < 2) return all[0];
+  if (!all.every(Boolean)) return undefined;
+  const sum = (k) => all.reduce((a, s) => a + (+s[k] || 0), 0);
+  return { id: all[0].id, title: all.map((s) => s.title).join(' + '), seance_length: sum('seance_length'), price_min: sum('price_min'), price_max: sum('price_max') };
+};
 export const staffName = (id) => {
   if (!id) return t('staff.any');
   const m = S.staff?.find((x) => +x.id === +id);

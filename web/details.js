@@ -3,7 +3,7 @@
 import * as api from './api.js';
 import { addDays, clock, dateMid, dateShort, duration, isoOffset, price, t, visitorDateTime } from './i18n.js';
 import { announce, h } from './dom.js';
-import { errorText, go, heading, loadJSON, S, saveJSON, sel, slotButton, staffName, svc, urlFor, zoneDiffers } from './core.js';
+import { errorText, go, heading, ids, loadJSON, S, saveJSON, sel, slotButton, staffName, svc, urlFor, zoneDiffers } from './core.js';
 import { errorBox, route, summary } from './app.js';
 
 const LOST = [433, 436, 437];
@@ -15,13 +15,13 @@ const persist = () => saveJSON('bk.contact', { ...contact, agree: false });
 // The chosen slot, re-read from book_times (also validates a time from a shared link).
 async function loadSlot(fresh) {
   if (!fresh && S.slot && S.slot.date === sel.date && S.slot.time === sel.time) return S.slot;
-  const times = await api.get(`/book_times/${S.loc}/${sel.staff || 0}/${sel.date}`, { service_ids: [sel.service] }, { fresh });
+  const times = await api.get(`/book_times/${S.loc}/${sel.staff || 0}/${sel.date}`, { service_ids: ids() }, { fresh });
   const s = (times || []).find((x) => x.time === sel.time);
   S.slot = s ? { ...s, date: sel.date } : null;
   return S.slot;
 }
 
-const appt = (staffId) => ({ id: 1, services: [+sel.service], staff_id: +staffId, datetime: S.slot.datetime });
+const appt = (staffId) => ({ id: 1, services: ids(), staff_id: +staffId, datetime: S.slot.datetime });
 const check = (staffId) => api.request('POST', `/book_check/${S.loc}`, { body: { appointments: [appt(staffId)] } });
 
 // For "any team member", name a specific free member before the SMS step (book_staff at that datetime,
@@ -31,7 +31,7 @@ async function resolveStaff() {
   if (S.resolved && S.resolved.datetime === S.slot.datetime) { await check(S.resolved.id); return S.resolved.id; }
   let cands = [];
   try {
-    cands = (await api.get(`/book_staff/${S.loc}`, { service_ids: [sel.service], datetime: S.slot.datetime }, { fresh: true }) || [])
+    cands = (await api.get(`/book_staff/${S.loc}`, { service_ids: ids(), datetime: S.slot.datetime }, { fresh: true }) || [])
       .filter((m) => m.bookable !== false && !m.hidden && !m.fired);
   } catch { /* fall back to "any" */ }
   for (const m of cands.slice(0, 3)) {
@@ -107,12 +107,12 @@ async function slotLost() {
   box.replaceChildren(h('p', {}, t('lost.looking')));
   const alts = [];
   try {
-    const sameDay = await api.get(`/book_times/${S.loc}/${sel.staff || 0}/${lostDate}`, { service_ids: [sel.service] }, { fresh: true });
+    const sameDay = await api.get(`/book_times/${S.loc}/${sel.staff || 0}/${lostDate}`, { service_ids: ids() }, { fresh: true });
     alts.push(...(sameDay || []).filter((x) => x.time !== sel.time).map((x) => ({ ...x, date: lostDate }))
       .sort((a, b) => Math.abs(toMin(a.time) - lostAt) - Math.abs(toMin(b.time) - lostAt)).slice(0, 3)
       .sort((a, b) => toMin(a.time) - toMin(b.time)));
     for (let d = addDays(lostDate, 1), i = 0; alts.length < 3 && i < 14; d = addDays(d, 1), i++) {
-      const more = await api.get(`/book_times/${S.loc}/${sel.staff || 0}/${d}`, { service_ids: [sel.service] });
+      const more = await api.get(`/book_times/${S.loc}/${sel.staff || 0}/${d}`, { service_ids: ids() });
       alts.push(...(more || []).slice(0, 3 - alts.length).map((x) => ({ ...x, date: d })));
     }
   } catch { /* show what we have */ }
@@ -206,7 +206,7 @@ export async function stepContact() {
   let slot;
   try {
     [slot] = await Promise.all([loadSlot(false), privacyText(), api.get(`/book_services/${S.loc}`).then((d) => { S.services = S.services || d; }),
-      sel.staff ? api.get(`/book_staff/${S.loc}`, { service_ids: [sel.service] }).then((d) => { S.staff = d; }) : null]);
+      sel.staff ? api.get(`/book_staff/${S.loc}`, { service_ids: ids() }).then((d) => { S.staff = d; }) : null]);
   } catch (e) { sec.append(errorBox(e)); return sec; }
   const card = apptCard();
   sec.append(card);

@@ -2,7 +2,7 @@
 import * as api from './api.js';
 import { clock, dateLong, duration, isoOffset, t, utcLabel, visitorDateTime } from './i18n.js';
 import { $, announce, h } from './dom.js';
-import { errorText, S, zoneDiffers } from './core.js';
+import { errorText, navTo, S, zoneDiffers } from './core.js';
 
 // The hash lets anyone holding the link cancel: it lives in the fragment, which is never sent to a server.
 export function manageUrl(b) {
@@ -10,7 +10,8 @@ export function manageUrl(b) {
   const keep = new URLSearchParams();
   for (const k of ['form', 'location', 'lang']) if (q.get(k)) keep.set(k, q.get(k));
   const qs = keep.toString();
-  return `${location.origin}${location.pathname}${qs ? `?${qs}` : ''}#manage=${b.loc}.${b.id}.${b.hash}`;
+  // without the hash (an appointment moved from the cabinet), the cabinet is where it is managed
+  return `${location.origin}${location.pathname}${qs ? `?${qs}` : ''}${b.hash ? `#manage=${b.loc}.${b.id}.${b.hash}` : '#cabinet'}`;
 }
 
 const icsEsc = (s) => String(s || '').replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/([,;])/g, '\\$1');
@@ -41,12 +42,12 @@ export function ics(b) {
   return `${lines.map(fold).join('\r\n')}\r\n`;
 }
 
-function icsLink(b) {
+export function icsLink(b) {
   const href = URL.createObjectURL(new Blob([ics(b)], { type: 'text/calendar' }));
   return h('a', { class: 'btn secondary', href, download: 'appointment.ics', id: 'ics' }, t('done.ics'));
 }
 
-function details(b) {
+export function details(b) {
   const local = `${dateLong(b.date)}, ${clock(b.time, b.date)}`;
   const off = isoOffset(b.datetime);
   const rows = [
@@ -80,6 +81,22 @@ export function done(b) {
   announce(t('done.title'));
 }
 
+// A record (book_record, user/records, PUT book_record's answer) as the confirmation shows it.
+export function booking(r, loc, id, hash) {
+  const dt = r.datetime || (/T/.test(r.date || '') ? r.date : '');
+  const date = dt.slice(0, 10) || String(r.date || '').slice(0, 10);
+  const time = dt.slice(11, 16) || String(r.date || '').slice(11, 16);
+  const company = r.company || r.location || {};
+  const services = r.services || [];
+  const len = r.length || services.reduce((a, s) => a + (+s.seance_length || 0), 0);
+  return {
+    loc, id, hash, datetime: dt.replace(/([+-]\d\d)(\d\d)$/, '$1:$2'), date, time, length: len,
+    service: services.map((s) => s.title).join(', '), duration: duration(len),
+    staff: r.master_requested === false ? `${r.staff?.name || ''} (${t('staff.anyResolved')})` : r.staff?.name,
+    place: company.title || S.title, address: [company.address, company.city].filter(Boolean).join(', '), price: '',
+  };
+}
+
 // ---------- manage: #manage=<location>.<record_id>.<record_hash> ----------
 export async function manage(hash) {
   const m = /^#manage=(\d+)\.(\d+)\.([\w-]+)$/.exec(hash);
@@ -98,23 +115,17 @@ export async function manage(hash) {
     body.replaceChildren(h('p', { role: 'alert' }, e.status === 404 ? t('manage.notFound') : errorText(e)), newLink());
     return sec;
   }
-  const dt = r.datetime || '';
-  const date = dt.slice(0, 10) || String(r.date || '').slice(0, 10);
-  const time = dt.slice(11, 16) || String(r.date || '').slice(11, 16);
   const company = r.company || r.location || {};
-  const services = r.services || [];
-  const len = r.length || services.reduce((a, s) => a + (+s.seance_length || 0), 0);
-  const b = {
-    loc, id, hash: rhash, datetime: dt.replace(/([+-]\d\d)(\d\d)$/, '$1:$2'), date, time, length: len,
-    service: services.map((s) => s.title).join(', '), duration: duration(len),
-    staff: r.master_requested === false ? `${r.staff?.name || ''} (${t('staff.anyResolved')})` : r.staff?.name,
-    place: company.title || S.title, address: [company.address, company.city].filter(Boolean).join(', '), price: '',
-  };
+  const b = booking(r, loc, id, rhash);
   const cancelled = r.deleted === true || r.deleted === 1;
   const status = h('p', { class: `status ${cancelled ? 'bad' : 'ok'}`, id: 'rec-status', role: 'status' }, cancelled ? t('manage.cancelled') : t('manage.active'));
   const actions = h('div', { class: 'actions' });
   if (!cancelled) {
     actions.append(icsLink(b));
+    // Moving needs the visitor signed in (PUT book_record takes a user token): reschedule.js asks for it.
+    if (company.allow_change_record !== false && company.allow_change_record !== 0 && new Date(b.datetime) > new Date()) {
+      actions.append(h('a', { class: 'btn secondary', id: 'move', onclick: navTo, href: `#move=${loc}.${id}.${rhash}` }, t('manage.move')));
+    }
     if (company.allow_delete_record !== false && company.allow_delete_record !== 0) {
       const cancelBtn = h('button', { type: 'button', class: 'btn danger', id: 'cancel' }, t('manage.cancel'));
       cancelBtn.addEventListener('click', () => confirmCancel(cancelBtn, id, rhash, status, actions));

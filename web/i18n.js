@@ -15,6 +15,14 @@ export async function load(loc) {
   return locale;
 }
 
+// Strings of the screens loaded on demand (i18n/more/<locale>.json), merged in once per language.
+const extra = new Map();
+export async function more() {
+  const k = locale;
+  if (!extra.has(k)) extra.set(k, fetch(new URL(`i18n/more/${k}.json`, import.meta.url)).then((r) => r.json()));
+  try { Object.assign(strings, await extra.get(k)); } catch (e) { extra.delete(k); throw e; }
+}
+
 // Match a browser / bookform language to one we ship (lv → lv-LV, de-AT → de-DE).
 export function pick(...wanted) {
   for (const w of wanted.flat()) {

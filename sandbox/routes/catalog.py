@@ -37,9 +37,18 @@ def book_services(ctx: Ctx, location_id: int) -> Reply:
     categories = sorted(
         (c for c in ctx.state.world.categories.values() if c.id in used), key=lambda c: -c.weight
     )
+    now = ctx.state.now().timestamp()
+    events = [
+        payloads.event(a, ctx.state.world, a.capacity - ctx.state.seats_left(a), ctx.base_url)
+        for a in sorted(ctx.state.world.activities.values(), key=lambda a: (a.start, a.id))
+        if a.location_id == loc.id
+        and a.start.timestamp() > now
+        and a.start.date() <= av.last_day(loc)
+        and (not staff_id or a.staff_id == staff_id)
+    ]
     return ok(
         {
-            "events": [],
+            "events": events,
             "services": [payloads.service(s) for s in services],
             "category": [payloads.category(c) for c in categories],
         }

@@ -126,6 +126,11 @@ def choose_staff(page: Page, keyboard: bool, any_member: bool) -> str:
 def open_first_free_day(page: Page, keyboard: bool) -> str:
     """Pick the first bookable day in the calendar; returns its ISO date."""
     wait_step(page, "datetime")
+    return pick_free_day(page, keyboard)
+
+
+def pick_free_day(page: Page, keyboard: bool) -> str:
+    """In the month grid on screen (a booking, or moving one), the first bookable day; its ISO date."""
     page.wait_for_selector("table.grid[aria-busy='false']")
     for _ in range(3):  # the month may have no free day left: move on
         if page.locator("button.day.free").count():

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sandbox_testkit import V2, first_slot, local_day, times
+from sandbox_testkit import V2, first_slot, local_day, send_code, times
 
 RIGA, NEW_YORK = 101, 202
 
@@ -60,7 +60,44 @@ def test_book_services_lists_bookable_services_with_categories(api):
     assert ids == [10011, 10012, 10013, 10021, 10022]  # heaviest first; group-only and removed ones absent
     assert {c.id for c in data.category} == {1001, 1002}
     assert all(s.seance_length and s.price_min <= s.price_max for s in data.services)
-    assert data.events == []
+    assert [e["id"] for e in data.events] == [7102, 7101, 7103]  # group events, soonest first
+
+
+def test_book_services_lists_group_events_with_their_seats(api, sb):
+    events = {
+        e["id"]: e for e in api.call("get_services_available_for_booking", "/book_services/101").data.events
+    }
+    full, open_ = events[7102], events[7101]
+    assert (full["capacity"], full["records_count"]) == (4, 4)  # the demo's full event
+    assert (open_["capacity"], open_["records_count"]) == (8, 0)
+    start = datetime.fromisoformat(open_["datetime"])
+    assert start.utcoffset() is not None and open_["date"] == f"{start:%Y-%m-%d %H:%M:%S}"
+    assert open_["length"] == 5400 and open_["service"]["price_min"] == 35 and open_["staff"]["id"] == 1011
+    send_code(api, RIGA, "+37120000170")
+    body = {"fullname": "Seat Guest", "phone": "+37120000170", "email": "s@x.test", "code": "123456"}
+    assert api.call("book_event", "/activity/101/7101/book", body={**body, "clients_count": 3}).status == 200
+    assert api.call("book_event", "/activity/101/7102/book", body=body).status == 422  # no seat left
+    after = api.call("get_services_available_for_booking", "/book_services/101").data.events
+    assert {e["id"]: e["records_count"] for e in after} == {7102: 4, 7101: 3, 7103: 0}
+    by_janis = api.call("get_services_available_for_booking", "/book_services/101", query={"staff_id": 1012})
+    assert [e["id"] for e in by_janis.data.events] == [7103]
+
+
+def test_rigas_events_leave_free_times_as_they_were(api, sb):
+    # Riga's events lie outside their team members' hours (New York's blocks one: test_sandbox_cabinet).
+    for event in (a for a in sb.state.world.activities.values() if a.location_id == RIGA):
+        member = sb.state.world.staff[event.staff_id]
+        day, end = event.start.date(), event.start + timedelta(seconds=event.length)
+        for a, b in member.windows_on(day):
+            opens = datetime.combine(day, a, event.start.tzinfo)
+            closes = datetime.combine(day, b, event.start.tzinfo)
+            assert end <= opens or event.start >= closes, event.id
+
+
+def test_a_bookform_may_allow_several_services(api):
+    assert api.call("get_booking_form_config", "/bookform/1").json["data"]["multiple_services"] is False
+    several = api.call("get_booking_form_config", "/bookform/3")
+    assert several.json["data"]["multiple_services"] is True and several.data.company_id == RIGA
 
 
 def test_book_services_filters_by_team_member_and_time(api, sb):

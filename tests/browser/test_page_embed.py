@@ -30,7 +30,13 @@ for (const type of ['booking:step', 'booking:made'])
 
 def no_personal_data(events) -> None:
     text = json.dumps(events)
-    for value in (CONTACT["name"], CONTACT["phone"], CONTACT["phone"][1:], CONTACT["email"], CONTACT["comment"]):
+    for value in (
+        CONTACT["name"],
+        CONTACT["phone"],
+        CONTACT["phone"][1:],
+        CONTACT["email"],
+        CONTACT["comment"],
+    ):
         assert value not in text, text
 
 
@@ -43,7 +49,9 @@ def test_step_events_and_booking_made_with_ids_only(browser, stack, api):
     open_first_free_day(page, False)
     choose_slot(page, False)
     page.locator("#lang").select_option("de-DE")  # the same step rendered again: no new event
-    page.wait_for_function("() => document.documentElement.lang === 'de-DE' && document.querySelector('#name')")
+    page.wait_for_function(
+        "() => document.documentElement.lang === 'de-DE' && document.querySelector('#name')"
+    )
     fill_contact(page, False)
     booked = wait_done(page)
     events = page.evaluate("() => window.__events")

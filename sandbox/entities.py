@@ -102,6 +102,10 @@ class Bookform:
     langs: tuple[str, ...]
     phone_confirmation: bool
     show_privacy_policy: bool
+    # the business's analytics ids, as the bookform names them ("" / None: not set)
+    google_analytics_id: str = ""
+    facebook_pixel_id: str = ""
+    metrika_counter_id: int | None = None
 
 
 @dataclass

@@ -226,6 +226,19 @@ BOOKFORMS = (
         show_privacy_policy=True,
         multiple_services=True,
     ),
+    # New York again, with the business's analytics ids (Google Analytics, Meta pixel, Yandex Metrika): the
+    # page asks for consent before it loads any of them
+    Bookform(
+        9,
+        202,
+        "en-US",
+        ("en-US", "lv-LV", "de-DE"),
+        phone_confirmation=False,
+        show_privacy_policy=False,
+        google_analytics_id="G-SANDBOX9",
+        facebook_pixel_id="900000000000009",
+        metrika_counter_id=90000009,
+    ),
 )
 
 CLIENT_NAMES = (

@@ -103,6 +103,10 @@ class Bookform:
     phone_confirmation: bool
     show_privacy_policy: bool
     multiple_services: bool = False  # the visitor may book several services in one visit
+    # the business's analytics ids, as the bookform names them ("" / None: not set)
+    google_analytics_id: str = ""
+    facebook_pixel_id: str = ""
+    metrika_counter_id: int | None = None
 
 
 @dataclass

@@ -7,7 +7,7 @@ import {
 import { Calendar } from './calendar.js';
 import { $, announce, h, reveal } from './dom.js';
 import {
-  errorText, go, heading, ids, navTo, pageUrl, readUrl, S, sel, setRouter, skeletonRows, slotButton, staffName, svc, urlFor, zoneDiffers,
+  emitStep, errorText, go, heading, ids, navTo, pageUrl, readUrl, S, sel, setRouter, skeletonRows, slotButton, staffName, svc, urlFor, zoneDiffers,
 } from './core.js';
 
 const view = $('#view');
@@ -145,6 +145,7 @@ async function route(userAction) {
   S.step = step;
   progress(step);
   document.body.dataset.step = step;
+  emitStep(step);
   let el;
   if (step === 'manage') el = await (await import('./done.js')).manage(location.hash);
   else if (MORE[step]) el = await (await import(MORE[step])).render(step);

@@ -116,5 +116,13 @@ export function errorText(err) {
   return t('err.generic');
 }
 
+// Step changes and bookings made, as DOM events (the embed and analytics listen): ids only, never personal data.
+let lastStep = null;
+export function emitStep(step) {
+  if (step === lastStep) return;
+  lastStep = step;
+  document.dispatchEvent(new CustomEvent('booking:step', { detail: { step } }));
+}
+
 export const saveJSON = (k, v) => { try { sessionStorage.setItem(k, JSON.stringify(v)); } catch { /* private mode */ } };
 export const loadJSON = (k) => { try { return JSON.parse(sessionStorage.getItem(k) || 'null'); } catch { return null; } };

@@ -3,7 +3,7 @@
 import * as api from './api.js';
 import { addDays, clock, dateMid, dateShort, duration, isoOffset, price, t, visitorDateTime } from './i18n.js';
 import { announce, h } from './dom.js';
-import { errorText, go, heading, ids, loadJSON, S, saveJSON, sel, slotButton, staffName, svc, urlFor, zoneDiffers } from './core.js';
+import { emitStep, errorText, go, heading, ids, loadJSON, S, saveJSON, sel, slotButton, staffName, svc, urlFor, zoneDiffers } from './core.js';
 import { errorBox, route, summary } from './app.js';
 
 const LOST = [433, 436, 437];
@@ -401,7 +401,10 @@ async function record(code) {
     staff: S.staffForRecord ? (S.resolved?.name || staffName(S.staffForRecord)) : t('staff.any'),
     place: S.title || '', offset: isoOffset(S.slot.datetime), email: contact.email,
   };
+  const made = { location: +S.loc, record: +rec.record_id, services: body.appointments[0].services, staff: +body.appointments[0].staff_id };
+  document.dispatchEvent(new CustomEvent('booking:made', { detail: made }));
   const { done } = await import('./done.js');
   done(booking);
+  emitStep('done');
 }
 

@@ -29,6 +29,21 @@ def test_bookforms_point_at_their_locations(api):
     assert missing.status == 404 and missing.json["success"] is False and missing.json["data"] is None
 
 
+def test_analytics_ids_only_on_the_analytics_form(api):
+    """Form 9 names the business's analytics ids (the page's consent and conversion events); 1 and 2 none."""
+    form = api.call("get_booking_form_config", "/bookform/9").json["data"]
+    assert (form["company_id"], form["phone_confirmation"]) == (NEW_YORK, False)
+    assert form["google_analytics_id"].startswith("G-")
+    assert form["facebook_pixel_id"].isdigit() and isinstance(form["metrika_counter_id"], int)
+    for other in (1, 2):
+        plain = api.call("get_booking_form_config", f"/bookform/{other}").json["data"]
+        assert (plain["google_analytics_id"], plain["facebook_pixel_id"], plain["metrika_counter_id"]) == (
+            "",
+            "",
+            None,
+        )
+
+
 @pytest.mark.parametrize("lang", ["en-US", "lv-LV", "de-DE"])
 def test_i18n_strings(api, lang):
     answer = api.call("get_i18n_options", f"/i18n/{lang}")

@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from devstack.cfn import load_yaml
+from devstack.cfn import TemplateError, load_yaml
 from devstack.template import ROOT, Template
 
 RAW = load_yaml(ROOT / "template.yaml")
@@ -299,3 +299,104 @@ def test_every_checkov_skip_says_why():
     assert skips
     for lid, skip in skips:
         assert skip["id"].startswith("CKV") and len(skip.get("comment", "")) >= 40, (lid, skip)
+
+
+def _csp(t: Template) -> dict[str, str]:
+    csp = t.edge.security_headers["Content-Security-Policy"]
+    return dict((d.strip().split(" ", 1) + [""])[:2] for d in csp.split(";") if d.strip())
+
+
+STRICT = {
+    "default-src": "'self'",
+    "img-src": "'self' data:",
+    "style-src": "'self'",
+    "script-src": "'self'",
+    "connect-src": "'self'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+}
+
+
+@pytest.mark.parametrize(
+    ("ancestors", "frame_options"),
+    [
+        (None, "DENY"),  # the default: no site frames the page
+        ("'self'", "SAMEORIGIN"),
+        ("https://partner.example", None),
+        ("https://partner.example https://*.salon.example:8443 http://localhost:*", None),
+        ("'self' https://partner.example", None),
+    ],
+)
+def test_frame_ancestors_follow_the_parameter_and_nothing_else_opens(ancestors, frame_options):
+    """PageFrameAncestors feeds the CSP's frame-ancestors (CloudFront's policy, so the local page server
+    too: devstack/site.py sends edge.security_headers); X-Frame-Options never contradicts it (it cannot name
+    sites, so it is left out for a list); every other header stays as strict."""
+    t = template(**({"PageFrameAncestors": ancestors} if ancestors else {}))
+    assert t.parameters["PageFrameAncestors"] == (ancestors or "'none'")
+    assert _csp(t) == {**STRICT, "frame-ancestors": ancestors or "'none'"}
+    headers = t.edge.security_headers
+    assert headers.get("X-Frame-Options") == frame_options
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains; preload"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "'none'; script-src *",  # a second directive smuggled in
+        "*",
+        "https://*",
+        "'unsafe-inline'",
+        "'none' https://partner.example",  # 'none' with a source is no longer 'none'
+        "https://partner.example/path",
+        "javascript:alert(1)",
+        "",
+    ],
+)
+def test_frame_ancestors_refuse_what_is_not_a_list_of_sites(bad):
+    with pytest.raises(TemplateError):
+        template(PageFrameAncestors=bad)
+
+
+VENDOR_HOSTS = {  # each vendor's hosts, by directive (their published CSP guidance)
+    "google": {
+        "script-src": ["https://*.googletagmanager.com"],
+        "connect-src": [
+            "https://*.google-analytics.com",
+            "https://*.analytics.google.com",
+            "https://*.googletagmanager.com",
+        ],
+        "img-src": ["https://*.google-analytics.com", "https://*.googletagmanager.com"],
+    },
+    "meta": {
+        "script-src": ["https://connect.facebook.net"],
+        "connect-src": ["https://www.facebook.com", "https://connect.facebook.net"],
+        "img-src": ["https://www.facebook.com"],
+    },
+    "yandex": {
+        "script-src": ["https://mc.yandex.ru", "https://yastatic.net"],
+        "connect-src": ["https://mc.yandex.ru", "https://mc.yandex.com"],
+        "img-src": ["https://mc.yandex.ru", "https://mc.yandex.com"],
+    },
+}
+
+
+@pytest.mark.parametrize("vendors", ["", "google", "meta", "yandex", "google,yandex", "meta,google,yandex"])
+def test_csp_opens_only_for_the_analytics_vendors_named(vendors):
+    t = template(PageAnalyticsVendors=vendors)
+    named = [v for v in vendors.split(",") if v]
+    csp = _csp(t)
+    for directive in ("script-src", "connect-src", "img-src"):
+        base = STRICT[directive].split()
+        hosts = [h for v in VENDOR_HOSTS if v in named for h in VENDOR_HOSTS[v][directive]]
+        assert csp[directive].split() == base + hosts, (directive, csp[directive])
+    for directive in ("default-src", "style-src", "base-uri", "form-action", "frame-ancestors"):
+        assert csp[directive] == {**STRICT, "frame-ancestors": "'none'"}[directive]
+    assert "'unsafe-inline'" not in str(csp) and "'unsafe-eval'" not in str(csp)
+
+
+@pytest.mark.parametrize("bad", ["google,meta,yandex,google", "ga", "google;meta", "google meta", ",google"])
+def test_analytics_vendors_refuse_unknown_names(bad):
+    with pytest.raises(TemplateError):
+        template(PageAnalyticsVendors=bad)

@@ -16,6 +16,13 @@ from devstack_testkit import KEY, PROJECT, Devstack, call, wait_gone
 from devstack.template import ROOT
 from sandbox import Sandbox, SandboxConfig
 
+FORBIDDEN = {"success": False, "data": None, "meta": {"message": "Forbidden: send a valid x-api-key header."}}
+NOT_FOUND = {
+    "success": False,
+    "data": None,
+    "meta": {"message": "Not found: no such path or method (see /api/v1/openapi.json)."},
+}
+
 
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory):
@@ -41,9 +48,9 @@ def test_make_dev_serves_the_page_and_the_api_over_http(dev):
     page = call(s["page_url"], "GET", "/")
     assert page.status == 200 and b"<html" in page.body and page.header("X-Frame-Options") == "DENY"
     r = call(s["api_base"], "GET", "/api/v1/book_staff/101")
-    assert (r.status, r.json()) == (403, {"message": "Forbidden"})
+    assert (r.status, r.json()) == (403, FORBIDDEN)  # template.yaml's GatewayResponses
     r = call(s["api_base"], "GET", "/api/v1/nothing", [("x-api-key", s["api_key"])])
-    assert (r.status, r.json()) == (403, {"message": "Missing Authentication Token"})
+    assert (r.status, r.json()) == (404, NOT_FOUND)
     assert "page GET / 200" in dev.output()  # one access-log line per request
     assert call(s["sandbox_url"], "GET", "/__admin/health").status == 200
     ddb = boto3.client("dynamodb", endpoint_url=s["moto_url"])

@@ -174,3 +174,35 @@ def test_a_test_can_build_its_own_stack_inside_the_session_one(local_stack):
     assert LocalStack.running() is local_stack
     assert os.environ["ALTEGIO_BASE_URL"] == outer_upstream == local_stack.sandbox.api_base
     assert os.environ["AWS_ENDPOINT_URL"] == local_stack.moto_url and "UPSTREAM" not in os.environ
+
+
+def test_dynamodb_conditional_writes_take_turns_as_in_dynamodb():
+    """moto checks a condition, then writes: two requests interleaved there both pass. Through the stack's
+    moto (OneWriteAtATime) the second sees the first's write, as DynamoDB guarantees; other services are
+    not held up."""
+    import threading
+
+    from devstack.moto_server import OneWriteAtATime
+
+    store, winners, first_checked, second_checked = {}, [], threading.Event(), threading.Event()
+
+    def moto_put(environ, start_response):  # moto's order: condition first, the write after
+        if "k" not in store:
+            if environ["who"] == "first":
+                first_checked.set()
+                second_checked.wait(2)  # the second request's check, if it can run now
+            else:
+                second_checked.set()
+            store["k"] = environ["who"]
+            winners.append(environ["who"])
+        return [b"{}"]
+
+    app = OneWriteAtATime(moto_put)
+    target = {"HTTP_X_AMZ_TARGET": "DynamoDB_20120810.PutItem"}
+    first = threading.Thread(target=app, args=({**target, "who": "first"}, None))
+    first.start()
+    assert first_checked.wait(10)
+    app({**target, "who": "second"}, None)
+    first.join(10)
+    assert winners == ["first"]
+    assert not app.lock.locked() and app({"who": "s3"}, None) == [b"{}"]

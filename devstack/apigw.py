@@ -1,9 +1,14 @@
 """A local API Gateway REST API: template routes -> REST proxy events (v1.0) -> handlers -> HTTP responses.
 
 It answers like API Gateway where the gateway itself answers: 403 Missing Authentication Token for
-an unknown route or method (TRACE included), 403 Forbidden without the right x-api-key, 431 for request
-headers over its limit, 502 Internal server error when the function fails or returns a malformed
-response, and the CORS preflight SAM adds.
+an unknown route or method (TRACE included), 403 Forbidden without the right x-api-key, 413 for a body
+over its payload limit, 431 for request headers over its limit, 502 Internal server error when the
+function fails or returns a malformed response, and the CORS preflight SAM adds.
+
+Each of those answers is a response type, and the template's GatewayResponses change them as API
+Gateway does: the type's own entry, else DEFAULT_4XX / DEFAULT_5XX, gives the status (StatusCode), the
+headers (static 'values' or method.request.header.x) and the body (its application/json template, with
+$context.error.messageString and the like filled in); a type nobody customised keeps its default.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from urllib.parse import parse_qsl, unquote
 from .cfn import ACCOUNT, api_key_id
 from .httpd import Request, Response
 from .runtime import FunctionError, Functions
-from .template import Route, Template
+from .template import GatewayResponse, Route, Template
 
 log = logging.getLogger("devstack")
 API_ID = "local00api"
@@ -34,11 +39,62 @@ METHODS = frozenset(("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 HEADER_LIMIT = 10_240
 
 
-def gateway_error(status: int, message: str, error_type: str | None) -> Response:
+# API Gateway's own answers: response type -> its default status, message and x-amzn-ErrorType.
+RESPONSE_TYPES: dict[str, tuple[int, str, str | None]] = {
+    "MISSING_AUTHENTICATION_TOKEN": (
+        403,
+        "Missing Authentication Token",
+        "MissingAuthenticationTokenException",
+    ),
+    "INVALID_API_KEY": (403, "Forbidden", "ForbiddenException"),
+    "REQUEST_TOO_LARGE": (413, "Request Too Long", None),
+    "DEFAULT_4XX": (431, "Request Header Fields Too Large", None),  # no type of its own: the default's
+    "DEFAULT_5XX": (502, "Internal server error", "InternalServerErrorException"),  # a function failed
+}
+
+
+def gateway_error(
+    kind: str, req: Request | None = None, responses: dict[str, GatewayResponse] | None = None
+) -> Response:
+    """API Gateway's own answer of response type `kind`, as the API's GatewayResponses shape it."""
+    status, message, error_type = RESPONSE_TYPES[kind]
+    responses = responses or {}
+    custom = responses.get(kind) or responses.get("DEFAULT_4XX" if status < 500 else "DEFAULT_5XX")
     headers = [("Content-Type", "application/json")]
     if error_type:
         headers.append(("x-amzn-ErrorType", error_type))
-    return Response(status, headers, json.dumps({"message": message}).encode())
+    if custom is None:
+        return Response(status, headers, json.dumps({"message": message}).encode())
+    status = custom.status or status
+    for name, value in custom.headers.items():
+        given = _response_parameter(value, req)
+        if given is not None:
+            headers.append((name, given))
+    template = custom.templates.get("application/json")
+    body = json.dumps({"message": message}) if template is None else _fill(template, kind, message)
+    return Response(status, headers, body.encode())
+
+
+def _response_parameter(value: str, req: Request | None) -> str | None:
+    """A GatewayResponse header's value: a 'static' one, or a request header (method.request.header.x)."""
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] == "'":
+        return value[1:-1]
+    if value.startswith("method.request.header.") and req is not None:
+        return req.header(value.removeprefix("method.request.header."))
+    return None
+
+
+def _fill(template: str, kind: str, message: str) -> str:
+    """The $context variables a gateway response template may use (API Gateway runs no VTL here)."""
+    values = {
+        "$context.error.messageString": json.dumps(message),
+        "$context.error.message": message,
+        "$context.error.responseType": kind,
+    }
+    for name in sorted(values, key=len, reverse=True):  # messageString before message
+        template = template.replace(name, values[name])
+    return template
 
 
 def header_size(req: Request) -> int:
@@ -107,6 +163,9 @@ class Gateway:
         self.api_key_id = api_key_id(api_key)
         self.keys = {api_key: self.api_key_id}  # every key on a usage plan: value -> id
         self.router = Router(template.routes, {template.apis[r.api].stage for r in template.routes})
+        # What the API answers itself (the routes' API: one per template here) for any request.
+        apis = {r.api for r in template.routes}
+        self.responses = template.apis[apis.pop()].gateway_responses if len(apis) == 1 else {}
 
     def add_api_key(self, value: str) -> str:
         """Another key, as `aws apigateway create-api-key` + a usage plan key give a partner; its id."""
@@ -116,18 +175,23 @@ class Gateway:
     def __call__(self, req: Request) -> Response:
         """API Gateway's front door (its size limit), then handle()."""
         if header_size(req) > HEADER_LIMIT:
-            return gateway_error(431, "Request Header Fields Too Large", None)
+            return gateway_error("DEFAULT_4XX", req, self.responses)
         return self.handle(req)
+
+    def too_large(self, req: Request) -> Response:
+        """A body over the payload limit (the HTTP server reads no further)."""
+        return gateway_error("REQUEST_TOO_LARGE", req, self.responses)
 
     def handle(self, req: Request) -> Response:
         """Routing, the API key and the function, past the front door: what in-process tests call to reach
         a function with what the front door refuses (e.g. a 150 KB query string)."""
+        missing = "MISSING_AUTHENTICATION_TOKEN"
         if req.method not in METHODS:  # no resource can have it, so none matches (AWS answers so)
-            return gateway_error(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+            return gateway_error(missing, req, self.responses)
         path = self.router.strip_stage(req.path)
         found = self.router.resource(path)
         if found is None:
-            return gateway_error(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+            return gateway_error(missing, req, self.responses)
         resource, params = found
         methods = self.router.methods(resource)
         route = methods.get(req.method)
@@ -137,10 +201,10 @@ class Gateway:
             return Response(200, [("Content-Type", "application/json"), *cors.items()], b"")
         route = route or methods.get("ANY")
         if route is None:
-            return gateway_error(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+            return gateway_error(missing, req, self.responses)
         key = req.header("x-api-key")
         if route.api_key_required and key not in self.keys:
-            return gateway_error(403, "Forbidden", "ForbiddenException")
+            return gateway_error("INVALID_API_KEY", req, self.responses)
         event = self.event(req, route, path, params, key if route.api_key_required else None)
         resp = self.invoke(route, event)
         resp.log_path = _mask_path(route.path, params, path)
@@ -202,7 +266,7 @@ class Gateway:
         except (FunctionError, MalformedResponse) as exc:
             if isinstance(exc, MalformedResponse):
                 log.error("%s: Malformed Lambda proxy response: %s", route.function, exc)
-            resp = gateway_error(502, "Internal server error", "InternalServerErrorException")
+            resp = gateway_error("DEFAULT_5XX", None, self.template.apis[route.api].gateway_responses)
         trace = event["headers"].get("X-Amzn-Trace-Id") if event["headers"] else None
         resp.headers += [("x-amzn-RequestId", request_id), ("x-amz-apigw-id", request_id[:16])]
         if trace:

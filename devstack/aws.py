@@ -13,7 +13,8 @@ import boto3
 from botocore.config import Config
 
 from . import procs
-from .template import Template
+from .moto_server import OneWriteAtATime
+from .template import ROOT, Template
 
 log = logging.getLogger("devstack")
 
@@ -49,7 +50,8 @@ def client(service: str, endpoint_url: str, region: str):
 
 
 class MotoServer:
-    """moto in a child process (default: its backends are its own) or in a thread of this process.
+    """moto in a child process (default: its backends are its own) or in a thread of this process, its
+    DynamoDB conditional writes atomic as DynamoDB's are (moto_server.py).
 
     A thread shares moto's process-wide backends, and every `mock_aws()` start resets them: a test
     using mock_aws would wipe the stack's tables. Tests therefore get the process.
@@ -76,6 +78,8 @@ class MotoServer:
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
             self._thread_server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
             self._thread_server.start()
+            server = self._thread_server._server  # noqa: SLF001 - werkzeug's server: its WSGI app
+            server.app = OneWriteAtATime(server.app)  # conditional writes atomic, as in DynamoDB
             self.port = self._thread_server.get_host_and_port()[1]
             return self
         self.spawn()
@@ -88,8 +92,8 @@ class MotoServer:
         if self.log_file is not None and self._log is None:
             self._log = open(self.log_file, "wb")  # noqa: SIM115 - open for the lifetime of the child
         out = self._log or subprocess.DEVNULL
-        cmd = [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)]
-        self.proc = procs.spawn(cmd, stdout=out, stderr=out)
+        cmd = [sys.executable, "-m", "devstack.moto_server", "-H", self.host, "-p", str(self.port)]
+        self.proc = procs.spawn(cmd, stdout=out, stderr=out, cwd=ROOT)
 
     def wait_ready(self, timeout: float = 15.0) -> None:
         if self.proc is not None:

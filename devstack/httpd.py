@@ -60,8 +60,14 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY:
-                resp = Response(
-                    413, [("Content-Type", "application/json")], b'{"message":"Request Too Long"}'
+                head = Request(self.command, path, query, list(self.headers.items()))
+                refuse = getattr(self.server.app, "too_large", None)  # the app's own answer, if it has one
+                resp = (
+                    refuse(head)
+                    if refuse
+                    else Response(
+                        413, [("Content-Type", "application/json")], b'{"message":"Request Too Long"}'
+                    )
                 )
                 self.close_connection = True
             else:

@@ -18,9 +18,17 @@ _PR_SET_PDEATHSIG = 1
 _prctl = ctypes.CDLL(None).prctl if sys.platform.startswith("linux") else None
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    # The kernel sends SIGTERM when the parent dies, even by SIGKILL, so nothing is orphaned.
-    _prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
+def _dies_with(parent: int):
+    def die_with_parent() -> None:  # runs in the child between fork and exec
+        # The kernel kills the child when the parent dies, even by SIGKILL, so nothing is orphaned. SIGKILL,
+        # not SIGTERM: a supervisor that stops normally stops its children in order (stop()); one that was
+        # killed leaves nothing to shut down cleanly, and a busy child's SIGTERM handling (moto and the
+        # sandbox wait for their request threads) outlived a killed supervisor by seconds under load.
+        _prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+        if os.getppid() != parent:  # the parent died before the signal was armed
+            os._exit(1)
+
+    return die_with_parent
 
 
 def spawn(cmd: list[str], *, stdout=None, stderr=None, env: dict | None = None, cwd=None) -> subprocess.Popen:
@@ -33,7 +41,7 @@ def spawn(cmd: list[str], *, stdout=None, stderr=None, env: dict | None = None, 
         env=child_env() if env is None else env,
         cwd=cwd,
         start_new_session=True,
-        preexec_fn=_die_with_parent if _prctl else None,
+        preexec_fn=_dies_with(os.getpid()) if _prctl else None,
     )
 
 

@@ -6,7 +6,7 @@
 With `webhooks=True` (make dev's default) the sandbox's company webhooks go to the local gateway's
 webhook route, `<api base>/webhooks/altegio/<webhook secret>` (or `webhook_url`), registered once the
 gateway listens and again whenever the sandbox is restarted. Until that route exists the gateway answers
-403 and the sandbox logs a failed delivery, retries it and gives it up: nothing else changes.
+404 and the sandbox logs a failed delivery, retries it and gives it up: nothing else changes.
 
 Handlers run in this process, so starting the stack sets the template's environment (and moto's
 endpoint, fake credentials, region) in os.environ and resets the layer's container state; stop()

@@ -26,11 +26,21 @@ _CORS_HEADERS = {
 
 
 @dataclass(frozen=True)
+class GatewayResponse:
+    """One of the API's GatewayResponses: what API Gateway answers itself for a response type."""
+
+    status: int | None  # None: the type's own status
+    headers: dict[str, str]  # header -> value as the template gives it ('static' or method.request.header.x)
+    templates: dict[str, str]  # content type -> body template ($context variables, not VTL)
+
+
+@dataclass(frozen=True)
 class Api:
     logical_id: str
     stage: str
     api_key_required: bool
     cors: dict[str, str] | None  # Access-Control-* headers of the preflight, or None
+    gateway_responses: dict[str, GatewayResponse] = field(default_factory=dict)  # by response type
 
 
 @dataclass(frozen=True)
@@ -206,7 +216,28 @@ class Template:
             props = {**globals_api, **(res.get("Properties") or {})}
             auth = props.get("Auth") or {}
             stage = self.resolve(props.get("StageName", "Prod"), f"{lid}.StageName")
-            out[lid] = Api(lid, str(stage), bool(auth.get("ApiKeyRequired")), self._cors(props, lid))
+            out[lid] = Api(
+                lid,
+                str(stage),
+                bool(auth.get("ApiKeyRequired")),
+                self._cors(props, lid),
+                self._gateway_responses(props, lid),
+            )
+        return out
+
+    def _gateway_responses(self, props: dict, where: str) -> dict[str, GatewayResponse]:
+        raw = self.resolve(props.get("GatewayResponses"), f"{where}.GatewayResponses") or {}
+        out = {}
+        for kind, spec in raw.items():
+            if not isinstance(spec, dict):
+                raise TemplateError(f"{where}.GatewayResponses.{kind} must be an object")
+            status = spec.get("StatusCode")
+            headers = ((spec.get("ResponseParameters") or {}).get("Headers")) or {}
+            out[str(kind)] = GatewayResponse(
+                int(status) if status is not None else None,
+                {str(k): str(v) for k, v in headers.items()},
+                {str(k): str(v) for k, v in (spec.get("ResponseTemplates") or {}).items()},
+            )
         return out
 
     def _cors(self, props: dict, where: str) -> dict[str, str] | None:

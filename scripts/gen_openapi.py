@@ -22,6 +22,33 @@ INFO = {
 }
 
 
+# What API Gateway answers itself, before or instead of a function (template.yaml's GatewayResponses put
+# each in Altegio's envelope): documented on every operation, beside what the function answers.
+GATEWAY_ANSWERS = {
+    403: "API Gateway: no valid x-api-key (INVALID_API_KEY), or the request was filtered",
+    404: "API Gateway: no such path or method (MISSING_AUTHENTICATION_TOKEN)",
+    413: "API Gateway: request body over its payload limit (REQUEST_TOO_LARGE)",
+    429: "API Gateway: too many requests for this API key, or its quota is spent (Retry-After)",
+    431: "API Gateway: request line and headers over 10,240 bytes",
+    502: "API Gateway: the function failed",
+    504: "API Gateway: the function did not answer in time",
+}
+ERROR_ENVELOPE = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
+
+
+def _with_gateway_answers(operation: dict) -> None:
+    responses = operation.setdefault("responses", {})
+    for status, text in GATEWAY_ANSWERS.items():
+        entry = responses.setdefault(str(status), {"description": "", "content": ERROR_ENVELOPE})
+        entry["description"] = f"{entry['description']}; {text}" if entry["description"] else text
+        entry.setdefault("content", ERROR_ENVELOPE)
+        if status == 429:
+            entry["headers"] = {
+                "Retry-After": {"description": "Seconds to wait", "schema": {"type": "string"}}
+            }
+    operation["responses"] = dict(sorted(responses.items()))
+
+
 def _load(app_py: Path):
     spec = importlib.util.spec_from_file_location(f"openapi_src_{app_py.parent.name}", app_py)
     module = importlib.util.module_from_spec(spec)
@@ -44,6 +71,9 @@ def build() -> dict:
             doc["paths"].setdefault(path, {}).update(ops)
         doc["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
     doc["paths"] = dict(sorted(doc["paths"].items()))
+    for item in doc["paths"].values():
+        for operation in item.values():
+            _with_gateway_answers(operation)
     doc["components"]["schemas"] = dict(sorted(doc["components"]["schemas"].items()))
     doc["components"]["securitySchemes"] = {"apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}}
     doc["security"] = [{"apiKey": []}]

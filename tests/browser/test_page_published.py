@@ -138,7 +138,12 @@ def test_the_published_page_loads_its_own_release_and_books_up_to_the_contact_st
     choose_service(page, keyboard=False)
     choose_staff(page, keyboard=False, any_member=True)
     open_first_free_day(page, keyboard=False)
-    choose_slot(page, keyboard=False)  # the contact step: details.js, loaded on demand
+    # The contact step loads details.js on demand: wait for its answer and its form (an event and a state),
+    # not for whatever the step marker says first under load.
+    with page.expect_response(lambda r: r.url.endswith("/details.js")) as details:
+        choose_slot(page, keyboard=False)
+    assert details.value.status == 200 and details.value.url.startswith(f"{cdn}/v/{release}/")
+    page.wait_for_selector("#name")
     assert page.errors == []
     files = {url: status for url, status, kind in answers if not url.startswith("/api/")}
     assert all(status == 200 for status in files.values()), files

@@ -315,3 +315,36 @@ def test_a_refused_body_ends_the_connection_and_says_so(gw):
         assert reply.read() and reply.will_close
     finally:
         conn.close()
+
+
+def test_gateway_responses_shape_the_gateways_own_answers():
+    """As API Gateway applies GatewayResponses: the type's own entry, else DEFAULT_4XX/5XX; its status,
+    static or request headers, and its template with $context.error.* filled in; else the default."""
+    from devstack.apigw import gateway_error
+    from devstack.template import GatewayResponse
+
+    envelope = '{"success":false,"data":null,"meta":{"message":$context.error.messageString}}'
+    responses = {
+        "DEFAULT_4XX": GatewayResponse(
+            None, {"Access-Control-Allow-Origin": "'https://a.example'"}, {"application/json": envelope}
+        ),
+        "MISSING_AUTHENTICATION_TOKEN": GatewayResponse(404, {"X-Echo": "method.request.header.x-probe"}, {}),
+    }
+    req = Request("GET", "/nothing", "", [("X-Probe", "seen")])
+    too_long = gateway_error("DEFAULT_4XX", req, responses)  # 431: the default's template
+    assert too_long.status == 431 and too_long.header("Access-Control-Allow-Origin") == "https://a.example"
+    assert json.loads(too_long.body) == {
+        "success": False,
+        "data": None,
+        "meta": {"message": "Request Header Fields Too Large"},
+    }
+    forbidden = gateway_error("INVALID_API_KEY", req, responses)  # no entry of its own: DEFAULT_4XX's
+    assert forbidden.status == 403 and json.loads(forbidden.body)["meta"]["message"] == "Forbidden"
+    missing = gateway_error("MISSING_AUTHENTICATION_TOKEN", req, responses)  # its own, status changed
+    assert (missing.status, missing.header("X-Echo")) == (404, "seen")
+    assert json.loads(missing.body) == {
+        "message": "Missing Authentication Token"
+    }  # no template: default body
+    failed = gateway_error("DEFAULT_5XX", None, responses)  # nothing customised for 5xx
+    assert (failed.status, json.loads(failed.body)) == (502, {"message": "Internal server error"})
+    assert gateway_error("INVALID_API_KEY").header("x-amzn-ErrorType") == "ForbiddenException"

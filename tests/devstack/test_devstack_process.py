@@ -16,6 +16,13 @@ from devstack_testkit import KEY, PROJECT, Devstack, call, wait_gone
 from devstack.template import ROOT
 from sandbox import Sandbox, SandboxConfig
 
+FORBIDDEN = {"success": False, "data": None, "meta": {"message": "Forbidden: send a valid x-api-key header."}}
+NOT_FOUND = {
+    "success": False,
+    "data": None,
+    "meta": {"message": "Not found: no such path or method (see /api/v1/openapi.json)."},
+}
+
 
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory):
@@ -41,9 +48,9 @@ def test_make_dev_serves_the_page_and_the_api_over_http(dev):
     page = call(s["page_url"], "GET", "/")
     assert page.status == 200 and b"<html" in page.body and page.header("X-Frame-Options") == "DENY"
     r = call(s["api_base"], "GET", "/api/v1/book_staff/101")
-    assert (r.status, r.json()) == (403, {"message": "Forbidden"})
+    assert (r.status, r.json()) == (403, FORBIDDEN)  # template.yaml's GatewayResponses
     r = call(s["api_base"], "GET", "/api/v1/nothing", [("x-api-key", s["api_key"])])
-    assert (r.status, r.json()) == (403, {"message": "Missing Authentication Token"})
+    assert (r.status, r.json()) == (404, NOT_FOUND)
     assert "page GET / 200" in dev.output()  # one access-log line per request
     assert call(s["sandbox_url"], "GET", "/__admin/health").status == 200
     ddb = boto3.client("dynamodb", endpoint_url=s["moto_url"])
@@ -114,6 +121,31 @@ def test_children_die_with_a_killed_supervisor(tmp_path):
     assert not wait_gone(kids), "children outlived a SIGKILLed devstack"
 
 
+def test_a_child_that_holds_on_to_sigterm_still_dies_with_its_supervisor():
+    """A child busy finishing requests may take its SIGTERM slowly (or ignore it): the parent's death kills
+    it all the same."""
+    child = (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "print('armed', flush=True); time.sleep(120)"
+    )
+    supervisor = (
+        "import sys, time; from devstack import procs; "
+        f"p = procs.spawn([sys.executable, '-c', {child!r}]); print(p.pid, flush=True); time.sleep(120)"
+    )
+    boss = subprocess.Popen([sys.executable, "-c", supervisor], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        said = {boss.stdout.readline().strip() for _ in range(2)}  # its pid, and the child (same pipe)
+        assert "armed" in said, said
+        kid = int(next(line for line in said if line.isdigit()))
+        assert wait_gone([kid], timeout=0) == [kid]
+        boss.send_signal(signal.SIGKILL)
+        boss.wait(15)
+        assert not wait_gone([kid]), "a child that ignores SIGTERM outlived its SIGKILLed supervisor"
+    finally:
+        boss.kill()
+        boss.wait(15)
+
+
 def test_upstream_without_token_is_refused(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "ALTEGIO_PARTNER_TOKEN"}
     r = subprocess.run(
@@ -147,5 +179,5 @@ def test_make_dev_points_the_sandboxs_webhooks_at_the_local_gateway(dev):
             break
         assert time.monotonic() < deadline, log
         time.sleep(0.05)
-    assert [(e["attempt"], e["answer"], e["url"]) for e in log] == [(1, 403, masked), (2, 403, masked)]
+    assert [(e["attempt"], e["answer"], e["url"]) for e in log] == [(1, 404, masked), (2, 404, masked)]
     assert dev.proc.poll() is None and call(s["sandbox_url"], "GET", "/__admin/health").status == 200

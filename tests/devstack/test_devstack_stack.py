@@ -3,15 +3,18 @@ every route and every event file, and one read end to end through the page."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
 from devstack_testkit import call
 
+from devstack.httpd import MAX_BODY
 from devstack.template import ROOT, Template
 
 TEMPLATE = Template(ROOT / "template.yaml", local={"PageApiKeyValue": "x" * 20})
@@ -27,6 +30,13 @@ DEMO = {
     "record_hash": "0123abcd",
     "event_id": "7101",
     "record_token": "review-101",
+}
+
+FORBIDDEN = {"success": False, "data": None, "meta": {"message": "Forbidden: send a valid x-api-key header."}}
+NOT_FOUND = {
+    "success": False,
+    "data": None,
+    "meta": {"message": "Not found: no such path or method (see /api/v1/openapi.json)."},
 }
 
 
@@ -80,9 +90,23 @@ def test_page_and_gateway_answers_of_the_gateway_itself(local_stack):
         == "gzip"
     )
     r = call(local_stack.api_base, "GET", "/api/v1/book_staff/101")
-    assert (r.status, r.json()) == (403, {"message": "Forbidden"})
+    assert (r.status, r.json()) == (403, FORBIDDEN)  # template.yaml's GatewayResponses
     r = call(local_stack.api_base, "GET", "/api/v1/no_such_operation", [("x-api-key", local_stack.api_key)])
-    assert (r.status, r.json()) == (403, {"message": "Missing Authentication Token"})
+    assert (r.status, r.json()) == (404, NOT_FOUND)
+    assert r.header("Access-Control-Allow-Origin") and r.header("Cache-Control") == "no-store"
+    keyed = [("x-api-key", local_stack.api_key)]
+    r = call(local_stack.api_base, "GET", "/api/v1/book_staff/101", [*keyed, ("X-Big", "x" * 11_000)])
+    assert r.status == 431 and r.json()["success"] is False and r.json()["meta"]["message"]
+    host = urlsplit(local_stack.api_base)
+    conn = http.client.HTTPConnection(host.hostname, host.port, timeout=10)
+    try:  # a body over the payload limit is refused unread
+        conn.putrequest("POST", "/api/v1/book_check/101")
+        conn.putheader("Content-Length", str(MAX_BODY + 1))
+        conn.endheaders()
+        big = conn.getresponse()
+        assert big.status == 413 and json.loads(big.read())["meta"]["message"] == "Request too large."
+    finally:
+        conn.close()
 
 
 @pytest.mark.parametrize("route", TEMPLATE.routes, ids=lambda r: f"{r.method} {r.path}")
@@ -150,3 +174,35 @@ def test_a_test_can_build_its_own_stack_inside_the_session_one(local_stack):
     assert LocalStack.running() is local_stack
     assert os.environ["ALTEGIO_BASE_URL"] == outer_upstream == local_stack.sandbox.api_base
     assert os.environ["AWS_ENDPOINT_URL"] == local_stack.moto_url and "UPSTREAM" not in os.environ
+
+
+def test_dynamodb_conditional_writes_take_turns_as_in_dynamodb():
+    """moto checks a condition, then writes: two requests interleaved there both pass. Through the stack's
+    moto (OneWriteAtATime) the second sees the first's write, as DynamoDB guarantees; other services are
+    not held up."""
+    import threading
+
+    from devstack.moto_server import OneWriteAtATime
+
+    store, winners, first_checked, second_checked = {}, [], threading.Event(), threading.Event()
+
+    def moto_put(environ, start_response):  # moto's order: condition first, the write after
+        if "k" not in store:
+            if environ["who"] == "first":
+                first_checked.set()
+                second_checked.wait(2)  # the second request's check, if it can run now
+            else:
+                second_checked.set()
+            store["k"] = environ["who"]
+            winners.append(environ["who"])
+        return [b"{}"]
+
+    app = OneWriteAtATime(moto_put)
+    target = {"HTTP_X_AMZ_TARGET": "DynamoDB_20120810.PutItem"}
+    first = threading.Thread(target=app, args=({**target, "who": "first"}, None))
+    first.start()
+    assert first_checked.wait(10)
+    app({**target, "who": "second"}, None)
+    first.join(10)
+    assert winners == ["first"]
+    assert not app.lock.locked() and app({"who": "s3"}, None) == [b"{}"]

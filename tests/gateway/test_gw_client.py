@@ -166,8 +166,8 @@ def test_connection_errors_are_retried_for_reads_only(gateway, clock, monkeypatc
 
     container.reset()
     sent = []
-    real_acquire = budget.acquire
-    monkeypatch.setattr(budget, "acquire", lambda *a, **k: sent.append(1) or real_acquire(*a, **k))
+    real_take = budget.take
+    monkeypatch.setattr(budget, "take", lambda *a, **k: sent.append(1) or real_take(*a, **k))
     with pytest.raises(UpstreamUnavailable):
         _get()
     assert len(sent) == 3  # each attempt drew on the budget

@@ -113,6 +113,13 @@ _PATH_SECRETS = (
 _BODY_SECRET_KEYS = ("phone", "code", "password", "old_password", "new_password", "confirmation_code")
 _ANSWER_SECRET_KEYS = ("user_token", "record_hash", "hash", "phone")
 _TOKEN_LIKE = re.compile(r"^[A-Za-z0-9._~+/=-]{8,512}$")
+# A token or hash sent by a client is learnt only if it could be one: random, so with a digit in it
+# (Altegio's are hex or alphanumeric). A fuzzer's word in a hash's place ('__main__') is not a secret,
+# and would be "found" wherever the word is ordinary text (a logger's name).
+_RANDOM_ENOUGH = re.compile(r"\d")
+# A URL path in a log line; only its secret positions (_PATH_SECRETS) are scanned, since the others hold
+# ids (a fuzzed team member id 999999 is not the SMS code 999999 another request sent).
+_URL_PATH = re.compile(r"(?<![\w.])(?:/[^\s\"'?#/<>]+){2,}/?")
 # What a real value of each kind looks like: fuzzers' random strings ("en-US" as a phone) are not learnt,
 # or they would be "found" in ordinary log lines.
 _PLAUSIBLE = {
@@ -202,10 +209,10 @@ class Watch:
         # Only what could be a real token or hash (the gateway refuses anything else before using it):
         # hostile garbage in a path is not a secret, and is rightly logged as sent.
         for pattern in _PATH_SECRETS:
-            self.learn(*(v for v in pattern.findall(path) if _TOKEN_LIKE.match(v)))
+            self.learn(*(v for v in pattern.findall(path) if _plausible_token(v)))
         for name, value in headers:
             if name.lower() == "authorization":
-                self.learn(*(v for v in _AUTH_TOKENS.findall(value) if _TOKEN_LIKE.match(v)))
+                self.learn(*(v for v in _AUTH_TOKENS.findall(value) if _plausible_token(v)))
         if body:
             try:
                 parsed = json.loads(body)
@@ -257,10 +264,20 @@ class Watch:
         pattern = re.compile(r"(?<![\w+\-:.])(?:" + "|".join(re.escape(v) for v in values) + r")(?![\w:])")
         found = []
         for name, line in self.all_lines() if lines is None else lines:
-            match = pattern.search(line)
+            match = pattern.search(_URL_PATH.sub(_secret_positions, line))
             if match:
                 found.append(f"{match.group(0)!r} in [{name}] {line[:300]}")
         return found
+
+
+def _plausible_token(value: str) -> bool:
+    return bool(_TOKEN_LIKE.match(value) and _RANDOM_ENOUGH.search(value))
+
+
+def _secret_positions(path: re.Match) -> str:
+    """A URL path in a log line, reduced to what sits where a secret goes (a record hash, a token): the
+    rest are ids, matched by coincidence only."""
+    return " ".join(v for p in _PATH_SECRETS for v in p.findall(path.group(0)))
 
 
 def _tap_class(cls, watch: Watch) -> None:

@@ -116,7 +116,12 @@ def test_api_key_required_where_the_template_says(access):
                 body={} if method in ("POST", "PUT") else None,
             )
             if route.api_key_required:
-                if reply.status != 403 or reply.json != {"message": "Forbidden"}:
+                meta = (reply.json or {}).get("meta") or {}
+                if (
+                    reply.status != 403
+                    or not reply.is_error_envelope
+                    or "x-api-key" not in meta.get("message", "")
+                ):
                     problems.append(f"{method} {path} with {label}: {reply.short()}")
             elif reply.status != 200:
                 problems.append(f"{method} {path} (exempt) with {label}: {reply.short()}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from rel_kit import PARTNER_TOKEN, ROOT, SMS_CODE, WATCH, upstream_fault
+from rel_kit import PARTNER_TOKEN, ROOT, SMS_CODE, WATCH, Watch, upstream_fault
 from rel_ops import DEMO_PHONE, OPS, book_record, send
 
 WEB = ROOT / "web"
@@ -66,6 +66,32 @@ def test_personal_data_stays_out_of_logs_when_things_fail(rel, demo):
 def _send(rel, req):
     rel.reset_budget()
     return send(rel, req)
+
+
+def test_the_scan_tells_a_path_id_from_a_secret_and_still_finds_a_leak():
+    """Values sent in secret places are learnt; the same value as an id in a path is not a leak (a fuzzed
+    team member id 999999, a phone-like id), nor is a word a fuzzer put in a hash's place ('__main__');
+    the value in clear anywhere else, or a hash in its place in a path, still is."""
+    watch = Watch()
+    hashed = "0f3a9c2b7d1e4f5a8b6c0d2e4f6a8b0c"
+    watch.learn_request(
+        f"/api/v1/book_record/202/3000001/{hashed}", [], b'{"code": "999999", "phone": "6227020801"}'
+    )
+    watch.learn_request("/api/v1/book_record/202/3000002/__main__", [], b"")
+    quiet = [
+        ("devstack.access", "api  GET /api/v1/book_staff_seances/202/999999 200 12ms X-Cache=miss"),
+        ("devstack.access", "api  GET /api/v1/book_staff/6227020801?service_ids[]=1 404 3ms X-Cache=-"),
+        ("__main__", '{"logger": "__main__", "message": "started"}'),
+        ("devstack.access", "api  GET /api/v1/book_record/202/3000001/*** 200 9ms X-Cache=-"),
+    ]
+    assert watch.leaks(quiet) == []
+    leaking = [
+        ("booking-gateway", '{"message": "code check", "code": "999999"}'),
+        ("booking-gateway", "sms sent to 6227020801"),
+        ("devstack.access", f"api  GET /api/v1/book_record/202/3000001/{hashed} 200 9ms X-Cache=-"),
+        ("booking-gateway", f'{{"error": "no record {hashed}"}}'),
+    ]
+    assert len(watch.leaks(leaking)) == len(leaking), watch.leaks(leaking)
 
 
 def test_nothing_secret_leaked_anywhere():

@@ -116,7 +116,7 @@ def test_a_call_the_invocation_has_no_time_for_is_not_sent(clock, monkeypatch):
 
     sent, turns = [], []
     monkeypatch.setattr(altegio_client, "get_partner_token", lambda force=False: "token")
-    monkeypatch.setattr(budget, "acquire", lambda priority, wait: turns.append(wait) or clock.now())
+    monkeypatch.setattr(budget, "take", lambda prio, wait: turns.append(wait) or budget.Turn(prio, 0.0))
 
     def send(method, url, body, headers, read_timeout):
         sent.append(read_timeout)
@@ -138,3 +138,32 @@ def test_a_call_the_invocation_has_no_time_for_is_not_sent(clock, monkeypatch):
             altegio_client.call("POST", "/book_record/1", body={}, idempotent=False, priority="write")
     assert sent == [pytest.approx(3.0)]
     assert len(turns) == 1
+
+
+def test_the_connection_writes_only_on_its_turn(monkeypatch):
+    """budget.sending() right before the request is written, budget.sent() with the time right after."""
+    from booking_gateway import altegio_client, budget
+
+    steps = []
+    monkeypatch.setattr(budget, "sending", lambda turn: steps.append(("sending", turn)))
+    monkeypatch.setattr(budget, "sent", lambda turn, at: steps.append(("sent", turn)))
+
+    class Wire:
+        def request(self, *args, **kwargs):
+            steps.append(("written", None))
+
+    class Probe(altegio_client._OnTurn, Wire):
+        pass
+
+    Probe().request("GET", "/")  # outside a call: no turn to check
+    turn = budget.Turn("read", 0.0)
+    token = altegio_client._turn.set(turn)
+    try:
+        Probe().request("GET", "/")
+    finally:
+        altegio_client._turn.reset(token)
+    assert steps == [("written", None), ("sending", turn), ("written", None), ("sent", turn)]
+    assert (
+        altegio_client._pool().pool_classes_by_scheme["https"].ConnectionCls.__mro__[1]
+        is altegio_client._OnTurn
+    )

@@ -95,6 +95,51 @@ def test_a_pause_holds_every_slot_until_it_ends(ddb, clock):
     assert clock.monotonic() - started >= 3 - budget.AHEAD_MAX
 
 
+# -- the send: a turn must still hold when the request is written ------------------------------------------
+def _send_on(turn: budget.Turn, clock, write_lag: float = 0.0) -> float:
+    """What the client's connection does around one request (altegio_client._OnTurn); returns when
+    Altegio sees it. `write_lag`: the process descheduled between the check and the write."""
+    budget.sending(turn)
+    clock.advance(write_lag)
+    at = clock.now()
+    budget.sent(turn, at)
+    return at
+
+
+def _busiest_second(times: list[float]) -> int:
+    return max(sum(1 for t in times if a <= t < a + 1.0) for a in times)
+
+
+def test_a_turn_gone_stale_before_the_send_is_taken_again(ddb, clock, settings_env):
+    """Descheduled between taking the slot and the send (the clock moved): without a new slot the call
+    would go out 0.5 s late and the slot's next user 0.55 s after it, two calls in one second of a
+    one-call-a-second budget."""
+    settings_env(UPSTREAM_PER_SECOND=1)
+    first = budget.take("write", wait_max=5)
+    clock.advance(0.5)  # descheduled
+    seen = [_send_on(first, clock)]
+    assert first.stamp >= seen[0] - budget.MAX_SEND_LAG  # the turn it went out on is a fresh one
+    for _ in range(3):
+        seen.append(_send_on(budget.take("write", wait_max=5), clock))
+    assert _busiest_second(seen) == 1, seen
+
+
+def test_a_write_that_lagged_its_check_stamps_the_slot_with_when_it_went_out(ddb, clock, settings_env):
+    settings_env(UPSTREAM_PER_SECOND=1)
+    seen = [_send_on(budget.take("write", wait_max=5), clock, write_lag=0.4)]  # e.g. a new TLS handshake
+    seen.append(_send_on(budget.take("write", wait_max=5), clock))
+    assert seen[1] - seen[0] >= budget.SLOT_SPACING - budget.MAX_SEND_LAG, seen
+
+
+def test_a_turn_that_cannot_be_taken_again_in_time_is_not_sent(ddb, clock, settings_env):
+    settings_env(UPSTREAM_PER_SECOND=1)
+    turn = budget.take("write", wait_max=0.2)
+    clock.advance(0.5)
+    with pytest.raises(budget.BudgetExhausted):
+        budget.sending(turn)  # the only slot is its own stale one, free only after the deadline
+    assert turn.counted_at is None  # its count in the minute was given back
+
+
 # -- the fair share per caller class ----------------------------------------------------------------------
 def _as(key_id: str | None) -> None:
     from booking_gateway import caller

@@ -1,7 +1,8 @@
 """The one way to Altegio: a pooled urllib3 client with Altegio's headers and the shared budget.
 
 - One PoolManager per container (container.py), reused across invocations; connect/read timeouts.
-- Every attempt draws on the shared budget first (budget.acquire with the call's priority).
+- Every attempt draws on the shared budget first (budget.take with the call's priority); the connection
+  writes the request only on that turn (budget.sending right before the write, budget.sent right after).
 - Retries, with jittered exponential backoff, only for idempotent calls and only where the request
   cannot have had an effect or is safe to repeat: connection errors, 502/503/504. A read timeout is
   never retried (UpstreamTimeout at once).
@@ -23,6 +24,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import random
 import time
@@ -32,6 +34,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import urllib3
+import urllib3.connection
 from urllib3.exceptions import HTTPError, ReadTimeoutError
 
 from . import budget, clock, container, deadline
@@ -74,10 +77,47 @@ __all__ = [  # the errors, for callers that import them from the client that rai
 ]
 
 
+_turn: contextvars.ContextVar[budget.Turn | None] = contextvars.ContextVar("budget_turn", default=None)
+
+
+class _OnTurn:
+    """A connection that writes a request only on its budget turn: budget.sending() right before the
+    write (a turn gone stale while the process was descheduled is taken again), budget.sent() with the
+    time the request was written, right after."""
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        turn = _turn.get()
+        if turn is not None:
+            budget.sending(turn)
+        super().request(*args, **kwargs)  # type: ignore[misc]
+        if turn is not None:
+            budget.sent(turn, clock.now())
+
+
+class _HTTPConnection(_OnTurn, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_OnTurn, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+def _new_pool() -> urllib3.PoolManager:
+    pool = urllib3.PoolManager(num_pools=4, maxsize=16, block=False, retries=False)
+    pool.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+    return pool
+
+
 def _pool() -> urllib3.PoolManager:
-    return container.get(
-        "altegio.pool", lambda: urllib3.PoolManager(num_pools=4, maxsize=16, block=False, retries=False)
-    )
+    return container.get("altegio.pool", _new_pool)
 
 
 @dataclass
@@ -193,16 +233,10 @@ def _time_left(deadline_at: float, settings) -> bool:
     return deadline_at - clock.monotonic() > settings.connect_timeout + 1.0
 
 
-def _take_turn(priority: budget.Priority, budget_wait: float) -> None:
-    """A budget slot, right before the send. The slot's stamp should say when Altegio sees the call; if
-    the send lags it (DynamoDB retrying a throttled write, a stalled process), it is counted, not
-    retried: per_second <= 4 leaves Altegio's fifth call of the second as the margin, and a 429 still
-    pauses everyone."""
-    stamp = budget.acquire(priority, budget_wait)
-    lag = clock.now() - stamp
-    if lag > budget.MAX_SEND_LAG:
-        count("BudgetLateSend")
-        logger.warning("upstream call sent late after its budget turn", extra={"lag_ms": int(lag * 1000)})
+def _take_turn(priority: budget.Priority, budget_wait: float) -> contextvars.Token:
+    """A budget turn for the next send, checked by the connection right before it writes the request
+    (_OnTurn): returns the token that puts the previous turn back."""
+    return _turn.set(budget.take(priority, budget_wait))
 
 
 def call(
@@ -239,7 +273,7 @@ def call(
         # The token first: its first fetch (Secrets Manager) must not sit between the budget's stamp and
         # the send, or the stamp would no longer say when Altegio sees the call.
         token = get_partner_token()
-        _take_turn(priority, max(0.0, min(wait_cap, deadline_at - clock.monotonic() - read_timeout)))
+        turn = _take_turn(priority, max(0.0, min(wait_cap, deadline_at - clock.monotonic() - read_timeout)))
         timeout = max(0.5, min(read_timeout, deadline_at - clock.monotonic()))
         try:
             up = _send(method, url, data, _headers(token, user_token, data is not None), timeout)
@@ -253,6 +287,8 @@ def call(
                 _backoff(attempt)
                 continue
             raise UpstreamUnavailable(f"{method} {path}: {type(exc).__name__}") from exc
+        finally:
+            _turn.reset(turn)
         page = _edge_page(up)
         if page:
             count("UpstreamEdgeRefused")
@@ -277,7 +313,7 @@ def call(
             patience = MAX_429_WAIT if budget_wait is None else min(MAX_429_WAIT, budget_wait)
             if idempotent and not rate_limited and wait < patience + 0.001:
                 rate_limited = True
-                continue  # once; budget.acquire waits out the pause
+                continue  # once; budget.take waits out the pause
             raise UpstreamRateLimited(wait, "Altegio rate limit")
         if up.status in RETRY_STATUSES and attempt + 1 < attempts and _time_left(deadline_at, settings):
             attempt += 1

@@ -1,6 +1,7 @@
 """The upstream budget every function shares, so Altegio (5/s, 200/min per IP) never sees more.
 
-One acquire() = the minute first, then a second-slot (so the slot is the last step before the send):
+One take() = the minute first, then a second-slot (so the slot is the last step before the send), then
+sending() right before the request is written and sent() right after (the client's connection calls them):
 - Per minute: 5-second bucket counters (`min#<epoch//5>`, ADD n). A call is admitted only while the
   current bucket plus the twelve before it (any sliding minute lies within thirteen buckets) stay within
   the minute's allowance; the increment is conditional, so concurrent callers cannot overshoot.
@@ -12,6 +13,11 @@ One acquire() = the minute first, then a second-slot (so the slot is the last st
   is held until then; if the write was slower than foreseen, the stamp is moved to when the call can
   go out. So the slot's next user keeps its distance from the actual send, however slow DynamoDB or
   the container is (throttled writes are retried here with a fresh stamp, never by botocore).
+- The send itself: a process descheduled between taking its slot and writing the request (a starved
+  CPU) would send later than its stamp. sending() checks the stamp right before the write and takes a
+  new slot when it has gone stale; sent() stamps the slot again with when the request was actually
+  written if that still lagged (a new connection's handshake), so whatever the scheduling no slot's
+  next call comes within SLOT_SPACING of its last one as Altegio sees them.
 - Priority: a freed slot belongs to writes for READ_DEFER (0.3 s) before a read may take it, so a
   waiting booking always gets the next slot while reads still use every slot nobody else wants; reads
   also leave a tenth of the minute to writes, and refreshes of copies that can stand in (stale served
@@ -33,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import random
 import threading
+from dataclasses import dataclass
 from typing import Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -54,6 +61,7 @@ MISS_SHARE = 0.25  # of the minute, kept from refreshes (a stale copy can stand 
 READ_DEFER = 0.3  # a freed slot is the writes' alone for this long before a read may take it
 THROTTLE_RETRIES = 4  # a throttled budget write is tried again (fresh stamp) before the local limiter
 THROTTLE_PATIENCE = 1.5  # seconds of a throttled budget table waited out before the local limiter
+RETAKES = 3  # a turn gone stale before its send is taken again at most this often
 
 
 # When this container last found the minute spent for refreshes: until then, refreshes are not tried
@@ -83,9 +91,9 @@ def _table() -> str:
     return get_settings().budget_table
 
 
-def _take_slot(slots: list[int], defer: float) -> tuple[float | None, float]:
-    """Take one per-second slot free for `defer` seconds past SLOT_SPACING: (its stamp, 0) on success,
-    else (None, seconds until one frees)."""
+def _take_slot(slots: list[int], defer: float) -> tuple[tuple[float, dict] | None, float]:
+    """Take one per-second slot free for `defer` seconds past SLOT_SPACING: ((its stamp, its key), 0) on
+    success, else (None, seconds until one frees)."""
     earliest: float | None = None
     for slot in random.sample(slots, len(slots)):
         key = {"pk": dynamo.s(f"sec#{slot}")}
@@ -107,7 +115,7 @@ def _take_slot(slots: list[int], defer: float) -> tuple[float | None, float]:
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
                 _note_round_trip(clock.monotonic() - sent_at)
-                return _when_due(key, stamp), 0.0
+                return (_when_due(key, stamp), key), 0.0
             except ClientError as exc:
                 _note_round_trip(clock.monotonic() - sent_at)
                 if dynamo.throttled(exc) and attempt < THROTTLE_RETRIES:
@@ -300,63 +308,141 @@ def _allowance(priority: Priority) -> int:
     return reads if priority == "read" else reads - max(1, int(per_minute * MISS_SHARE))
 
 
+@dataclass
+class Turn:
+    """One upstream call's place in the budget: the slot it holds and the stamp saying when it goes out."""
+
+    priority: Priority
+    deadline: float  # clock.monotonic() after which no slot is waited for
+    klass: str | None = None  # the caller class its read counts towards
+    stamp: float = 0.0
+    slot: dict | None = None  # the slot item's key; None: a turn of the local limiter
+    counted_at: float | None = None  # when it was counted in the minute's buckets
+
+
 def acquire(priority: Priority = "read", wait_max: float | None = None) -> float:
-    """Block until one upstream call may go out and return the slot's stamp (epoch seconds), or raise
-    BudgetExhausted(retry_after). The call should go out within MAX_SEND_LAG of the stamp.
+    """take()'s stamp (epoch seconds): when the call may go out."""
+    return take(priority, wait_max).stamp
+
+
+def take(priority: Priority = "read", wait_max: float | None = None) -> Turn:
+    """Block until one upstream call may go out and return its turn, or raise BudgetExhausted(retry_after).
+    The call goes out through sending() (right before the request is written) and sent() (right after).
 
     Waits at most `wait_max` seconds (default: BUDGET_WAIT_SECONDS) for a per-second slot; a spent
     minute raises at once, since waiting for it would outlast any request.
     """
-    settings = get_settings()
-    slots, allowance = _slots(), _allowance(priority)
-    defer = 0.0 if priority == "write" else READ_DEFER
+    wait = get_settings().budget_wait_seconds if wait_max is None else wait_max
     klass = None if priority == "write" else _class()  # reads count towards their caller's share
+    turn = Turn(priority, clock.monotonic() + wait, klass)
+    _place(turn)
+    return turn
+
+
+def _place(turn: Turn) -> None:
+    """Give `turn` a slot, counting it in the minute first if it is not yet (so the slot is the last step),
+    waiting until its deadline; BudgetExhausted (the minute's count given back) if none comes in time."""
+    slots, allowance = _slots(), _allowance(turn.priority)
+    defer = 0.0 if turn.priority == "write" else READ_DEFER
     started = clock.monotonic()
-    deadline = started + (settings.budget_wait_seconds if wait_max is None else wait_max)
-    counted_at: float | None = None  # when this call was counted in the minute's buckets
     waited = False
     while True:
         now = clock.now()
         try:
-            if counted_at is None:  # counted once, before the slot, so the slot is the last step
-                try:
-                    minute_wait = _take_minute(allowance, now, klass)
-                except ShareSpent as spent:
-                    count("BudgetShareSpent")
-                    if priority == "refresh":
-                        _memo()[f"refresh:{klass}"] = now + min(spent.wait, REFRESH_MEMO)
-                    raise BudgetExhausted(spent.wait, str(spent)) from None
-                if minute_wait is not None:
-                    count("BudgetExhausted")
-                    if priority == "refresh":
-                        _memo()["refresh"] = now + min(minute_wait, REFRESH_MEMO)
-                    raise BudgetExhausted(minute_wait, "upstream budget for this minute is spent")
-                counted_at = now
-            stamp, wait = _take_slot(slots, defer)
+            if turn.counted_at is None:
+                _count(turn, allowance, now)
+            taken, wait = _take_slot(slots, defer)
         except (ClientError, BotoCoreError) as exc:
             throttled = isinstance(exc, ClientError) and dynamo.throttled(exc)
             if throttled and clock.monotonic() - started < THROTTLE_PATIENCE:
                 # Busy, not gone: the local limiter cannot see the other containers, so wait for the table.
-                stamp, wait = None, random.uniform(0.02, 0.08)
+                taken, wait = None, random.uniform(0.02, 0.08)
             else:
                 logger.warning(
                     "budget table unavailable; using the local limiter", extra={"error": type(exc).__name__}
                 )
                 wait = _local().wait_time(now)
-                stamp = clock.now() if not wait else None
-        if stamp is not None:
+                taken = (clock.now(), None) if not wait else None
+        if taken is not None:
+            turn.stamp, turn.slot = taken
             if waited:
                 count("BudgetWait")
-            return stamp
-        if clock.monotonic() + wait > deadline:
+            return
+        if clock.monotonic() + wait > turn.deadline:
             count("BudgetExhausted")
-            if counted_at is not None:  # no call goes out: the minute's allowance is not spent
-                _uncount_minute(counted_at)
-                if klass:
-                    _uncount_minute(counted_at, klass)
+            _give_back(turn)  # no call goes out: the minute's allowance is not spent
             raise BudgetExhausted(wait)
         waited = True
         clock.sleep(wait + random.uniform(0, 0.02))
+
+
+def _count(turn: Turn, allowance: int, now: float) -> None:
+    """Count the turn in the minute's buckets (and its class's); BudgetExhausted when they are full."""
+    try:
+        minute_wait = _take_minute(allowance, now, turn.klass)
+    except ShareSpent as spent:
+        count("BudgetShareSpent")
+        if turn.priority == "refresh":
+            _memo()[f"refresh:{turn.klass}"] = now + min(spent.wait, REFRESH_MEMO)
+        raise BudgetExhausted(spent.wait, str(spent)) from None
+    if minute_wait is not None:
+        count("BudgetExhausted")
+        if turn.priority == "refresh":
+            _memo()["refresh"] = now + min(minute_wait, REFRESH_MEMO)
+        raise BudgetExhausted(minute_wait, "upstream budget for this minute is spent")
+    turn.counted_at = now
+
+
+def _give_back(turn: Turn) -> None:
+    if turn.counted_at is not None:
+        _uncount_minute(turn.counted_at)
+        if turn.klass:
+            _uncount_minute(turn.counted_at, turn.klass)
+        turn.counted_at = None
+
+
+def sending(turn: Turn) -> None:
+    """Right before the request is written: the turn holds only if the call goes out within MAX_SEND_LAG
+    of its stamp. A process descheduled since the slot was taken (a starved CPU, a slow DynamoDB write)
+    would send later than the slot says, and the slot's next user, keeping SLOT_SPACING from the stamp,
+    could then put a sixth call into Altegio's second: a new slot is taken instead (waiting within the
+    turn's deadline; BudgetExhausted if none comes, nothing sent)."""
+    for _ in range(RETAKES):
+        lag = clock.now() - turn.stamp
+        if lag <= MAX_SEND_LAG:
+            return
+        count("BudgetRetake")
+        logger.info(
+            "budget turn went stale before the send; taking another", extra={"lag_ms": int(lag * 1000)}
+        )
+        _place(turn)
+    if clock.now() - turn.stamp > MAX_SEND_LAG:  # starved throughout: better not sent than over the limit
+        _give_back(turn)
+        raise BudgetExhausted(1.0, "upstream call could not be sent on its budget turn")
+
+
+def sent(turn: Turn, at: float) -> None:
+    """The request was written at `at` (epoch seconds). Later than its stamp by over MAX_SEND_LAG (the
+    process descheduled between sending() and the write, a new connection's handshake): the slot is
+    stamped with `at`, so its next user keeps a full SLOT_SPACING from when Altegio saw the call. Never
+    raises."""
+    if at - turn.stamp <= MAX_SEND_LAG:
+        return
+    count("BudgetLateSend")
+    if turn.slot is None:  # the local limiter's turn
+        local = _local()
+        with local.lock:
+            local.times.append(at)  # counted twice: more conservative, never less
+        return
+    with contextlib.suppress(ClientError, BotoCoreError):  # taken over meanwhile: only after a long stall
+        dynamo.stamp_client().update_item(
+            TableName=_table(),
+            Key=turn.slot,
+            UpdateExpression="SET t = :at",
+            ConditionExpression="t = :mine",
+            ExpressionAttributeValues={":at": dynamo.n(at), ":mine": dynamo.n(turn.stamp)},
+        )
+    turn.stamp = at
 
 
 def pause(seconds: float) -> None:

@@ -15,7 +15,9 @@ One acquire() = the minute first, then a second-slot (so the slot is the last st
 - Priority: a freed slot belongs to writes for READ_DEFER (0.3 s) before a read may take it, so a
   waiting booking always gets the next slot while reads still use every slot nobody else wants; reads
   also leave a tenth of the minute to writes, and refreshes of copies that can stand in (stale served
-  instead) leave a further quarter to misses.
+  instead) leave a further quarter to misses. The warmer (warmer.py) is lowest: it counts only while the
+  minute is at most WARM_UNTIL spent and takes a slot only after WARM_DEFER, so it spends what visitors
+  leave and never a slot a miss or a write is waiting for.
 - Fair share: reads are also counted per caller class (the page, each partner key: caller.py) in buckets
   of their own (`min#<class>#<epoch//5>`). A class's reads may take at most CALLER_READ_SHARE of the
   minute's reads while another class has read within the minute (each bucket notes the classes that read
@@ -42,7 +44,7 @@ from .errors import BudgetExhausted  # the budget's refusal, in the layer's one 
 from .observability import count, logger
 from .settings import get_settings
 
-Priority = Literal["refresh", "read", "write"]
+Priority = Literal["warm", "refresh", "read", "write"]
 SLOT_SPACING = 1.05  # a little over a second: clock and network jitter between containers
 STAMP_SLACK = 0.02  # a slot taken slower than foreseen by this is stamped again with the time it goes out
 AHEAD_MIN, AHEAD_MAX = 0.01, 0.5  # how far ahead a slot's stamp is put (its write's round trip, foreseen)
@@ -52,6 +54,8 @@ WINDOW_BUCKETS = 60 // BUCKET  # buckets before the current one that a sliding m
 WRITE_SHARE = 0.1  # of the minute, kept for writes
 MISS_SHARE = 0.25  # of the minute, kept from refreshes (a stale copy can stand in) for misses (none can)
 READ_DEFER = 0.3  # a freed slot is the writes' alone for this long before a read may take it
+WARM_UNTIL = 0.4  # of the minute: the warmer counts only while everyone's calls stay below this
+WARM_DEFER = 0.8  # a freed slot waits this long (reads: READ_DEFER) for a visitor before the warmer takes it
 THROTTLE_RETRIES = 4  # a throttled budget write is tried again (fresh stamp) before the local limiter
 THROTTLE_PATIENCE = 1.5  # seconds of a throttled budget table waited out before the local limiter
 
@@ -296,6 +300,8 @@ def _allowance(priority: Priority) -> int:
     per_minute = get_settings().upstream_per_minute
     if priority == "write":
         return per_minute
+    if priority == "warm":
+        return max(1, int(per_minute * WARM_UNTIL))
     reads = per_minute - max(1, int(per_minute * WRITE_SHARE))
     return reads if priority == "read" else reads - max(1, int(per_minute * MISS_SHARE))
 
@@ -309,8 +315,8 @@ def acquire(priority: Priority = "read", wait_max: float | None = None) -> float
     """
     settings = get_settings()
     slots, allowance = _slots(), _allowance(priority)
-    defer = 0.0 if priority == "write" else READ_DEFER
-    klass = None if priority == "write" else _class()  # reads count towards their caller's share
+    defer = {"write": 0.0, "warm": WARM_DEFER}.get(priority, READ_DEFER)
+    klass = None if priority in ("write", "warm") else _class()  # reads count towards their caller's share
     started = clock.monotonic()
     deadline = started + (settings.budget_wait_seconds if wait_max is None else wait_max)
     counted_at: float | None = None  # when this call was counted in the minute's buckets

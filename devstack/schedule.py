@@ -46,6 +46,7 @@ class Scheduler:
         self._running: dict[str, threading.Thread] = {}
         self._thread: threading.Thread | None = None
         self.runs: dict[str, int] = {}
+        self.skipped_turn = threading.Event()  # set when a turn found the previous run still going
 
     def start(self) -> Scheduler:
         if self.schedules and self._thread is None:
@@ -80,6 +81,7 @@ class Scheduler:
         running = self._running.get(key)
         if running is not None and running.is_alive():
             log.info("%s: the previous scheduled run is still going; this turn is skipped", key)
+            self.skipped_turn.set()
             return
         thread = threading.Thread(
             target=self._invoke, args=(schedule, key), name=f"schedule-{key}", daemon=True

@@ -4,6 +4,7 @@
     python -m bench --smoke         # CI: the same figures from a short, light run (well under a minute)
     python -m bench --rate 30 --duration 30 --contenders gateway,nginx --no-page --no-coldstart
     python -m bench --front-desk-rate 0   # no bookings and cancels made outside the contenders
+    python -m bench --prewarm 60          # the gateway's warmer runs a minute before the first visitor
 
 Writes bench/results/<timestamp>.json and .png and prints a table. Every figure is a ratio-friendly
 measurement from this one run on this machine; compare contenders, not absolute times.
@@ -42,6 +43,13 @@ def parse(argv: list[str] | None) -> Settings:
         type=float,
         help="bookings and cancels a minute made at the front desk, straight at Altegio (default 4; 0: none)",
     )
+    p.add_argument(
+        "--prewarm",
+        type=float,
+        dest="prewarm_s",
+        metavar="SECONDS",
+        help="the gateway's warmer runs on its schedule from SECONDS before the first visitor (0: at once)",
+    )
     p.add_argument("--contenders", help=f"comma-separated subset of {','.join(CONTENDERS)}")
     p.add_argument("--coldstart-runs", type=int, help="fresh interpreters per function")
     p.add_argument("--no-page", action="store_true", help="skip the headless-Chromium page figures")
@@ -66,6 +74,7 @@ def parse(argv: list[str] | None) -> Settings:
         jitter_ms=a.jitter_ms,
         seed=a.seed,
         front_desk_rate=a.front_desk_rate,
+        prewarm_s=a.prewarm_s,
         contenders=contenders,
         coldstart_runs=a.coldstart_runs,
         page=False if a.no_page else None,

@@ -28,8 +28,9 @@ def _self_cpu() -> float:
 class StackProcess:
     """The local stack (bench/stackproc.py) in a child process, upstream = a sandbox we started."""
 
-    def __init__(self, upstream_api: str, max_instances: int = 4):
+    def __init__(self, upstream_api: str, max_instances: int = 4, schedules: bool = False):
         argv = [sys.executable, "-m", "bench.stackproc", "--upstream", upstream_api]
+        argv += ["--schedules"] if schedules else []  # the warmer, as a deployment runs it
         self.metrics: Counter = Counter()  # the handlers' own CloudWatch metrics (EMF lines on stdout)
         self.warnings: Counter = Counter()
         self.child = Child("gateway", [*argv, "--max-instances", str(max_instances)], on_line=self._line)
@@ -60,7 +61,7 @@ def start(name: str, sandbox: SandboxProcess, s: Settings, log=print):
         headers = {**JSON_HEADERS, "Authorization": f"Bearer {PARTNER_TOKEN}"}
         return None, Target(name, sandbox.api_base, headers)
     if spec.kind == "stack":
-        stack = StackProcess(sandbox.api_base, s.lambda_instances)
+        stack = StackProcess(sandbox.api_base, s.lambda_instances, schedules=s.prewarm_s is not None)
         if spec.webhooks:  # Altegio tells the gateway of every record change
             sandbox.admin("webhooks", {"urls": [stack.webhook_url]})
         return stack, Target(name, stack.api_base, {**JSON_HEADERS, "x-api-key": stack.api_key}, "X-Cache")
@@ -80,6 +81,9 @@ def run_contender(
         t = time.perf_counter()
         server, target = start(name, sandbox, s, log)
         started_in = time.perf_counter() - t
+        if isinstance(server, StackProcess) and s.prewarm_s:
+            log(f"  the warmer runs {s.prewarm_s:g} s before the first visitor (--prewarm)")
+            time.sleep(s.prewarm_s)  # the stated pre-warm, as after a deployment: the warmer's first runs
         roots = [sandbox.child.proc.pid] + ([server.child.proc.pid] if server is not None else [])
         if isinstance(server, StackProcess):
             server.metrics.clear()
@@ -102,6 +106,8 @@ def run_contender(
     figures["description"] = CONTENDER_SPECS[name].description
     figures["front_desk"] = desk_tally.figures(s.front_desk_rate)
     figures["started_in_s"] = round(started_in, 2)
+    if CONTENDER_SPECS[name].kind == "stack":
+        figures["prewarm_s"] = s.prewarm_s  # None: no warmer; else it ran on schedule from this many s before
     cpu = {k: round(v - cpu0.get(k, 0.0), 1) for k, v in cpu1.items()}
     cpu["load_generator"] = round(self1 - self0, 1)
     ours = sum(v - cpu0.get(k, 0.0) for k, v in cpu1.items()) + (self1 - self0)

@@ -67,6 +67,9 @@ class Settings:
     # Warm Lambda instances per function in the local stack. Lambda itself scales out to the account's
     # concurrency; the local default of 4 would queue requests that wait on the budget.
     lambda_instances: int = 32
+    # The gateway's warmer (its one-minute schedule) starts this many seconds before the first visitor;
+    # None: no warmer (the figures of a gateway without it).
+    prewarm_s: float | None = None
     coldstart_runs: int = 3  # fresh interpreters per function (median reported; 5 for the baselines)
     coldstart_functions: int = 0  # 0 = every function in template.yaml
     page: bool = True

@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.stackproc")
     p.add_argument("--upstream", required=True, help="Altegio API base, e.g. http://127.0.0.1:8081/api/v1")
     p.add_argument("--max-instances", type=int, default=4, help="warm instances per function at most")
+    p.add_argument("--schedules", action="store_true", help="run the template's schedules (the warmer)")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     for name in ("werkzeug", "devstack", "botocore", "urllib3"):
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     stack = LocalStack(
-        upstream=a.upstream, partner_token=PARTNER_TOKEN, max_instances=a.max_instances
+        upstream=a.upstream, partner_token=PARTNER_TOKEN, max_instances=a.max_instances, schedules=a.schedules
     ).start()
     try:
         info = {

@@ -49,6 +49,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--webhook-url", help="send the sandbox's webhooks here instead of the local gateway")
     p.add_argument("--no-webhooks", action="store_true", help="the sandbox sends no webhooks")
+    p.add_argument(
+        "--no-schedules", action="store_true", help="do not run the template's schedules (the warmer)"
+    )
     p.add_argument("--max-instances", type=int, default=4, help="warm instances per function at most")
     p.add_argument("--template", type=Path, default=ROOT / "template.yaml")
     p.add_argument("--state-dir", type=Path, default=ROOT / ".devstack", help="state file and moto's log")
@@ -111,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         webhooks=not a.no_webhooks,
         webhook_secret=a.webhook_secret,
         webhook_url=a.webhook_url,
+        schedules=not a.no_schedules,
     )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

@@ -32,6 +32,7 @@ from . import aws, iam, procs
 from .apigw import Gateway
 from .httpd import Server
 from .runtime import Functions, layer_packages, reset_layers
+from .schedule import Scheduler
 from .site import Site
 from .template import ROOT, Template
 
@@ -73,6 +74,7 @@ class LocalStack:
         webhooks: bool = False,
         webhook_secret: str = DEV_WEBHOOK_SECRET,
         webhook_url: str | None = None,
+        schedules: bool = False,
     ):
         if upstream and not partner_token:
             raise ValueError("a real upstream needs its partner token")
@@ -92,6 +94,10 @@ class LocalStack:
         # Each function's AWS calls checked against its policies in the template (iam.py); refusals kept here.
         self.access = iam.AccessCheck() if check_access else None
         self.webhooks = webhooks
+        # The template's schedules (the warmer) run as EventBridge runs them: make dev and the bench; tests
+        # that count upstream calls keep them off and run them when they mean to (scheduler.run_now).
+        self.schedules = schedules
+        self.scheduler: Scheduler | None = None
         self.webhook_secret = webhook_secret
         self._webhook_url = webhook_url
         self.moto = aws.MotoServer(host, moto_port, moto_mode, log_dir / "moto.log" if log_dir else None)
@@ -124,6 +130,9 @@ class LocalStack:
             reset_layers(self._layer_packages())
             self.functions = Functions(self.template, self.max_instances, self.access)
             self.gateway = Gateway(self.template, self.functions, self.api_key)
+            self.scheduler = Scheduler(self.template, self.functions)
+            if self.schedules:
+                self.scheduler.start()
             if self.serve:
                 self._servers["api"] = Server(self.gateway, self.host, self.ports["api"], "api")
                 site = Site(self.web_dir, self.template.edge, self.gateway)
@@ -136,6 +145,8 @@ class LocalStack:
         return self
 
     def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
         for server in self._servers.values():
             server.stop()
         self._servers.clear()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import string
 from dataclasses import dataclass, field
@@ -54,6 +55,27 @@ class Route:
 
 
 @dataclass(frozen=True)
+class Schedule:
+    """An EventBridge schedule of a function (SAM `Type: Schedule`, `rate(...)` only)."""
+
+    function: str
+    event: str
+    every_s: float
+    enabled: bool = True
+
+
+_RATE_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
+
+
+def parse_rate(expression: str, where: str = "") -> float:
+    """`rate(1 minute)` in seconds; cron() is not run locally."""
+    m = re.fullmatch(r"rate\((\d+) (\w+)\)", expression.strip())
+    if not m or m.group(2) not in _RATE_UNITS:
+        raise TemplateError(f"{where}: only rate(N minutes|hours|days) schedules run locally: {expression!r}")
+    return int(m.group(1)) * _RATE_UNITS[m.group(2)]
+
+
+@dataclass(frozen=True)
 class Function:
     logical_id: str
     code_dir: Path
@@ -67,6 +89,7 @@ class Function:
     # cannot be read locally (AWS-managed ones, SAM policy templates): devstack/iam.py checks calls with both.
     policies: tuple[dict, ...] = ()
     unreadable_policies: tuple[str, ...] = ()
+    schedules: tuple[Schedule, ...] = ()
 
     @property
     def folder(self) -> str:
@@ -285,6 +308,7 @@ class Template:
                 env=env,
                 layers=tuple(self._layer_dir(layer, lid) for layer in self._chosen(layers, lid)),
                 routes=tuple(self._routes(lid, props.get("Events") or {})),
+                schedules=tuple(self._schedules(lid, props.get("Events") or {})),
                 **self._policies(lid, merged),
             )
         return out
@@ -355,6 +379,17 @@ class Template:
             out.append(
                 Route("ANY" if method == "ANY" else method, str(p["Path"]), lid, name, api_id, required)
             )
+        return out
+
+    def _schedules(self, lid: str, events: dict) -> list[Schedule]:
+        out = []
+        for name, event in events.items():
+            if event.get("Type") not in ("Schedule", "ScheduleV2"):
+                continue
+            p = event.get("Properties") or {}
+            expression = self.resolve(p.get("Schedule") or p.get("ScheduleExpression"), f"{lid}.{name}")
+            enabled = p.get("Enabled", True) is not False and p.get("State", "ENABLED") != "DISABLED"
+            out.append(Schedule(lid, name, parse_rate(str(expression), f"{lid}.{name}"), enabled))
         return out
 
     def _check_routes(self) -> None:

@@ -66,7 +66,10 @@ def build() -> dict:
     for app_py in sorted(ROOT.glob("functions/*/app.py")):
         if app_py.parent.name == "openapi":
             continue
-        schema = json.loads(_load(app_py).app.get_openapi_json_schema(title=INFO["title"]))
+        module = _load(app_py)
+        if not hasattr(module, "app"):  # a function without routes (the scheduled warmer)
+            continue
+        schema = json.loads(module.app.get_openapi_json_schema(title=INFO["title"]))
         for path, ops in schema.get("paths", {}).items():
             doc["paths"].setdefault(path, {}).update(ops)
         doc["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))

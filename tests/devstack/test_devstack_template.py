@@ -38,11 +38,16 @@ def test_short_tags_are_kept_as_data():
 def test_every_function_of_the_template_with_its_route(real):
     raw = load_yaml(ROOT / "template.yaml")["Resources"]
     declared = {k for k, v in raw.items() if v["Type"] == "AWS::Serverless::Function"}
-    assert set(real.functions) == declared and len(declared) == 25
+    assert set(real.functions) == declared and len(declared) == 26  # 25 routes and the warmer
     for fn in real.functions.values():
         assert fn.code_dir == ROOT / "functions" / fn.folder
-        assert fn.handler == "app.lambda_handler" and fn.timeout == 15 and fn.memory_mb == 512
+        assert fn.handler == "app.lambda_handler" and fn.memory_mb == 512
         assert fn.layers == (ROOT / "layers" / "common",)
+        if fn.logical_id == "WarmerFunction":  # on a schedule, not behind the API
+            assert not fn.routes and fn.timeout == 60
+            assert [(s.event, s.every_s) for s in fn.schedules] == [("EveryMinute", 60)]
+            continue
+        assert fn.timeout == 15 and not fn.schedules
         assert len(fn.routes) == 1 and fn.routes[0].path.startswith("/api/v1/")
     routes = {(r.method, r.path): r for r in real.routes}
     assert routes[("GET", "/api/v1/book_staff/{location_id}")].function == "BookStaffFunction"

@@ -140,6 +140,30 @@ def test_a_turn_that_cannot_be_taken_again_in_time_is_not_sent(ddb, clock, setti
     assert turn.counted_at is None  # its count in the minute was given back
 
 
+# -- the warmer: lowest priority, it yields to visitors ---------------------------------------------------
+def test_the_warmer_counts_only_while_the_minute_is_mostly_unused(ddb, clock, settings_env):
+    """It spends what visitors leave: once everyone's calls reach WARM_UNTIL of the minute it is refused,
+    while reads (and writes) still have the rest."""
+    settings_env(UPSTREAM_PER_MINUTE=20)
+    assert budget._allowance("warm") == 8 < budget._allowance("refresh")
+    for _ in range(8):
+        budget.acquire("read")  # visitors' reads (the fake clock passes the per-second waits)
+    with pytest.raises(budget.BudgetExhausted):
+        budget.acquire("warm")
+    assert budget.acquire("read") and budget.acquire("write")
+
+
+def test_a_freed_slot_goes_to_a_waiting_read_before_the_warmer(ddb, clock, settings_env):
+    settings_env(UPSTREAM_PER_SECOND=1)
+    budget.acquire("write", wait_max=0)
+    clock.advance(budget.SLOT_SPACING + budget.READ_DEFER + 0.01)  # a read may take the slot, the warmer not
+    with pytest.raises(budget.BudgetExhausted):
+        budget.acquire("warm", wait_max=0)
+    assert budget.acquire("read", wait_max=0)
+    clock.advance(budget.SLOT_SPACING + budget.WARM_DEFER + 0.01)  # nobody wanted it meanwhile: the warmer's
+    assert budget.acquire("warm", wait_max=0)
+
+
 # -- the fair share per caller class ----------------------------------------------------------------------
 def _as(key_id: str | None) -> None:
     from booking_gateway import caller

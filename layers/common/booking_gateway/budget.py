@@ -21,7 +21,9 @@ sending() right before the request is written and sent() right after (the client
 - Priority: a freed slot belongs to writes for READ_DEFER (0.3 s) before a read may take it, so a
   waiting booking always gets the next slot while reads still use every slot nobody else wants; reads
   also leave a tenth of the minute to writes, and refreshes of copies that can stand in (stale served
-  instead) leave a further quarter to misses.
+  instead) leave a further quarter to misses. The warmer (warmer.py) is lowest: it counts only while the
+  minute is at most WARM_UNTIL spent and takes a slot only after WARM_DEFER, so it spends what visitors
+  leave and never a slot a miss or a write is waiting for.
 - Fair share: reads are also counted per caller class (the page, each partner key: caller.py) in buckets
   of their own (`min#<class>#<epoch//5>`). A class's reads may take at most CALLER_READ_SHARE of the
   minute's reads while another class has read within the minute (each bucket notes the classes that read
@@ -49,7 +51,7 @@ from .errors import BudgetExhausted  # the budget's refusal, in the layer's one 
 from .observability import count, logger
 from .settings import get_settings
 
-Priority = Literal["refresh", "read", "write"]
+Priority = Literal["warm", "refresh", "read", "write"]
 SLOT_SPACING = 1.05  # a little over a second: clock and network jitter between containers
 STAMP_SLACK = 0.02  # a slot taken slower than foreseen by this is stamped again with the time it goes out
 AHEAD_MIN, AHEAD_MAX = 0.01, 0.5  # how far ahead a slot's stamp is put (its write's round trip, foreseen)
@@ -59,6 +61,8 @@ WINDOW_BUCKETS = 60 // BUCKET  # buckets before the current one that a sliding m
 WRITE_SHARE = 0.1  # of the minute, kept for writes
 MISS_SHARE = 0.25  # of the minute, kept from refreshes (a stale copy can stand in) for misses (none can)
 READ_DEFER = 0.3  # a freed slot is the writes' alone for this long before a read may take it
+WARM_UNTIL = 0.4  # of the minute: the warmer counts only while everyone's calls stay below this
+WARM_DEFER = 0.8  # a freed slot waits this long (reads: READ_DEFER) for a visitor before the warmer takes it
 THROTTLE_RETRIES = 4  # a throttled budget write is tried again (fresh stamp) before the local limiter
 THROTTLE_PATIENCE = 1.5  # seconds of a throttled budget table waited out before the local limiter
 RETAKES = 3  # a turn gone stale before its send is taken again at most this often
@@ -304,6 +308,8 @@ def _allowance(priority: Priority) -> int:
     per_minute = get_settings().upstream_per_minute
     if priority == "write":
         return per_minute
+    if priority == "warm":
+        return max(1, int(per_minute * WARM_UNTIL))
     reads = per_minute - max(1, int(per_minute * WRITE_SHARE))
     return reads if priority == "read" else reads - max(1, int(per_minute * MISS_SHARE))
 
@@ -333,7 +339,7 @@ def take(priority: Priority = "read", wait_max: float | None = None) -> Turn:
     minute raises at once, since waiting for it would outlast any request.
     """
     wait = get_settings().budget_wait_seconds if wait_max is None else wait_max
-    klass = None if priority == "write" else _class()  # reads count towards their caller's share
+    klass = None if priority in ("write", "warm") else _class()  # reads count towards their caller's share
     turn = Turn(priority, clock.monotonic() + wait, klass)
     _place(turn)
     return turn
@@ -343,7 +349,7 @@ def _place(turn: Turn) -> None:
     """Give `turn` a slot, counting it in the minute first if it is not yet (so the slot is the last step),
     waiting until its deadline; BudgetExhausted (the minute's count given back) if none comes in time."""
     slots, allowance = _slots(), _allowance(turn.priority)
-    defer = 0.0 if turn.priority == "write" else READ_DEFER
+    defer = {"write": 0.0, "warm": WARM_DEFER}.get(turn.priority, READ_DEFER)
     started = clock.monotonic()
     waited = False
     while True:

@@ -34,6 +34,7 @@ SLOTS = {
     "budget.local": "budget.py: the fallback limiter while the budget table is unreachable",
     "idempotency.runner": "idempotency.py: Powertools' persistence layer and the wrapped booking",
     "masking.secrets": "masking.py: values learned to be secret (tokens, hashes, personal data)",
+    "reads.pending": "reads.py: reads counted in this container, not yet sent to the cache table",
 }
 
 _state: dict[str, Any] = {}

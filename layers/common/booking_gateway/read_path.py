@@ -18,9 +18,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aws_lambda_powertools.event_handler import Response
 
-from . import altegio_client, budget, cache, clock, holds
+from . import altegio_client, budget, cache, clock, holds, reads
 from .allowlist import require_location
 from .envelope import error_response, upstream_response
 from .errors import Unanswered
@@ -65,10 +67,12 @@ def serve_get(
     location_id: int | None = None,
     day: str | None = None,
     member: int | None = None,
+    derive: Callable[[], str | None] | None = None,
 ) -> Response:
     """Answer a read from the cache when fresh, else from Altegio (Altegio's answer passes through).
     `day`: the one day an availability answer covers (book_times), so only bookings that day expire it.
-    `member`: whose times a list of slots holds (0: any), so one from before a booking can be patched."""
+    `member`: whose times a list of slots holds (0: any), so one from before a booking can be patched.
+    `derive`: computes the answer exactly from fresh cached lists (derive.py), or None: tried on a miss."""
     started = clock.monotonic()
     if location_id is not None:
         require_location(location_id)  # 404 before any cache access or upstream call
@@ -76,6 +80,7 @@ def serve_get(
     query = sorted(set(query or []))
     scope = location_id if policy.availability else None
     key = cache.cache_key(operation, location_id, path, query)
+    reads.note(reads.ReadKey(operation, path, tuple(query), location_id, day, member))  # for the warmer
     cache_ok = locked = True
     outdated = False  # a list of slots from before a change, which nothing may stand in for
     stale: cache.Entry | None = None
@@ -94,6 +99,10 @@ def serve_get(
                 known = member is not None and location_id is not None
                 stale = holds.stand_in(entry, gen, location_id, day or "days", member) if known else None
                 outdated = stale is None
+        if derive is not None and (derived := derive()) is not None:
+            count("CacheDerived")
+            headers = {**_cache_headers("hit", 0, 0, policy.availability), "X-Cache-Source": "derived"}
+            return upstream_response(altegio_client.UpstreamResponse(200, derived.encode(), {}), headers)
         if _servable(stale, gen, policy) and budget.refresh_spent():
             return _from_entry(stale, "stale", policy)  # no refresh could go out now: skip the lock
         deadline = clock.monotonic() + WAIT_FOR_PEER

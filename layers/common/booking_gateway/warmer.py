@@ -1,0 +1,236 @@
+"""The warmer (functions/warmer, every minute; the local stack runs it on the same schedule and at start):
+keeps fresh what visitors are about to ask, on budget they leave unused (budget.py's "warm" priority).
+
+    warmer.run(seconds=50)     # passes until `seconds` are over (a scheduled run)
+    warmer.run(60, until_warm=True)   # ... or until a pass finds everything fresh (tests, the bench)
+
+Each pass plans, most wanted first, and refreshes what is missing or within LEAD of going stale:
+1. the booking forms, and each location's services and team members (the page's first requests);
+2. what visitors read lately (reads.py), as they asked it: dates, team members, times, nearest slots;
+3. times of the next DAYS days for the team member and service pairs read lately, and for "any" also of
+   each team member who provides the services (derive.py answers book_staff at a datetime from those);
+4. dates of this month and the next for the date reads seen lately (the page asks two months at a time).
+A refresh takes the key's refresh lock like any read (no call twice) and stores the answer as read_path
+would. The first refusal of the budget ends the pass: the warmer yields at once to visitors.
+One run at a time across containers (item `warmer#run`), so overlapping schedules never double the calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Iterator
+
+from . import altegio_client, cache, clock, dynamo, reads
+from .errors import BudgetExhausted, Unanswered
+from .observability import count, logger
+from .operations import POLICIES
+from .reads import ReadKey
+from .settings import get_settings
+
+RUN_SECONDS = 50.0  # a scheduled run: the schedule is every minute
+LEAD = 8.0  # refresh an entry this long before its freshness ends, so a visitor finds it fresh
+DAYS = 3  # days of times warmed per pair read lately
+PAIRS = 6  # most read team member and service pairs warmed
+BUDGET_WAIT = 2.0  # the warmer waits this long at most for a slot (visitors' reads take it first)
+LOCK_SECONDS = 10.0
+IDLE_MAX = 5.0  # between passes, sleep until the next entry is due, at most this long
+
+
+def _read(key: ReadKey) -> tuple[str, cache.Entry | None, cache.Gen, int | None]:
+    policy = POLICIES[key.operation]
+    scope = key.location_id if policy.availability else None
+    ckey = cache.cache_key(key.operation, key.location_id, key.path, list(key.query))
+    entry, gen = cache.read(ckey, scope, key.day)
+    return ckey, entry, gen, scope
+
+
+def warm(key: ReadKey) -> tuple[str, float]:
+    """Refresh one key if it is due: ("fresh" | "refreshed" | "busy" (another caller refreshes it) |
+    "failed", when it is next due). Raises BudgetExhausted when the budget has nothing for the warmer now."""
+    ckey, entry, gen, _ = _read(key)
+    now = clock.now()
+    if entry is not None and entry.gen == gen and not entry.in_flight and entry.fresh_until - LEAD > now:
+        return "fresh", entry.fresh_until - LEAD
+    if not cache.try_lock(ckey, LOCK_SECONDS):
+        return "busy", now + 1
+    try:
+        fetched_at = clock.now()
+        up = altegio_client.call(
+            "GET",
+            key.path,
+            query=list(key.query),
+            idempotent=True,
+            priority="warm",
+            budget_wait=BUDGET_WAIT,
+            time_limit=LOCK_SECONDS - 1,
+        )
+        policy = POLICIES[key.operation]
+        if up.status != 200:
+            return "failed", fetched_at + policy.fresh
+        cache.write(ckey, up.body.decode("utf-8", "replace"), fetched_at, policy.fresh, policy.keep, gen)
+        count("WarmerRefresh")
+        return "refreshed", fetched_at + policy.fresh - LEAD
+    except BudgetExhausted:
+        raise
+    except Unanswered as exc:
+        logger.info("warmer: no answer", extra={"operation": key.operation, "error": type(exc).__name__})
+        return "failed", clock.now() + IDLE_MAX
+    finally:
+        cache.unlock(ckey)
+
+
+# -- what to keep fresh --------------------------------------------------------------------------------
+def _first_of(month: dt.date, add: int = 0) -> dt.date:
+    y, m = divmod(month.month - 1 + add, 12)
+    return dt.date(month.year + y, m + 1, 1)
+
+
+def _times(loc: int, member: int, day: str, query: tuple) -> ReadKey:
+    return ReadKey("book_times", f"/book_times/{loc}/{member}/{day}", query, loc, day, member)
+
+
+def _members(loc: int, query: tuple) -> list[int]:
+    """Team members who provide the services, from the cached book_staff list for them (no call)."""
+    services = tuple(p for p in query if p[0] == "service_ids[]")
+    _, entry, _, _ = _read(ReadKey("book_staff", f"/book_staff/{loc}", services, loc))
+    if entry is None:
+        return []
+    try:
+        return [int(m["id"]) for m in json.loads(entry.body).get("data") or [] if isinstance(m, dict)]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return []
+
+
+def plan(hot: list[tuple[int, ReadKey]] | None = None) -> list[ReadKey]:
+    """Everything worth keeping fresh now, most wanted first, each once."""
+    settings = get_settings()
+    hot = reads.hot() if hot is None else hot
+    out = [ReadKey("bookform", f"/bookform/{i}") for i in sorted(settings.allowed_bookform_ids)]
+    for loc in sorted(settings.allowed_location_ids):
+        out += [
+            ReadKey("book_services", f"/book_services/{loc}", (), loc),
+            ReadKey("book_staff", f"/book_staff/{loc}", (), loc),
+        ]
+    lately = [key for _, key in hot if key.location_id in settings.allowed_location_ids]
+    out += lately
+    today = dt.datetime.fromtimestamp(clock.now(), dt.UTC).date()
+    days = [(today + dt.timedelta(days=i)).isoformat() for i in range(DAYS)]
+    pairs = Counter()
+    for n, key in hot:
+        if key.operation == "book_times" and key.member is not None and key.location_id is not None:
+            pairs[(key.location_id, key.member, key.query)] += n
+    for (loc, member, query), _ in pairs.most_common(PAIRS):
+        who = [member, *(_members(loc, query) if member == 0 else [])]
+        out += [_times(loc, m, day, query) for day in days for m in who]
+    out += [_this_and_next_month(key, today) for key in lately if key.operation == "book_dates"]
+    allowed = {None, *settings.allowed_location_ids}
+    return list(_unique(k for k in out if k is not None and k.location_id in allowed))
+
+
+def _this_and_next_month(key: ReadKey, today: dt.date) -> ReadKey | None:
+    """A date read seen lately, asked for this month and the next (the page's span) instead."""
+    params = dict(key.query)
+    if "date_from" not in params:
+        return None
+    first = _first_of(today)
+    last = _first_of(today, 2) - dt.timedelta(days=1)
+    old_to = params.get("date_to")
+    if old_to and old_to < last.isoformat():  # the page caps the span at its booking horizon
+        last = dt.date.fromisoformat(old_to) if old_to > first.isoformat() else last
+    query = tuple(
+        sorted(
+            [(k, v) for k, v in key.query if k not in ("date_from", "date_to")]
+            + [("date_from", first.isoformat()), ("date_to", last.isoformat())]
+        )
+    )
+    return ReadKey("book_dates", key.path, query, key.location_id)
+
+
+def _unique(keys) -> Iterator[ReadKey]:
+    seen = set()
+    for key in keys:
+        if key not in seen:
+            seen.add(key)
+            yield key
+
+
+# -- the run -------------------------------------------------------------------------------------------
+def _take_run(seconds: float) -> bool:
+    """Become the one warmer running for the next `seconds` (a conditional write)."""
+    now = clock.now()
+    try:
+        dynamo.client().put_item(
+            TableName=get_settings().cache_table,
+            Item={
+                "pk": dynamo.s("warmer#run"),
+                "until": dynamo.n(round(now + seconds, 3)),
+                "expires_at": dynamo.n(int(now + seconds) + 600),
+            },
+            ConditionExpression="attribute_not_exists(pk) OR #u < :now",
+            ExpressionAttributeNames={"#u": "until"},
+            ExpressionAttributeValues={":now": dynamo.n(round(now, 3))},
+        )
+        return True
+    except dynamo.Unavailable as exc:
+        if not (hasattr(exc, "response") and dynamo.conditional_failed(exc)):
+            logger.warning("warmer: run lock unavailable", extra={"error": type(exc).__name__})
+        return False
+
+
+def _end_run() -> None:
+    try:
+        dynamo.client().delete_item(TableName=get_settings().cache_table, Key={"pk": dynamo.s("warmer#run")})
+    except dynamo.Unavailable:
+        logger.warning("warmer: run lock not released; it lapses by itself")
+
+
+def one_pass() -> tuple[Counter, float]:
+    """Warm what is due, in plan order; (what happened, when the next key is due)."""
+    reads.flush()
+    done: Counter = Counter()
+    next_due = clock.now() + IDLE_MAX
+    for key in plan():
+        try:
+            state, due = warm(key)
+        except BudgetExhausted as spent:
+            done["yielded"] += 1
+            return done, clock.now() + min(spent.retry_after, IDLE_MAX)
+        except cache.CacheUnavailable as exc:
+            logger.warning("warmer: cache unavailable", extra={"error": type(exc).__name__})
+            done["failed"] += 1
+            return done, clock.now() + IDLE_MAX
+        done[state] += 1
+        next_due = min(next_due, due)
+    return done, next_due
+
+
+def run(seconds: float = RUN_SECONDS, until_warm: bool = False) -> dict:
+    """Passes until `seconds` are over (or, until_warm, a pass finds everything fresh); what was done."""
+    if not _take_run(seconds + LOCK_SECONDS):
+        return {"skipped": "another warmer run is under way"}
+    total: Counter = Counter()
+    end = clock.monotonic() + seconds
+    n = 0
+    try:
+        while True:
+            done, next_due = one_pass()
+            total.update(done)
+            n += 1
+            if until_warm and set(done) <= {"fresh", "failed"}:
+                break
+            wait = min(max(0.2, next_due - clock.now()), IDLE_MAX)
+            if clock.monotonic() + wait >= end:
+                break
+            clock.sleep(wait)
+    finally:
+        _end_run()
+    logger.info("warmer run", extra={"passes": n, **total})
+    return {"passes": n, **total}
+
+
+def handler(event: dict) -> dict:
+    """A schedule's event (EventBridge), or {"seconds": s, "until_warm": true} from a test or the bench."""
+    event = event if isinstance(event, dict) else {}
+    return run(float(event.get("seconds", RUN_SECONDS)), bool(event.get("until_warm")))

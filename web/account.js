@@ -17,7 +17,7 @@ export const dropToken = () => { try { sessionStorage.removeItem(KEY); } catch {
 export function signOut(to = '#cabinet') {
   try { sessionStorage.clear(); } catch { /* private mode */ }
   saveJSON('bk.out', 1);
-  location.replace(location.pathname + location.search + to);
+  history.replaceState(null, '', location.pathname + location.search + to); // no hashchange: no render before the reload
   location.reload();
 }
 // "You are logged out", once, after the reload above.

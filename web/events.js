@@ -2,7 +2,7 @@
 // left; a seat is booked with contact details (and the SMS code when the form asks for it) through
 // POST activity/{location}/{event}/book. A full event says so. Loaded on demand.
 import * as api from './api.js';
-import { clock, count, dateMid, duration, isoOffset, more, price, t } from './i18n.js';
+import { clock, count, dateMid, duration, isoOffset, more, price, t, waitFor } from './i18n.js';
 import { $, announce, h } from './dom.js';
 import { errorText, loadJSON, navTo, pageUrl, S, saveJSON } from './core.js';
 
@@ -109,7 +109,8 @@ async function eventView(sec, body, list, id) {
   const agree = h('input', { type: 'checkbox', id: 'agree', 'aria-required': 'true', 'aria-describedby': 'agree-err' });
   const submit = h('button', { type: 'submit', class: 'btn', id: 'submit' }, S.sms ? t('form.sendCode') : t('ev.book'));
   const code = h('input', { type: 'text', name: 'code', autocomplete: 'one-time-code', inputmode: 'numeric', pattern: '[0-9]*', maxlength: '8', class: 'code' });
-  const codeBox = h('div', { hidden: true }, field('code', t('sms.label'), code));
+  const codeNote = h('p', { class: 'hint', role: 'status' });
+  const codeBox = h('div', { hidden: true }, codeNote, field('code', t('sms.label'), code));
   const form = h('form', { novalidate: true, class: 'form', 'aria-labelledby': 'step-title' }, err,
     field('name', t('form.name'), input('name', { type: 'text', autocomplete: 'name', autocapitalize: 'words', spellcheck: 'false' })),
     field('phone', t('form.phone'), input('phone', { type: 'tel', autocomplete: 'tel', inputmode: 'tel' }), { hint: t('form.phoneHint') }),
@@ -147,7 +148,14 @@ async function eventView(sec, body, list, id) {
     busy = true; submit.setAttribute('aria-disabled', 'true'); submit.classList.add('loading');
     try {
       if (S.sms && !sent) {
-        await api.request('POST', `/book_code/${S.loc}`, { body: { phone: phone(), fullname: contact.name.trim() } });
+        try {
+          await api.request('POST', `/book_code/${S.loc}`, { body: { phone: phone(), fullname: contact.name.trim() } });
+          saveJSON('bk.code', { phone: phone(), at: Date.now() });
+        } catch (x) {
+          // A code went to this phone moments ago (a first try, another booking): that code still works.
+          if (!(x.status === 429 && x.retryAfter > 0 && loadJSON('bk.code')?.phone === phone())) throw x;
+          codeNote.textContent = t('acc.recent', { wait: waitFor(x.retryAfter) });
+        }
         sent = true;
         codeBox.hidden = false;
         submit.textContent = t('ev.book');

@@ -5,7 +5,9 @@
   let pixel = null;
   const hit = (ev, cd) => {
     const q = new URLSearchParams({ id: pixel, ev, dl: location.href, cd: JSON.stringify(cd || {}) });
-    new Image().src = `https://www.facebook.com/tr/?${q}`;
+    const img = new Image();
+    img.onload = img.onerror = () => (window.__hits = window.__hits || []).push(`meta:${ev}`); // answered
+    img.src = `https://www.facebook.com/tr/?${q}`;
   };
   const run = ([cmd, x, y]) => {
     if (cmd === 'init') pixel = x;

@@ -7,7 +7,8 @@
   let pageLocation = null;
   const hit = (en, params) => {
     const q = new URLSearchParams({ tid: id, en, dl: pageLocation || location.href, ep: JSON.stringify(params || {}) });
-    fetch(`https://www.google-analytics.com/g/collect?${q}`, { method: 'POST', mode: 'no-cors' }).catch(() => {});
+    fetch(`https://www.google-analytics.com/g/collect?${q}`, { method: 'POST', mode: 'no-cors' })
+      .catch(() => {}).finally(() => (window.__hits = window.__hits || []).push(`google:${en}`)); // answered
   };
   const run = (a) => {
     if (a && typeof a === 'object' && typeof a[0] === 'string') { // a gtag(...) call's arguments

@@ -3,7 +3,8 @@
 (() => {
   const hit = (id, params) => {
     const q = new URLSearchParams({ 'page-url': location.href, ...params });
-    fetch(`https://mc.yandex.ru/watch/${id}?${q}`, { mode: 'no-cors' }).catch(() => {});
+    fetch(`https://mc.yandex.ru/watch/${id}?${q}`, { mode: 'no-cors' })
+      .catch(() => {}).finally(() => (window.__hits = window.__hits || []).push(`yandex:${params.goal || params.hit}`));
   };
   const run = ([id, cmd, name, p]) => {
     if (cmd === 'init') hit(id, { hit: 'pageview' });

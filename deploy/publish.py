@@ -4,7 +4,8 @@
   cached for a year as immutable. They import one another relatively (`./api.js`) and the strings by
   `import.meta.url`, so they only ever load from their own release.
 - `index.html` (its references rewritten to that release) and `config.json` (written from the stack)
-  are revalidated on every load (`no-cache`), and invalidated on CloudFront.
+  are revalidated on every load (`no-cache`), and invalidated on CloudFront. So is `embed.js` at the root:
+  partners' sites load it from one address (`<SiteUrl>/embed.js`), and it frames the page next to it.
 - Old releases stay: a visitor mid-session keeps loading the modules of the page they opened.
 - Page files only: not READMEs, tests or dotfiles; web/config.json is the local stack's, never uploaded.
 """
@@ -28,8 +29,9 @@ from .stack import Stack
 RELEASES = "v/"
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
-INDEX, CONFIG = "index.html", "config.json"
-INVALIDATE = ("/", f"/{INDEX}", f"/{CONFIG}")
+INDEX, CONFIG, EMBED = "index.html", "config.json", "embed.js"
+INVALIDATE = ("/", f"/{INDEX}", f"/{CONFIG}", f"/{EMBED}")
+ANALYTICS_VENDORS = ("google", "meta", "yandex")
 _TEST_DIRS = {"test", "tests", "__tests__"}
 _REF = re.compile(r"""(?P<attr>\b(?:href|src))=(?P<q>["'])(?P<url>.*?)(?P=q)""", re.I)
 
@@ -118,6 +120,9 @@ def page_config(stack: Stack, page: PageSettings) -> dict:
     config["locale"] = page.locale
     if page.locations:
         config["locations"] = page.locations
+    # The analytics vendors the page's CSP allows (PageAnalyticsVendors): the page asks consent for no other.
+    vendors = stack.parameters.get("PageAnalyticsVendors", "").split(",")
+    config["analytics"] = [v for v in ANALYTICS_VENDORS if v in vendors]
     return config
 
 
@@ -131,6 +136,8 @@ def publish(s3, cloudfront, bucket: str, distribution_id: str, web_dir: Path, co
     for rel, body in versioned.items():
         keys.append(_put(s3, bucket, f"{RELEASES}{release}/{rel}", body, IMMUTABLE))
     keys.append(_put(s3, bucket, CONFIG, json.dumps(config, indent=2).encode() + b"\n", REVALIDATE))
+    if EMBED in files:  # self-contained: the stable address partners' tags use
+        keys.append(_put(s3, bucket, EMBED, files[EMBED], REVALIDATE))
     keys.append(_put(s3, bucket, INDEX, index, REVALIDATE))
     removed = _remove_old_layout(s3, bucket)
     batch = {
@@ -154,7 +161,7 @@ def _remove_old_layout(s3, bucket: str) -> list[str]:
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         for obj in page.get("Contents", []):
             key = obj["Key"]
-            if key.startswith(RELEASES) or key in (INDEX, CONFIG):
+            if key.startswith(RELEASES) or key in (INDEX, CONFIG, EMBED):
                 continue
             if PurePosixPath(key).suffix.lower() in (*TYPES, ".md"):
                 removed.append(key)

@@ -17,6 +17,7 @@ let renderId = 0;
 
 async function boot() {
   const q = new URLSearchParams(location.search);
+  if (q.get('embed') && window.parent !== window) import('./frame.js'); // embedded by web/embed.js
   S.cfg = await fetch('config.json').then((r) => r.json());
   api.setBase(S.cfg.apiBase);
   const formId = q.get('form') || (q.get('location') ? null : S.cfg.bookform);
@@ -33,6 +34,12 @@ async function boot() {
   if (want !== loc) loc = await load(want);
   applyForm();
   header();
+  // A date to open on (a partner's prefill): kept until the date step, whatever is picked before it.
+  if (!q.get('time') && /^\d{4}-\d\d-\d\d$/.test(q.get('date') || '')) S.prefillDate = q.get('date');
+  // The business's analytics ids: asked for consent, loaded on demand (web/analytics.js).
+  if (['google_analytics_id', 'facebook_pixel_id', 'metrika_counter_id'].some((k) => S.form?.[k])) {
+    import('./analytics.js').then((m) => m.start()).catch(() => {});
+  }
   addEventListener('popstate', () => route(true));
   addEventListener('hashchange', () => route(false));
   setRouter(route);
@@ -313,6 +320,8 @@ function locToday() {
 async function stepDateTime() {
   const today = locToday();
   const max = monthEnd(addMonths(today, 11));
+  if (!sel.date && S.prefillDate >= today && S.prefillDate <= max) { sel.date = S.prefillDate; history.replaceState(null, '', urlFor()); }
+  S.prefillDate = null;
   const params = () => ({ service_ids: ids() });
   const staffId = sel.staff || 0;
   const chip = h('div', { class: 'earliest' }, h('span', { class: 'skel skel-chip', 'aria-hidden': 'true' }));

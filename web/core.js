@@ -9,7 +9,8 @@ export const S = {
   busy: false,
 };
 export const sel = { service: null, services: [], staff: null, date: null, time: null, step: null };
-const KEEP = ['form', 'location', 'lang'];
+// Kept on every step: the form, the language, the embedding page's origin and a partner's UTM tags.
+const KEEP = ['form', 'location', 'lang', 'embed', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'];
 
 export function urlFor(s = sel) {
   const cur = new URLSearchParams(location.search);
@@ -124,5 +125,12 @@ export function emitStep(step) {
   document.dispatchEvent(new CustomEvent('booking:step', { detail: { step } }));
 }
 
-export const saveJSON = (k, v) => { try { sessionStorage.setItem(k, JSON.stringify(v)); } catch { /* private mode */ } };
-export const loadJSON = (k) => { try { return JSON.parse(sessionStorage.getItem(k) || 'null'); } catch { return null; } };
+// Session storage, or memory where it is refused (private mode; a partner's frame with third-party storage blocked).
+const mem = new Map();
+export const saveJSON = (k, v) => { const s = JSON.stringify(v); mem.set(k, s); try { sessionStorage.setItem(k, s); } catch { /* memory only */ } };
+export const loadJSON = (k) => {
+  let s;
+  try { s = sessionStorage.getItem(k); } catch { s = mem.get(k); }
+  try { return JSON.parse(s || 'null'); } catch { return null; }
+};
+export const dropJSON = (k) => { mem.delete(k); try { sessionStorage.removeItem(k); } catch { /* memory only */ } };

@@ -3,7 +3,7 @@
 import * as api from './api.js';
 import { addDays, clock, dateMid, dateShort, duration, isoOffset, price, t, visitorDateTime } from './i18n.js';
 import { announce, h } from './dom.js';
-import { emitStep, errorText, go, heading, ids, loadJSON, S, saveJSON, sel, slotButton, staffName, svc, urlFor, zoneDiffers } from './core.js';
+import { dropJSON, emitStep, errorText, go, heading, ids, loadJSON, S, saveJSON, sel, slotButton, staffName, svc, urlFor, zoneDiffers } from './core.js';
 import { errorBox, route, summary } from './app.js';
 
 const LOST = [433, 436, 437];
@@ -389,8 +389,8 @@ async function record(code) {
     throw e;
   }
   const rec = Array.isArray(data) ? data[0] : data;
-  sessionStorage.removeItem('bk.idem');
-  sessionStorage.removeItem('bk.code');
+  dropJSON('bk.idem');
+  dropJSON('bk.code');
   clearInterval(checkTimer);
   api.forget(`/book_times/${S.loc}`); api.forget(`/book_dates/${S.loc}`); api.forget(`/book_staff`);
   const s = svc();

@@ -45,7 +45,7 @@ def test_make_deploy_builds_deploys_publishes_and_says_where_everything_is(aws, 
 
     s3 = aws.client("s3")
     config = s3.get_object(Bucket=outputs["SiteBucketName"], Key="config.json")["Body"].read()
-    assert json.loads(config) == {"apiBase": "/api/v1", "location": 101, "locale": "lv-LV"}
+    assert json.loads(config) == {"apiBase": "/api/v1", "location": 101, "locale": "lv-LV", "analytics": []}
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=outputs["SiteBucketName"])["Contents"]]
     assert "index.html" in keys and any(k.startswith("v/") and k.endswith("/app.js") for k in keys)
 

@@ -83,7 +83,11 @@ def test_only_the_page_files_under_one_release_plus_index_and_config(aws, deploy
     stack, _ = deployed
     done = run(aws, stack, web)
     release = f"v/{done.release}/"
-    expected = {release + n for n in page_names() - {"index.html"}} | {"index.html", "config.json"}
+    expected = {release + n for n in page_names() - {"index.html"}} | {
+        "index.html",
+        "config.json",
+        "embed.js",
+    }
     assert objects(aws, stack.outputs["SiteBucketName"]) == expected
     assert sorted(done.keys) == sorted(expected)
     assert {release + "app.js", release + "i18n/lv-LV.json", release + "styles.css"} <= expected
@@ -100,7 +104,7 @@ def test_cache_control_and_content_type_of_every_object(aws, deployed, web):
         head = s3.head_object(Bucket=bucket, Key=key)
         suffix = key[key.rindex(".") :]
         assert head["ContentType"] == TYPES[suffix], key
-        want = "no-cache" if key in ("index.html", "config.json") else ONE_YEAR_IMMUTABLE
+        want = "no-cache" if key in ("index.html", "config.json", "embed.js") else ONE_YEAR_IMMUTABLE
         assert head["CacheControl"] == want, key
         if key.startswith("v/"):
             assert read(aws, bucket, key) == (WEB / key.split("/", 2)[2]).read_bytes()
@@ -131,14 +135,36 @@ def test_config_json_from_the_stack_outputs_and_parameters(aws, deployed, web):
         "bookform": 1,
         "locale": "lv-LV",
         "locations": {"101": {"name": "Studio Riga"}},
+        "analytics": [],  # PageAnalyticsVendors not set: the CSP allows none
     }
+
+
+def test_config_json_names_the_analytics_vendors_the_stack_allows(aws, web):
+    deploy_stack(
+        aws, "gw-ga", parameters={"AllowedLocationIds": "101", "PageAnalyticsVendors": "yandex,google"}
+    )
+    stack = Stack.load(aws, "gw-ga", "eu-west-1")
+    assert page_config(stack, PAGE)["analytics"] == ["google", "yandex"]
+
+
+def test_embed_js_also_at_the_root_for_partners(aws, deployed, web):
+    """Partners' tags name one address for good (<SiteUrl>/embed.js); it frames the page next to it, the
+    root's index.html, so it needs no release of its own."""
+    stack, _ = deployed
+    bucket = stack.outputs["SiteBucketName"]
+    done = run(aws, stack, web)
+    assert read(aws, bucket, "embed.js") == read(aws, bucket, f"v/{done.release}/embed.js")
+    assert read(aws, bucket, "embed.js") == (WEB / "embed.js").read_bytes()
+    assert "new URL('./', me.src)" in (WEB / "embed.js").read_text()
+    run(aws, stack, web)  # a later publish does not take it for a leftover
+    assert "embed.js" in objects(aws, bucket)
 
 
 def test_config_json_for_a_location_must_name_an_allowed_one(aws, deployed, web):
     stack, _ = deployed
     run(aws, stack, web, PageSettings(location=202))
     body = read(aws, stack.outputs["SiteBucketName"], "config.json")
-    assert json.loads(body) == {"apiBase": "/api/v1", "location": 202, "locale": "en-US"}
+    assert json.loads(body) == {"apiBase": "/api/v1", "location": 202, "locale": "en-US", "analytics": []}
     with pytest.raises(DeployError, match=r"PAGE_LOCATION=303 is not among the stack's AllowedLocationIds"):
         page_config(stack, PageSettings(location=303))
 
@@ -153,6 +179,7 @@ def test_a_cloudfront_invalidation_of_the_paths_that_are_not_versioned(aws, depl
     assert sorted(batch["Invalidation"]["InvalidationBatch"]["Paths"]["Items"]) == [
         "/",
         "/config.json",
+        "/embed.js",
         "/index.html",
     ]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
+from pydantic import AfterValidator, BeforeValidator, Field, IPvAnyNetwork, ValidationError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from . import container
@@ -33,6 +33,7 @@ PerSecond = Annotated[int, Field(ge=1), AfterValidator(lambda v: min(v, MAX_PER_
 PerMinute = Annotated[int, Field(ge=1), AfterValidator(lambda v: min(v, MAX_PER_MINUTE))]
 Required = Annotated[str, Field(min_length=1)]
 Ids = Annotated[frozenset[int], NoDecode, BeforeValidator(_ids)]
+Networks = Annotated[tuple[IPvAnyNetwork, ...], NoDecode, BeforeValidator(_ids)]
 # The abuse limits' figures are kept within sense rather than refused (a 0 would switch a limit off).
 AtLeastOne = Annotated[int, AfterValidator(lambda v: max(1, v))]
 Share = Annotated[float, AfterValidator(lambda v: min(1.0, max(0.05, v)))]
@@ -81,6 +82,9 @@ class Settings(BaseSettings):
     # of the minute's reads, the most one caller class may take, or while no other class called this minute
     caller_read_share: Share = Field(0.5, validation_alias="CALLER_READ_SHARE")
     caller_read_share_alone: Share = Field(0.85, validation_alias="CALLER_READ_SHARE_ALONE")
+    # -- Altegio's webhooks (webhooks.py): the secret in the registered URL, the senders' addresses --------
+    webhook_secret_id: str = Field("", validation_alias="WEBHOOK_SECRET_ID")
+    webhook_source_cidrs: Networks = Field((), validation_alias="WEBHOOK_SOURCE_CIDRS")  # empty: any
 
     @classmethod
     def load(cls) -> Settings:

@@ -249,3 +249,9 @@ def test_dynamodb_failing_asks_altegio_to_deliver_again(hooks, monkeypatch):
         200,
         {"success": True, "data": {"outcome": "applied"}, "meta": []},
     )  # not taken for a repeat: nothing was marked applied
+
+
+def test_the_day_is_the_locations_own_even_when_the_time_comes_in_utc(hooks):
+    late = record(when="2026-12-02T03:30:00+00:00", date="2026-12-01 22:30:00")  # 22:30 in New York
+    assert apply(late) == "applied"
+    assert gens(202, DAY, NEXT) == {"": 0, DAY: 1, NEXT: 0}

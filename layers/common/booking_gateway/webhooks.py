@@ -40,7 +40,6 @@ import json
 import os
 import threading
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
@@ -79,6 +78,7 @@ class RecordData(BaseModel):
     staff_id: Id | None = None
     staff: _Ref | None = None
     datetime: AwareDatetime | None = None
+    date: Annotated[str, Field(pattern=r"^\d{4}-\d\d-\d\d(?:[ T].*)?$")] | None = None  # local
     seance_length: Annotated[int, Field(ge=0, le=MAX_LENGTH)] | None = None
     length: Annotated[int, Field(ge=0, le=MAX_LENGTH)] | None = None
     services: list[_Ref] = Field(default_factory=list, max_length=100)
@@ -312,16 +312,18 @@ def _position(hook: Hook, old: positions.Position | None) -> positions.Position:
         start=data.datetime.timestamp(),
         length=max(data.length or 0, data.seance_length or 0),
         services=tuple(sorted(s.id for s in data.services)),
-        day=_local_day(data.datetime),
+        day=_local_day(data),
         deleted=deleted,
         changed=changed,
         rank=RANK[hook.status],
     )
 
 
-def _local_day(when: datetime) -> str:
-    """The location's calendar day: Altegio's datetimes carry the location's offset."""
-    return when.date().isoformat()
+def _local_day(data: RecordData) -> str:
+    """The location's calendar day: `date` is the location's wall clock; `datetime` carries its offset."""
+    if data.date:
+        return data.date[:10]
+    return data.datetime.date().isoformat() if data.datetime else ""
 
 
 def _seen_key(hook: Hook) -> str:

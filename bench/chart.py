@@ -1,4 +1,5 @@
-"""PNG chart: per contender, client latency (p50/p95 per second) and upstream requests per second."""
+"""PNG chart: per contender, client latency (p50/p95 per second) and upstream requests per second; the
+titles carry the stale slots shown and the booking conflicts (433)."""
 
 from __future__ import annotations
 
@@ -33,8 +34,11 @@ def draw(results: dict, path: Path) -> Path:
         ax.plot(xs, tl["p95_ms"], color=color, lw=1, ls="--", label="p95")
         ax.set_yscale("log")
         ax.set_ylim(0.5, lat_max * 1.5)
+        slots, booked = fig_c["slots"], fig_c["bookings"]
         ax.set_title(
-            f"{name}: {fig_c['served_rps']:.1f} req/s served, {fig_c['failed']} failed",
+            f"{name}: {fig_c['served_rps']:.1f} req/s served, {fig_c['failed']} failed\n"
+            f"stale slots {slots['stale_slots_shown']} of {slots['slots_shown']}, "
+            f"433s {booked['conflicts_433']} of {booked['attempts']}",
             fontsize=10,
         )
         ax.set_ylabel("latency, ms (answered requests)")

@@ -18,8 +18,7 @@ class Contender:
     webhooks: bool = False  # stack: the sandbox's webhooks go to the gateway's webhook route
 
 
-# Every contender, in the order they run. The gateway with webhooks is one more entry once its webhook
-# function exists: "gateway_webhooks": Contender("stack", "...", "#9467bd", webhooks=True).
+# Every contender, in the order they run.
 CONTENDER_SPECS = {
     "direct": Contender(
         "direct",
@@ -29,6 +28,13 @@ CONTENDER_SPECS = {
     ),
     "gateway": Contender(
         "stack", "local API Gateway -> handlers -> DynamoDB (moto) cache and budget -> sandbox", "#1f77b4"
+    ),
+    "gateway_webhooks": Contender(
+        "stack",
+        "the gateway, told of every record change by the sandbox's webhooks (its webhook route, "
+        "webhooks.py): a change made anywhere bumps and notes the days it changed",
+        "#9467bd",
+        webhooks=True,
     ),
     "nginx": Contender(
         "nginx",

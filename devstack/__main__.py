@@ -183,8 +183,7 @@ def _banner(stack: LocalStack) -> None:
 def _webhooks_line(stack: LocalStack) -> list[str]:
     if not stack.webhook_url:
         return []
-    # The gateway's webhook route comes with its webhook function; until then deliveries fail (404),
-    # are retried and given up (GET <sandbox>/__admin/webhooks/log), and nothing else changes.
+    # Every record change at the sandbox reaches the gateway's webhook function (its log: each delivery).
     return [
         f"  webhooks  sandbox -> {stack.state()['webhooks']}  (log: {stack.sandbox_url}/__admin/webhooks/log)"
     ]

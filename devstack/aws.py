@@ -112,7 +112,14 @@ class MotoServer:
             self._log = None
 
 
-def provision(template: Template, endpoint_url: str, partner_token: str) -> None:
+# The secret the webhook URL's last segment must match (template.yaml's WebhookSecret, generated in AWS):
+# locally the value the sandbox's webhooks are sent with (devstack/stack.py DEV_WEBHOOK_SECRET).
+WEBHOOK_SECRET = "WebhookSecret"
+
+
+def provision(
+    template: Template, endpoint_url: str, partner_token: str, webhook_secret: str | None = None
+) -> None:
     """Create every table (key schema, indexes, TTL) and secret the template declares. Idempotent."""
     ddb = client("dynamodb", endpoint_url, template.region)
     existing = set(ddb.list_tables()["TableNames"])
@@ -129,6 +136,8 @@ def provision(template: Template, endpoint_url: str, partner_token: str) -> None
     for secret in template.secrets.values():
         # A secret the template fills itself (generated) keeps that value; any other holds the partner token.
         value = secret.value if secret.value is not None else json.dumps({"token": partner_token})
+        if secret.logical_id == WEBHOOK_SECRET and webhook_secret:
+            value = json.dumps({"value": webhook_secret})
         try:
             sm.create_secret(Name=secret.name, SecretString=value)
         except sm.exceptions.ResourceExistsException:

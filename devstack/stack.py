@@ -5,8 +5,8 @@
 
 With `webhooks=True` (make dev's default) the sandbox's company webhooks go to the local gateway's
 webhook route, `<api base>/webhooks/altegio/<webhook secret>` (or `webhook_url`), registered once the
-gateway listens and again whenever the sandbox is restarted. Until that route exists the gateway answers
-404 and the sandbox logs a failed delivery, retries it and gives it up: nothing else changes.
+gateway listens and again whenever the sandbox is restarted. The webhook function (WebhookAltegioFunction)
+finds the same secret in moto's Secrets Manager.
 
 Handlers run in this process, so starting the stack sets the template's environment (and moto's
 endpoint, fake credentials, region) in os.environ and resets the layer's container state; stop()
@@ -40,7 +40,8 @@ log = logging.getLogger("devstack")
 DEFAULT_API_KEY = "local-dev-api-key-000000"
 SANDBOX_TOKEN = "sandbox-partner-token"
 API_PREFIX = "/api/v1"
-# The local stand-in for the secret `altegio-webhook-secret`: the last segment of the webhook URL.
+# The local value of the secret `altegio-webhook-secret` (WebhookSecret, written by aws.provision): the last
+# segment of the webhook URL.
 DEV_WEBHOOK_SECRET = "local-dev-webhook-secret-0000"
 WEBHOOK_ROUTE = "/webhooks/altegio/"
 
@@ -125,7 +126,7 @@ class LocalStack:
             env = {**self.template.environment(), **aws.aws_env("", self.template.region)}
             self.moto.wait_ready()
             env["AWS_ENDPOINT_URL"] = self.moto.url
-            aws.provision(self.template, self.moto.url, self._partner_token)
+            aws.provision(self.template, self.moto.url, self._partner_token, self.webhook_secret)
             self._apply_env(env)
             reset_layers(self._layer_packages())
             self.functions = Functions(self.template, self.max_instances, self.access)
@@ -224,7 +225,7 @@ class LocalStack:
             events.append(f"moto exited ({self.moto.proc.returncode}); restarting it, tables start empty")
             self.moto.spawn()
             self.moto.wait_ready()
-            aws.provision(self.template, self.moto.url, self._partner_token)
+            aws.provision(self.template, self.moto.url, self._partner_token, self.webhook_secret)
         if self.sandbox_proc is not None and self.sandbox_proc.poll() is not None:
             events.append(f"sandbox exited ({self.sandbox_proc.returncode}); restarting it")
             self._spawn_sandbox()

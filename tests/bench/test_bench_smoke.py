@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CONTENDERS = ("direct", "gateway", "nginx")
+CONTENDERS = ("direct", "gateway", "gateway_webhooks", "nginx")
 OPERATIONS_ALWAYS = (
     "bookform",
     "book_services",
@@ -41,7 +41,7 @@ def smoke() -> tuple[dict, str]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=170,
+        timeout=240,
     )
     assert done.returncode == 0, f"bench --smoke failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     m = re.search(r"^JSON: (\S+)", done.stdout, re.M)
@@ -92,7 +92,10 @@ def test_every_contender_has_every_figure(smoke):
         assert len(tl["p50_ms"]) == len(tl["upstream"]) > 0
     # Nothing is cached on the direct path; the gateway marks its answers with X-Cache.
     assert results["contenders"]["direct"]["cache"]["hit_ratio"] == 0.0
-    assert set(results["contenders"]["gateway"]["cache"]["by_status"]) & {"hit", "miss", "stale"}
+    for gateway in ("gateway", "gateway_webhooks"):
+        assert set(results["contenders"][gateway]["cache"]["by_status"]) & {"hit", "miss", "stale"}
+    # Told of every front-desk change, the gateway applied them (its webhook function's own metric).
+    assert results["contenders"]["gateway_webhooks"]["gateway_metrics"].get("WebhookApplied", 0) > 0
 
 
 def test_ratios_cold_start_and_page(smoke):

@@ -30,6 +30,7 @@ DEMO = {
     "record_hash": "0123abcd",
     "event_id": "7101",
     "record_token": "review-101",
+    "secret": "not-the-webhook-secret",
 }
 
 FORBIDDEN = {"success": False, "data": None, "meta": {"message": "Forbidden: send a valid x-api-key header."}}

@@ -85,19 +85,22 @@ def _fill(path: str) -> str:
         "record_hash": "6ec9d28663ca828dd5f4b3b2e4b06ce6",
         "event_id": "7201",
         "record_token": "review-202",
+        "secret": "not-the-webhook-secret-00000",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
 
 def test_api_key_required_where_the_template_says(access):
     """Every route the template protects answers 403 without the key and with a wrong one, before any
-    function runs; the one route it exempts (the OpenAPI document) answers without a key."""
+    function runs; of the routes it exempts, the OpenAPI document answers without a key and Altegio's
+    webhooks refuse whoever lacks their secret."""
     rel = access
     routes = _routes(rel)
     api = rel.stack.template.apis["BookingApi"]
     assert api.api_key_required, "the template's API must require keys by default"
     exempt = sorted(p for (m, p), r in routes.items() if not r.api_key_required)
-    assert exempt == ["/api/v1/openapi.json"], exempt
+    # Altegio's webhooks carry no key (Altegio cannot send one): their secret authenticates them.
+    assert exempt == ["/api/v1/openapi.json", "/api/v1/webhooks/altegio", "/api/v1/webhooks/altegio/{secret}"]
     mark = rel.mark()
     problems = []
     for (method, path), route in sorted(routes.items()):
@@ -123,6 +126,9 @@ def test_api_key_required_where_the_template_says(access):
                     or "x-api-key" not in meta.get("message", "")
                 ):
                     problems.append(f"{method} {path} with {label}: {reply.short()}")
+            elif "/webhooks/" in path:  # no secret, or a wrong one: refused in Altegio's envelope
+                if reply.status not in (401, 403) or (reply.json or {}).get("success") is not False:
+                    problems.append(f"{method} {path} (webhook) with {label}: {reply.short()}")
             elif reply.status != 200:
                 problems.append(f"{method} {path} (exempt) with {label}: {reply.short()}")
     assert not problems, "\n".join(problems)

@@ -212,6 +212,94 @@ def test_the_tight_rules_cover_the_code_and_auth_paths(path, tight):
     assert bool(re.search(regex["RegexMatchStatement"]["RegexString"], path)) is tight
 
 
+def _webhook_route_regex() -> str:
+    rule = next(
+        r for r in RES["ApiWebAcl"]["Properties"]["Rules"] if r["Name"] == "aws-common-body-except-webhooks"
+    )
+    labels, route = rule["Statement"]["AndStatement"]["Statements"]
+    return route["NotStatement"]["Statement"]["RegexMatchStatement"]["RegexString"]
+
+
+def test_the_common_rule_sets_body_rules_block_everywhere_but_the_webhook_route():
+    """A webhook carries a record with free text (the client's comment): the common rule set's body rules
+    (and its missing-User-Agent rule) must not drop a delivery, and must still block every other path."""
+    rules = {r["Name"]: r for r in RES["ApiWebAcl"]["Properties"]["Rules"]}
+    common = rules["aws-common"]["Statement"]["ManagedRuleGroupStatement"]
+    counted = {o["Name"] for o in common["RuleActionOverrides"] if o["ActionToUse"] == {"Count": {}}}
+    assert counted == {
+        "SizeRestrictions_BODY",
+        "CrossSiteScripting_BODY",
+        "GenericLFI_BODY",
+        "GenericRFI_BODY",
+        "EC2MetaDataSSRF_BODY",
+        "NoUserAgent_HEADER",
+    }
+    block = rules["aws-common-body-except-webhooks"]
+    assert block["Action"] == {"Block": {}} and block["Priority"] > rules["aws-common"]["Priority"]
+    labels = block["Statement"]["AndStatement"]["Statements"][0]["OrStatement"]["Statements"]
+    keys = {s["LabelMatchStatement"]["Key"] for s in labels}
+    prefix = "awswaf:managed:aws:core-rule-set:"
+    assert keys == {prefix + name.replace("_BODY", "_Body").replace("_HEADER", "_Header") for name in counted}
+
+
+@pytest.mark.parametrize(
+    "path, webhook",
+    [
+        ("/dev/api/v1/webhooks/altegio/abcDEF123", True),
+        ("/api/v1/webhooks/altegio/abcDEF123", True),
+        ("/dev/api/v1/webhooks/altegio", True),
+        ("/dev/api/v1/webhooks/altegio/abc/def", False),
+        ("/dev/api/v1/book_record/202", False),
+        ("/dev/api/v1/book_record/202/webhooks/altegio/x", False),
+    ],
+)
+def test_the_webhook_route_as_waf_sees_it(path, webhook):
+    assert bool(re.search(_webhook_route_regex(), path)) is webhook
+
+
+def test_the_webhook_function_reads_its_secret_and_the_cache_only():
+    fn = template().functions["WebhookAltegioFunction"]
+    by_resource = {}
+    for st in fn.policies:
+        actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        by_resource.setdefault(st["Resource"], set()).update(actions)
+    t = template()
+    assert by_resource == {
+        t.resolver.get_att("CacheTable", "Arn"): {
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+        },
+        t.secrets["WebhookSecret"].arn: {"secretsmanager:GetSecretValue"},
+    }  # no budget, no partner token: it never calls Altegio
+    assert {(r.method, r.path, r.api_key_required) for r in fn.routes} == {
+        ("POST", "/api/v1/webhooks/altegio/{secret}", False),
+        ("POST", "/api/v1/webhooks/altegio", False),
+    }
+    env = RES["WebhookAltegioFunction"]["Properties"]["Environment"]["Variables"]
+    assert env == {
+        "WEBHOOK_SECRET_ID": {"Ref": "WebhookSecret"},
+        "WEBHOOK_SOURCE_CIDRS": {"Ref": "WebhookSourceCidrs"},
+    }
+    spec = RES["WebhookSecret"]["Properties"]["GenerateSecretString"]
+    assert (
+        spec["GenerateStringKey"] == "value" and spec["PasswordLength"] >= 32 and spec["ExcludePunctuation"]
+    )
+    assert (
+        template(WebhookSourceCidrs="203.0.113.0/24,2001:db8::/32")
+        .functions["WebhookAltegioFunction"]
+        .env["WEBHOOK_SOURCE_CIDRS"]
+        == "203.0.113.0/24,2001:db8::/32"
+    )
+
+
+def test_failed_or_unreadable_webhooks_are_alarmed():
+    alarm = RES["WebhookFailuresAlarm"]["Properties"]
+    watched = {m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m}
+    assert watched == {"WebhookFailed", "WebhookInvalid"}  # what webhooks.py counts for 503 and 4xx
+    assert alarm["Threshold"] == 1 and alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
 def _run_cloudfront_function(event: dict) -> dict:
     node = shutil.which("node")
     assert node, "node is needed (make node) to run the CloudFront Function"

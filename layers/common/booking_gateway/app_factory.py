@@ -101,14 +101,16 @@ def _normalise(event: dict) -> None:
             (event.get("queryStringParameters") or {})[name] = multi[name][-1]
 
 
-def make_handler(app: APIGatewayRestResolver) -> Callable[[dict, Any], dict]:
+def make_handler(app: APIGatewayRestResolver, any_accept: bool = False) -> Callable[[dict, Any], dict]:
+    """The Lambda handler; `any_accept`: whatever Accept the caller sends (Altegio's webhooks)."""
+
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     @metrics.log_metrics(capture_cold_start_metric=True)
     def lambda_handler(event: dict, context: Any) -> dict:
         try:
             caller.bind(event)  # who is asking: the budget's fair share and the limits read it
             _normalise(event)
-            if not _acceptable(event):
+            if not any_accept and not _acceptable(event):
                 return _as_proxy(error_response(406, "Accept must be application/vnd.api.v2+json"))
             with deadline.invocation(context):  # no call outlasts the function's timeout
                 return app.resolve(event, context)

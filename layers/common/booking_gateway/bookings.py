@@ -7,7 +7,8 @@ what is noted after (holds.py), and for a booking the Idempotency-Key around it 
 - A booking reads the cached lists the visitor chose from before it is made (the length of each
   appointment, holds.listed), books, bumps the booked days' availability (forward.send), and notes what it
   took beside the new generations; an appointment no list offered is read back from Altegio (one budgeted
-  call: team member and length, break included).
+  call: team member and length, break included). Each record's position is kept (positions.py), so its
+  webhook changes nothing more and a later move at the front desk knows the day it leaves.
 - A cancel has no location in its path: the record is looked up first (one budgeted call), a location this
   gateway does not serve is 404 before anything is cancelled, and a successful cancel bumps that day (every
   allowed location, when the look-up could not tell) and notes that nothing was taken.
@@ -21,7 +22,7 @@ from datetime import datetime
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from . import altegio_client, clock, holds, idempotency
+from . import altegio_client, clock, holds, idempotency, positions
 from .allowlist import require_location
 from .errors import Unanswered
 from .forward import Days, Invalidate, WriteResult, day_of, respond, send
@@ -102,6 +103,10 @@ def _note_booking(
         return
     if taken and None not in taken:
         holds.note(location_id, result.bumped, taken)
+        for a, (member, start, end) in zip(appointments, taken, strict=True):
+            services = tuple(sorted(int(s) for s in a.get("services") or []))
+            where = positions.Position(member, start, int(end - start), services, str(a["datetime"])[:10])
+            positions.remember_own(location_id, int(made[a["id"]]["record_id"]), where)
 
 
 def _read_back(location_id: int, record_id: int, record_hash: str) -> holds.Interval | None:
@@ -142,6 +147,8 @@ def cancel(record_id: int, record_hash: str, token: str | None) -> Response:
     )
     if isinstance(invalidate, Days) and result.changed:
         holds.note(invalidate.location_id, result.bumped, [])  # nothing taken: lists from before stand in
+        gone = positions.Position(0, 0.0, 0, (), next(iter(invalidate.days)), deleted=True)
+        positions.remember_own(invalidate.location_id, record_id, gone)  # its webhook then changes nothing
     return respond(result)
 
 

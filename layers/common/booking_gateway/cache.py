@@ -14,7 +14,8 @@ holds.py), read with it, so a list is patched from the moment a booking is sent 
 Item `lock#<key>`: until, taken by the one caller that refreshes a missing or stale entry.
 DynamoDB deletes expired items lazily (moto never does), so reads check expiry themselves.
 Every function raises CacheUnavailable when DynamoDB fails, except bump_generation and unlock, which
-log and carry on.
+log and carry on. Item `pos#<location>#<record>`: a record's last known position (positions.py);
+`hook#<digest>`: a webhook delivery already applied (webhooks.py).
 """
 
 from __future__ import annotations
@@ -181,6 +182,12 @@ def bump_generation(location_id: int, days: Iterable[str] = ()) -> dict[str, int
     """Make availability entries of the location stale at once: those of `days` and the hints, or (no
     days) all of them. Never raises. Returns the new generation of each scope bumped ("days" for the
     hints), for noting what the bump took (holds.py)."""
+    return bump(location_id, days, strict=False)
+
+
+def bump(location_id: int, days: Iterable[str] = (), *, strict: bool = True) -> dict[str, int]:
+    """bump_generation, raising CacheUnavailable at the first scope that could not be bumped (`strict`,
+    a webhook: Altegio must deliver it again) or logging it and carrying on."""
     days = sorted(set(days))
     scopes = [*days, "days"] if days else [None]
     bumped: dict[str, int] = {}
@@ -197,6 +204,8 @@ def bump_generation(location_id: int, days: Iterable[str] = ()) -> dict[str, int
             if scope:
                 bumped[scope] = int(dynamo.num(got.get("Attributes", {}), "g"))
         except CacheUnavailable as exc:
+            if strict:
+                raise
             logger.error(
                 "could not bump the availability generation",
                 extra={"location_id": location_id, "error": type(exc).__name__},

@@ -60,12 +60,17 @@ def note(location_id: int, bumped: dict[str, int], taken: list[Interval]) -> Non
     """After a booking or cancel: what it took (nothing, for a cancel) beside each generation it created
     (`bumped`), so lists from before can stand in without it. Never raises; without a note the lists of
     the changed days stay unservable until Altegio is asked again."""
-    payload = json.dumps(taken)
     try:
-        for scope, gen in bumped.items():
-            cache.note(location_id, scope, gen, payload, NOTE_TTL)
+        record(location_id, bumped, taken)
     except cache.CacheUnavailable as exc:
         logger.warning("could not note what a booking took", extra={"error": type(exc).__name__})
+
+
+def record(location_id: int, bumped: dict[str, int], taken: list[Interval]) -> None:
+    """note(), raising CacheUnavailable (a webhook's change: Altegio delivers it again)."""
+    payload = json.dumps(taken)
+    for scope, gen in bumped.items():
+        cache.note(location_id, scope, gen, payload, NOTE_TTL)
 
 
 def hold(

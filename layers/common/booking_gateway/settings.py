@@ -11,7 +11,15 @@ from __future__ import annotations
 import os
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    IPvAnyNetwork,
+    ValidationError,
+)
 
 from . import container
 
@@ -35,6 +43,7 @@ PerSecond = Annotated[int, Field(ge=1), AfterValidator(lambda v: min(v, MAX_PER_
 PerMinute = Annotated[int, Field(ge=1), AfterValidator(lambda v: min(v, MAX_PER_MINUTE))]
 Required = Annotated[str, Field(min_length=1)]
 Ids = Annotated[frozenset[int], BeforeValidator(_ids)]
+Networks = Annotated[tuple[IPvAnyNetwork, ...], BeforeValidator(_ids)]
 # The abuse limits' figures are kept within sense rather than refused (a 0 would switch a limit off).
 AtLeastOne = Annotated[int, AfterValidator(lambda v: max(1, v))]
 Share = Annotated[float, AfterValidator(lambda v: min(1.0, max(0.05, v)))]
@@ -83,6 +92,9 @@ class Settings(BaseModel):
     # of the minute's reads, the most one caller class may take, or while no other class called this minute
     caller_read_share: Share = Field(0.5, validation_alias="CALLER_READ_SHARE")
     caller_read_share_alone: Share = Field(0.85, validation_alias="CALLER_READ_SHARE_ALONE")
+    # -- Altegio's webhooks (webhooks.py): the secret in the registered URL, the senders' addresses --------
+    webhook_secret_id: str = Field("", validation_alias="WEBHOOK_SECRET_ID")
+    webhook_source_cidrs: Networks = Field((), validation_alias="WEBHOOK_SOURCE_CIDRS")  # empty: any
 
     @classmethod
     def load(cls) -> Settings:

@@ -24,6 +24,15 @@ def _php_empty_map(value: Any) -> Any:
     return {} if value == [] else value
 
 
+class _OrPhpEmpty:
+    """In the JSON schema, what the validators above accept: PHP's `[]` for an empty object too (the
+    gateway passes Altegio's answers on unchanged, so its document must allow what Altegio sends)."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        return {"anyOf": [handler(core_schema), {"type": "array", "maxItems": 0}]}
+
+
 class AltegioModel(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
@@ -33,8 +42,9 @@ class Position(AltegioModel):
     title: str
 
 
-OptionalPosition = Annotated[Position | None, BeforeValidator(_php_empty)]
-DaysByMonth = Annotated[dict[str, list[int]], BeforeValidator(_php_empty_map)]  # month "1".."12" -> days
+OptionalPosition = Annotated[Position | None, BeforeValidator(_php_empty), _OrPhpEmpty]
+# month "1".."12" -> days
+DaysByMonth = Annotated[dict[str, list[int]], BeforeValidator(_php_empty_map), _OrPhpEmpty]
 
 
 # -- envelope and errors ---------------------------------------------------------------------------
@@ -107,7 +117,7 @@ class BookformStyle(AltegioModel):
 
 class BookformData(AltegioModel):
     steps: list[BookformStep]
-    style: Annotated[BookformStyle | None, BeforeValidator(_php_empty)] = None
+    style: Annotated[BookformStyle | None, BeforeValidator(_php_empty), _OrPhpEmpty] = None
     group_id: int = 0
     company_id: int
     phone_confirmation: bool
@@ -128,7 +138,7 @@ class Agreement(AltegioModel):
 
 
 class PrivacyPolicyData(AltegioModel):
-    agreement: Annotated[Agreement | None, BeforeValidator(_php_empty)] = None
+    agreement: Annotated[Agreement | None, BeforeValidator(_php_empty), _OrPhpEmpty] = None
 
 
 # -- catalogue -------------------------------------------------------------------------------------
@@ -179,7 +189,7 @@ class StaffMember(AltegioModel):
     seance_date: date | None = None  # only when bookable
     seances: list[Any] = Field(default_factory=list)
     schedule_till: date | None = None
-    image_group: Annotated[dict[str, Any] | None, BeforeValidator(_php_empty)] = None
+    image_group: Annotated[dict[str, Any] | None, BeforeValidator(_php_empty), _OrPhpEmpty] = None
 
 
 BookStaffData = RootModel[list[StaffMember]]
@@ -392,7 +402,7 @@ class Charge(AltegioModel):
 
 
 class ReviewSubmitData(AltegioModel):
-    charge: Annotated[Charge | None, BeforeValidator(_php_empty)] = None
+    charge: Annotated[Charge | None, BeforeValidator(_php_empty), _OrPhpEmpty] = None
 
 
 # -- the operations --------------------------------------------------------------------------------

@@ -187,7 +187,8 @@ function showErrors(errs) {
   } else formError('');
 }
 
-async function privacyText() {
+// Shared with events.js: the location's policy, fetched once per location.
+export async function privacyText() {
   if (!S.showPrivacy) return null;
   if (S.privacy !== null && S.privacyLoc === S.loc) return S.privacy;
   try {

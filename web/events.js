@@ -5,6 +5,7 @@ import * as api from './api.js';
 import { clock, count, dateMid, duration, isoOffset, more, price, t, waitFor } from './i18n.js';
 import { $, announce, h } from './dom.js';
 import { errorText, loadJSON, navTo, pageUrl, S, saveJSON } from './core.js';
+import { privacyText } from './details.js';
 
 const seatsLeft = (e) => Math.max(0, e.places_left ?? ((+e.capacity || 0) - (+e.records_count || 0)));
 const local = (e) => ({ date: (e.datetime || e.date || '').slice(0, 10), time: (e.datetime || e.date || '').slice(11, 16) });
@@ -67,18 +68,6 @@ function eventCard(e) {
     h('p', { class: 'appt-when' }, `${dateMid(date)}, ${clock(time, date)}`),
     h('p', { class: 'appt-what' }, [e.title || e.service?.title, duration(e.length), e.staff?.name].filter(Boolean).join(' · ')),
     h('p', {}, [price(e.service?.price_min, e.service?.price_max, S.currency), seatsText(e)].filter(Boolean).join(' · ')));
-}
-
-async function privacyText() {
-  if (!S.showPrivacy) return '';
-  if (S.privacy !== null && S.privacyLoc === S.loc) return S.privacy;
-  try {
-    const d = await api.get(`/privacy_policy/${S.loc}`);
-    const c = d && (d.agreement?.content ?? d.content);
-    S.privacy = c && String(c).trim() ? String(c) : '';
-  } catch { S.privacy = ''; }
-  S.privacyLoc = S.loc;
-  return S.privacy;
 }
 
 async function eventView(sec, body, list, id) {

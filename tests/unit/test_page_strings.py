@@ -48,3 +48,18 @@ def test_every_key_the_modules_name_exists():
         named |= set(re.findall(r"\bt\('([\w.]+)'", code))
     # keys built at run time: t(`step.${n}`), t(`cal.${s}`), t(`err.${code}`), t(`slots.${part}`)
     assert named - known == set()
+
+
+def test_the_consent_prompt_is_in_the_first_load_strings():
+    for locale in LOCALES:
+        keys = set(strings(SETS["first load"], locale))
+        assert {"consent.title", "consent.text", "consent.yes"} <= keys, locale
+
+
+def test_the_embed_script_speaks_the_same_locales():
+    src = (WEB / "embed.js").read_text(encoding="utf-8")
+    table = re.search(r"const STR = \{(.*?)\n  \};", src, re.S).group(1)
+    rows = dict(re.findall(r"'(\w\w-\w\w)': \{(.*?)\}", table))
+    assert set(rows) == set(LOCALES)
+    for loc, row in rows.items():
+        assert sorted(re.findall(r"(\w+): '[^']+'", row)) == ["book", "close", "title"], loc

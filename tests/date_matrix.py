@@ -64,6 +64,7 @@ SUITES = (
     "tests/writes/test_wr_stand_in.py",
     "tests/writes/test_wr_invalidation.py",
     "tests/writes/test_wr_check_cache.py",
+    "tests/writes/test_wr_webhooks.py",  # fills, books and moves a member's next day at the front desk
     "tests/browser",  # the page's flows, its clock pinned with the sandbox's
 )
 # The clock's own tests set their instants themselves and expect a session sandbox on real time.

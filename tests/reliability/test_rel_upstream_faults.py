@@ -99,7 +99,7 @@ def mismatch(reply: Reply, want: Expect) -> str | None:
 
 
 def _send_all(rel, reqs: list[Req], workers: int, keep_budget_fresh: bool = True) -> list[Reply]:
-    fresh = budget_kept_fresh(rel, 0.1) if keep_budget_fresh else contextlib.nullcontext(rel.reset_budget())
+    fresh = budget_kept_fresh(rel) if keep_budget_fresh else contextlib.nullcontext(rel.reset_budget())
     with fresh, ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(lambda req: send(rel, req, timeout=40), reqs))
 
@@ -128,7 +128,7 @@ def _recover(demo: Demo, rel) -> list[str]:
 
     # The password change rotates the demo account's token: it goes alone, after the others.
     first = [name for name in OPS if name != "booking_user_password"]
-    with budget_kept_fresh(rel, 0.1), ThreadPoolExecutor(max_workers=4) as pool:
+    with budget_kept_fresh(rel), ThreadPoolExecutor(max_workers=4) as pool:
         problems = [p for p in pool.map(one, first) if p]
         return problems + [p for p in [one("booking_user_password")] if p]
 

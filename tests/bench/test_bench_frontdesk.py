@@ -122,3 +122,59 @@ def test_a_contender_is_one_entry_and_every_other_is_compared_with_the_gateway()
     }
     compared = ratios({"gateway": figures, "direct": figures, "gateway_webhooks": figures})
     assert set(compared) == {"gateway_vs_direct", "gateway_vs_gateway_webhooks"}
+
+
+def test_stale_slots_asked_before_their_webhook_was_answered_are_told_apart_and_still_counted(sb):
+    api = AltegioClient(sb.api_base)
+    started = time.time()
+    days = (local_day(sb, NEW_YORK, n) for n in range(1, 15))
+    shown = next(s for s in (times(api, NEW_YORK, 2021, d, [20011]) for d in days) if len(s) >= 4)
+    listing = [s.datetime.isoformat() for s in shown]
+    desk = f"{sb.url}/__admin/front_desk/{NEW_YORK}"
+    made = urllib3.request("POST", desk, json={"staff_id": 2021, "services": [20011], "datetime": listing[0]})
+    assert made.status == 201
+    ledger = sb.ledger()
+    (change,) = ledger["changes"]
+    late, early = change["ts"] + 5.0, change["ts"] + 0.5  # the webhook answered 5 s after the change
+    ledger["deliveries"] = [
+        {"change": change["seq"], "outcome": "retry", "ts": early},  # a failed attempt tells nothing
+        {"change": change["seq"], "outcome": "delivered", "ts": late},
+    ]
+
+    def asked(after_change: float, cache: str) -> dict:
+        t = change["ts"] + after_change
+        return {
+            "t": t,
+            "location": NEW_YORK,
+            "staff_id": 2021,
+            "service_id": 20011,
+            "slots": listing,
+            "cache": cache,
+        }
+
+    one = count_stale([asked(1.0, "hit")], ledger, 1, started)  # before the webhook came
+    taken = one["stale_slots_shown"]
+    assert taken >= 1 and one["stale_before_webhook"] == {"count": taken, "ask_s_after_change": [1.0, 1.0]}
+    assert one["stale_after_webhook"] == 0 and one["stale_by_cache"] == {"hit": taken}
+    assert one["webhooks"] == {
+        "changes": 1,
+        "delivered": 1,
+        "answered_s_after_change": {"p50": 5.0, "p95": 5.0, "max": 5.0},
+    }
+    assert one["stale_examples"][0]["taken_by"][0]["webhook_answered_s_after_ask"] == 4.0
+    # Asked after it was answered: the gateway knew, so the same slots are a bug, and said to be one.
+    two = count_stale([asked(1.0, "hit"), asked(6.0, "miss")], ledger, 1, started)
+    assert two["stale_slots_shown"] == 2 * taken and two["stale_after_webhook"] == taken
+    assert two["stale_before_webhook"]["count"] == taken and two["stale_by_cache"] == {
+        "hit": taken,
+        "miss": taken,
+    }
+    assert {e["cache"] for e in two["stale_after_webhook_examples"]} == {"miss"}
+    # Never delivered: every such slot is before its webhook, however late it was asked.
+    ledger["deliveries"] = []
+    never = count_stale([asked(60.0, "stale")], ledger, 1, started)
+    assert never["stale_before_webhook"] == {"count": taken, "ask_s_after_change": [60.0, 60.0]}
+    # Without a delivery log (a contender without webhooks) there is no such split.
+    del ledger["deliveries"]
+    plain = count_stale([asked(1.0, "hit")], ledger, 1, started)
+    assert "stale_before_webhook" not in plain and plain["stale_slots_shown"] == taken

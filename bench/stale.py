@@ -223,7 +223,9 @@ def _example(
         change = last_change.get(rid)
         entry = (
             {"record_id": rid, "source": change["source"], "status": change["status"],
-             "changed_s_before_ask": round(item["t"] - change["ts"], 3)}
+             "changed_s_before_ask": round(item["t"] - change["ts"], 3),
+             "staff_id": change["after"]["staff_id"], "datetime": change["after"]["datetime"],
+             "length": change["after"]["length"]}
             if change else {"record_id": rid, "source": "before the run"}
         )  # fmt: skip
         if change and answered is not None:

@@ -68,7 +68,13 @@ def gens(location: int = 202, *scopes: str) -> dict[str, int]:
 
 
 def noted(scope: str, gen: int) -> list:
-    return [tuple(i) for i in json.loads(cache.notes(202, scope, [gen])[0])]
+    """The intervals a generation's note took."""
+    return [tuple(i) for i in json.loads(cache.notes(202, scope, [gen])[0])["taken"]]
+
+
+def freed(scope: str, gen: int) -> bool:
+    """Did the change noted for that generation free time (its lists then are refreshed, not hits)?"""
+    return json.loads(cache.notes(202, scope, [gen])[0])["freed"]
 
 
 def answer(resp) -> tuple[int, dict]:
@@ -168,6 +174,7 @@ def test_created_takes_its_interval_on_its_day(hooks):
     assert g[DAY] == 1 and g["days"] == 1 and g[""] == 0
     start = 1796137200.0  # 2026-12-01T10:00:00-05:00
     assert noted(DAY, 1) == noted("days", 1) == [(2021, start, start + 3600)]
+    assert not freed(DAY, 1) and not freed("days", 1)  # took time only: lists from before stay fresh
     assert positions.recall(202, 1).day == DAY
 
 
@@ -188,19 +195,20 @@ def test_moved_frees_the_old_day_and_takes_the_new_interval(hooks):
     assert (g[DAY], g[NEXT], g["days"]) == (2, 1, 2)
     start = 1796230800.0  # 2026-12-02T12:00:00-05:00
     assert noted(DAY, 2) == noted(NEXT, 1) == [(2021, start, start + 3600)]
+    assert freed(DAY, 2) and freed(NEXT, 1) and freed("days", 2)  # the old time is given back
 
 
 def test_deleted_frees_its_day_with_nothing_taken(hooks):
     apply(record())
     assert apply(record(status="delete", last_change_date="2026-11-30T09:05:00-0500")) == "applied"
-    assert gens(202, DAY)[DAY] == 2 and noted(DAY, 2) == []
+    assert gens(202, DAY)[DAY] == 2 and noted(DAY, 2) == [] and freed(DAY, 2)
     assert positions.recall(202, 1).deleted
 
 
 def test_a_cancel_as_an_update_with_deleted_is_a_delete(hooks):
     apply(record())
     apply(record(status="update", deleted=True, last_change_date="2026-11-30T09:05:00-0500"))
-    assert noted(DAY, 2) == [] and positions.recall(202, 1).deleted
+    assert noted(DAY, 2) == [] and freed(DAY, 2) and positions.recall(202, 1).deleted
 
 
 def test_an_older_change_after_a_newer_one_takes_nothing_back(hooks):

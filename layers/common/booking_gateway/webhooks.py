@@ -14,13 +14,15 @@ desk, Altegio's own widget or app, another partner) changes the cache as the gat
   reports, so two changes within Altegio's one-second change time stay two) is acknowledged unapplied.
   The change itself is idempotent too (positions.py), so a repeat that slips through changes nothing.
 - Apply, against the record's last known position (positions.py): created → its day bumped and its
-  interval noted taken; deleted → its day bumped, nothing noted taken (the freed time comes back with the
-  next refresh); moved or re-serviced → the old and the new day bumped and the new interval noted taken;
-  the same position again → nothing. So lists from before stand in patched, without an upstream call
-  (holds.py, read_path.py). A change older than the one kept (Altegio's change times) is ignored: it can
-  take back nothing a newer one gave. A change that cannot be noted (an update of a record never seen:
-  where it was is not known; a record without a length) bumps without a note, and the lists it may have
-  changed are refreshed or refused, never served as they were.
+  interval noted taken; deleted → its day bumped, nothing noted taken, time noted freed; moved or
+  re-serviced → the old and the new day bumped, the new interval noted taken and time freed; the same
+  position again → nothing. So lists from before stand in patched, without an upstream call (holds.py,
+  read_path.py): after a booking as fresh as they were (a hit until they age), after a cancel or a move
+  as aged copies (refreshed when the budget allows, so the freed time comes back; else served). A change
+  older than the one kept (Altegio's change times) is ignored: it can take back nothing a newer one gave.
+  A change that cannot be noted (an update of a record never seen: where it was is not known; a record
+  without a length) bumps without a note, and the lists it may have changed are refreshed or refused,
+  never served as they were.
 - When DynamoDB or Secrets Manager fails: 503 + Retry-After, so Altegio delivers it again (WebhookFailed,
   alarmed). A bump written before the failure only makes lists refresh sooner.
 - Logs: the record id, status and outcome; never the payload (the client's name, phone, e-mail).
@@ -292,10 +294,11 @@ def _change(loc: int, hook: Hook, old: positions.Position | None, new: positions
     if not days:  # a deletion of a record never seen, without its time: nothing shows it taken
         return
     bumped = cache.bump(loc, days)
+    freed = old is not None and not old.deleted  # it was somewhere: a cancel or a move gives that back
     if new.deleted:
-        holds.record(loc, bumped, [])
+        holds.record(loc, bumped, [], freed=freed)
     elif new.interval is not None:
-        holds.record(loc, bumped, [new.interval])
+        holds.record(loc, bumped, [new.interval], freed=freed)
     # else: no length, no note: the bumped days' lists are refreshed or refused
 
 

@@ -153,9 +153,9 @@ def count_stale(shown: list[dict], ledger: dict, seed: int, started: float) -> d
                     if pending is not None:
                         before_webhook.append(pending)
                     elif len(after_webhook_examples) < EXAMPLES:
-                        after_webhook_examples.append(
-                            example or _example(item, iso, takers, last_change, answered)
-                        )
+                        example = dict(example or _example(item, iso, takers, last_change, answered))
+                        example["upstream_asks"] = _upstream_asks(ledger, item, iso)
+                        after_webhook_examples.append(example)
         answers_with_stale += any_stale
     return {
         "slots_shown": total,
@@ -167,7 +167,11 @@ def count_stale(shown: list[dict], ledger: dict, seed: int, started: float) -> d
         "bookings_during_run": sum(c["status"] == "create" and c["source"] != EXTERNAL for c in changes),
         "external_changes": sum(c["source"] == EXTERNAL for c in changes),
         "stale_by_cache": dict(by_cache.most_common()),
-        **({} if answered is None else _webhook_figures(changes, answered, before_webhook, stale)),
+        **(
+            {}
+            if answered is None
+            else _webhook_figures(changes, answered, before_webhook, stale, ledger["deliveries"])
+        ),
         "stale_examples": examples,
         **({} if answered is None else {"stale_after_webhook_examples": after_webhook_examples}),
     }
@@ -186,13 +190,34 @@ def _undelivered(
     return min(gaps) if gaps else None
 
 
-def _webhook_figures(changes: list[dict], answered: dict, before: list[float], stale: int) -> dict:
+def _upstream_asks(ledger: dict, item: dict, iso: str, within: float = 30.0) -> list[list]:
+    """The sandbox's own answers for the list of a stale slot around its ask: [seconds from the ask to
+    when the sandbox got the request, to when it answered, status], to tell a list Altegio served wrongly
+    from one the contender kept."""
+    path = f"/book_times/{item['location']}/{item['staff_id']}/{iso[:10]}?"
+    out = []
+    for r in ledger.get("requests", []):
+        if (
+            path in r["path"]
+            and str(item["service_id"]) in r["path"]
+            and -1 < r["arrived"] - item["t"] < within
+        ):
+            out.append([round(r["arrived"] - item["t"], 3), round(r["ts"] - item["t"], 3), r["status"]])
+    return out
+
+
+def _webhook_figures(
+    changes: list[dict], answered: dict, before: list[float], stale: int, deliveries: list[dict]
+) -> dict:
     """How long the webhooks took, and which stale slots their latency explains."""
     lags = sorted(answered[c["seq"]] - c["ts"] for c in changes if c["seq"] in answered)
+    handled = sorted(d["ms"] for d in deliveries if d.get("outcome") == "delivered" and "ms" in d)
     return {
         "webhooks": {
             "changes": len(changes),
             "delivered": len(lags),
+            # the receiver's own time per delivery (the POST's round trip); the rest of the lag is the queue
+            "answer_ms": {"p50": _q(handled, 0.5), "max": handled[-1] if handled else None},
             "answered_s_after_change": {
                 "p50": _q(lags, 0.5),
                 "p95": _q(lags, 0.95),

@@ -138,7 +138,7 @@ def test_stale_slots_asked_before_their_webhook_was_answered_are_told_apart_and_
     late, early = change["ts"] + 5.0, change["ts"] + 0.5  # the webhook answered 5 s after the change
     ledger["deliveries"] = [
         {"change": change["seq"], "outcome": "retry", "ts": early},  # a failed attempt tells nothing
-        {"change": change["seq"], "outcome": "delivered", "ts": late},
+        {"change": change["seq"], "outcome": "delivered", "ts": late, "ms": 40.0},
     ]
 
     def asked(after_change: float, cache: str) -> dict:
@@ -159,6 +159,7 @@ def test_stale_slots_asked_before_their_webhook_was_answered_are_told_apart_and_
     assert one["webhooks"] == {
         "changes": 1,
         "delivered": 1,
+        "answer_ms": {"p50": 40.0, "max": 40.0},
         "answered_s_after_change": {"p50": 5.0, "p95": 5.0, "max": 5.0},
     }
     assert one["stale_examples"][0]["taken_by"][0]["webhook_answered_s_after_ask"] == 4.0

@@ -362,7 +362,7 @@ def test_the_gateways_own_booking_is_not_bumped_again_by_its_webhook(hooked):
 
 
 def test_a_delivery_the_gateway_cannot_take_is_answered_so_that_altegio_retries(hooked, monkeypatch):
-    from booking_gateway import positions
+    from booking_gateway import webhooks
     from botocore.exceptions import ClientError
 
     gw = hooked
@@ -370,11 +370,11 @@ def test_a_delivery_the_gateway_cannot_take_is_answered_so_that_altegio_retries(
     member, free = member_with(gw, when, 3)
 
     def down(*args, **kwargs):
-        raise ClientError({"Error": {"Code": "InternalServerError", "Message": "down"}}, "GetItem")
+        raise ClientError({"Error": {"Code": "InternalServerError", "Message": "down"}}, "BatchGetItem")
 
     gw.sandbox.configure(webhook_backoff_s=30)
     with monkeypatch.context() as mp:
-        mp.setattr(positions, "recall", down)
+        mp.setattr(webhooks, "_seen_and_recalled", down)  # DynamoDB down for its first read
         record = desk_book(gw, member, free[1])
         failed = delivered(gw, record["id"], "create", answer=503)
     assert failed["outcome"] == "retry"

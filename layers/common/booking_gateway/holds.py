@@ -75,9 +75,7 @@ def note(location_id: int, bumped: dict[str, int], taken: list[Interval], freed:
 
 def record(location_id: int, bumped: dict[str, int], taken: list[Interval], freed: bool = False) -> None:
     """note(), raising CacheUnavailable (a webhook's change: Altegio delivers it again)."""
-    payload = json.dumps({"taken": taken, "freed": freed})
-    for scope, gen in bumped.items():
-        cache.note(location_id, scope, gen, payload, NOTE_TTL)
+    cache.note_all(location_id, bumped, json.dumps({"taken": taken, "freed": freed}), NOTE_TTL)
 
 
 def _read_note(payload: str) -> tuple[list[Interval], bool]:

@@ -266,9 +266,9 @@ def apply(hook: Hook) -> Outcome:
         return "ignored"
     loc, rid = hook.company_id, hook.resource_id
     seen = _seen_key(hook)
-    if _seen(seen):
+    repeat, old = _seen_and_recalled(seen, loc, rid)
+    if repeat:
         return "repeat"
-    old = positions.recall(loc, rid)
     new = _position(hook, old)
     if old is not None and new.older_than(old):
         outcome: Outcome = "older"
@@ -347,12 +347,30 @@ def _seen_key(hook: Hook) -> str:
     return f"hook#{hook.company_id}#{digest}"
 
 
+def _seen_and_recalled(key: str, location_id: int, record_id: int) -> tuple[bool, positions.Position | None]:
+    """Was this delivery applied already, and where was the record last known to be: one strongly
+    consistent BatchGetItem (a delivery's path to the cache is as short as it can be)."""
+    table = get_settings().cache_table
+    pos_key = positions.key(location_id, record_id)
+    got = dynamo.client().batch_get_item(
+        RequestItems={table: {"Keys": [{"pk": dynamo.s(key)}, pos_key], "ConsistentRead": True}}
+    )
+    if got.get("UnprocessedKeys"):  # throttled: one at a time
+        return _seen(key), positions.recall(location_id, record_id)
+    by_pk = {item["pk"]["S"]: item for item in got["Responses"].get(table, [])}
+    marker = by_pk.get(key)
+    return _live(marker), positions.from_item(by_pk.get(pos_key["pk"]["S"]))
+
+
 def _seen(key: str) -> bool:
     got = dynamo.client().get_item(
         TableName=get_settings().cache_table, Key={"pk": dynamo.s(key)}, ConsistentRead=True
     )
-    item = got.get("Item")
-    return item is not None and dynamo.num(item, "expires_at") > clock.now()
+    return _live(got.get("Item"))
+
+
+def _live(marker: dict | None) -> bool:
+    return marker is not None and dynamo.num(marker, "expires_at") > clock.now()
 
 
 def _mark_seen(key: str) -> None:

@@ -146,6 +146,8 @@ def count_stale(shown: list[dict], ledger: dict, seed: int, started: float) -> d
                 example = None
                 if len(examples) < EXAMPLES:
                     example = _example(item, iso, takers, last_change, answered)
+                    if item.get("cache") == "miss":  # Altegio's own list: when did it serve it?
+                        example["upstream_asks"] = _upstream_asks(ledger, item, iso)
                     examples.append(example)
                 if answered is not None:
                     blockers = everyone.blockers(loc, item["staff_id"], item["service_id"], when)
@@ -258,6 +260,7 @@ def _example(
             entry["webhook_answered_s_after_ask"] = None if at is None else round(at - item["t"], 3)
         taken_by.append(entry)
     return {
-        "t": item["t"], "location": item["location"], "staff_id": item["staff_id"],
+        "t": item["t"], "answered_ms": round(item["ms"]) if "ms" in item else None,
+        "location": item["location"], "staff_id": item["staff_id"],
         "service_id": item["service_id"], "slot": iso, "cache": item.get("cache"), "taken_by": taken_by,
     }  # fmt: skip

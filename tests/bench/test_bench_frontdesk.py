@@ -179,3 +179,58 @@ def test_stale_slots_asked_before_their_webhook_was_answered_are_told_apart_and_
     del ledger["deliveries"]
     plain = count_stale([asked(1.0, "hit")], ledger, 1, started)
     assert "stale_before_webhook" not in plain and plain["stale_slots_shown"] == taken
+
+
+def test_the_replay_agrees_with_the_sandbox_after_every_front_desk_change(sb):
+    """The stale-slot count replays the sandbox's own changes on its own rules: every list the sandbox
+    serves (every team member and "any", every service, the days the desk books on) is free by the replay
+    right after each booking and cancel, a visitor's booking among them. A stale slot shown by a contender
+    is then the contender's, never a disagreement between the sandbox and the bench."""
+    from datetime import UTC, datetime
+
+    from sandbox.demo_data import build_world
+
+    api = AltegioClient(sb.api_base)
+    started = time.time()
+    world = build_world(1, datetime.fromtimestamp(started, UTC))
+    desk = FrontDesk(sb.url, [], seed=1)
+    plan = plan_actions(60, 30, seed=7)[:12]
+    assert sum(a.cancel for a in plan) >= 2 and {a.location for a in plan} == {101, NEW_YORK}
+    lists = []
+    for loc in (101, NEW_YORK):
+        members = [0] + [m.id for m in world.staff.values() if m.location_id == loc]
+        services = [
+            s.id for s in world.services.values() if s.location_id == loc and s.active and not s.group_only
+        ]
+        lists += [
+            (loc, m, s, n)
+            for n in range(1, 5)
+            for m in members
+            for s in services
+            if not m or s in world.staff[m].service_ids
+        ]
+    shown = []
+
+    def look() -> None:
+        for loc, member, service, n in lists:
+            t = time.time()
+            slots = times(api, loc, member, local_day(sb, loc, n), [service])
+            shown.append(
+                {"t": t, "location": loc, "staff_id": member, "service_id": service,
+                 "slots": [s.datetime.isoformat() for s in slots]}
+            )  # fmt: skip
+
+    for n, action in enumerate(plan):
+        if action.cancel and desk.live:
+            desk._cancel(action)
+        else:
+            desk._book(world, action)
+        if n == 3:  # a visitor's own booking, for "any" team member, in between
+            slot = times(api, NEW_YORK, 0, local_day(sb, NEW_YORK, 2), [20011])[0]
+            assert book(api, NEW_YORK, [appointment(slot, 0, [20011])], phone="+12125550166").status == 201
+        look()
+    assert (desk.tally.booked, desk.tally.failed) >= (6, 0) and desk.tally.cancelled >= 2, desk.tally
+    counted = count_stale(shown, sb.ledger(), 1, started)
+    assert counted["external_changes"] == desk.tally.booked + desk.tally.cancelled
+    assert counted["bookings_during_run"] == 1 and counted["slots_shown"] > 1000
+    assert counted["stale_slots_shown"] == 0, counted["stale_examples"][:3]

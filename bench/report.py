@@ -100,6 +100,7 @@ def table(results: dict) -> str:
     row("stale slots shown", lambda c: f"{c['slots']['stale_slots_shown']} of {c['slots']['slots_shown']}")
     row("  after a front-desk change", lambda c: str(c["slots"]["stale_from_external_changes"]))
     row("  asked before its webhook came", _before_webhook)
+    row("freed while answered (not stale)", lambda c: str(c["slots"].get("freed_while_answered", "-")))
     row("front-desk changes (book/cancel)", _desk)
     row(
         "booking conflicts (433)",

@@ -4,10 +4,12 @@ Checked against the sandbox's ledger with the sandbox's own availability rules: 
 (schedules, events) is rebuilt with the same seed and the run's record changes are replayed on it, each
 from the moment the sandbox made it (the ledger's `changes`, on every path: the visitors' bookings through
 a contender and the front desk's bookings and cancels straight at the sandbox). A slot shown in answer to
-a request sent at time t is stale when no team member the visitor asked for (the one named, or any who
-provides the service) is still free for it, counting every change Altegio had made before t (a request
-racing a change may rightly see either state; one sent after it may not). A stale slot that would have
-been free without the front desk's changes counts as caused by an external change as well.
+a request sent at time t and answered at t + ms is stale when no team member the visitor asked for (the
+one named, or any who provides the service) is free for it at t, counting every change Altegio had made
+before t, nor at any moment until the answer came: a change while the request was answered (a cancel
+freeing the time) may rightly show in it (`freed_while_answered`, not stale), one made before it was
+sent must. A stale slot that would have been free without the front desk's changes counts as caused by
+an external change as well.
 
 With webhooks (the ledger's `deliveries`, the sandbox's delivery log), each stale slot is also told by
 when the changes that took it reached the contender: a slot asked for before the webhook of every change
@@ -45,6 +47,14 @@ class _View:
             self.busy[a.staff_id].append((a.start.timestamp(), a.start.timestamp() + a.length, 0))
         # every slot shown was in the future when the run began
         self.av = Availability(world, self.busy, now_ts=started)
+
+    def copy(self) -> _View:
+        """The same state, to move on without changing this one."""
+        other = object.__new__(_View)
+        other.staff_of = dict(self.staff_of)
+        other.busy = {m: list(b) for m, b in self.busy.items()}
+        other.av = Availability(self.av.world, other.busy, now_ts=self.av.now_ts)
+        return other
 
     def put(self, record_id: int, state: dict | None) -> None:
         """The record is now in `state` (None: it does not exist)."""
@@ -116,7 +126,7 @@ def count_stale(shown: list[dict], ledger: dict, seed: int, started: float) -> d
     by_cache: Counter = Counter()
     before_webhook: list[float] = []  # for each such stale slot: seconds from the change to the ask
     memo: dict[tuple, tuple[int, bool]] = {}
-    total = stale = external = answers_with_stale = 0
+    total = stale = external = answers_with_stale = raced = 0
     for item in sorted(shown, key=lambda x: x["t"]):
         while applied < len(changes) and changes[applied]["ts"] <= item["t"]:
             change = changes[applied]
@@ -136,6 +146,9 @@ def count_stale(shown: list[dict], ledger: dict, seed: int, started: float) -> d
                 caused = not free and own.free(loc, item["staff_id"], item["service_id"], when)
                 hit = memo[key] = (applied, free, caused)
             total += 1
+            if not hit[1] and _freed_while_answered(everyone, changes, applied, item, loc, iso):
+                raced += 1  # a change while it was answered (a cancel) freed it: rightly shown
+                continue
             if not hit[1]:
                 stale += 1
                 external += hit[2]
@@ -164,6 +177,8 @@ def count_stale(shown: list[dict], ledger: dict, seed: int, started: float) -> d
         "stale_slots_shown": stale,
         "stale_share": round(stale / total, 5) if total else 0.0,
         "stale_from_external_changes": external,
+        # taken when asked, freed before the answer came: the list rightly showed the freed time
+        "freed_while_answered": raced,
         "answers": len(shown),
         "answers_with_stale": answers_with_stale,
         "bookings_during_run": sum(c["status"] == "create" and c["source"] != EXTERNAL for c in changes),
@@ -177,6 +192,22 @@ def count_stale(shown: list[dict], ledger: dict, seed: int, started: float) -> d
         "stale_examples": examples,
         **({} if answered is None else {"stale_after_webhook_examples": after_webhook_examples}),
     }
+
+
+def _freed_while_answered(view: _View, changes: list[dict], applied: int, item: dict, loc, iso: str) -> bool:
+    """Was the slot free at some moment between the ask (`view`, the first `applied` changes) and the
+    answer (`ms` later)? The contender may have asked Altegio at any moment in between."""
+    until = item["t"] + item.get("ms", 0.0) / 1000
+    later = [c for c in changes[applied:] if c["ts"] <= until]
+    if not later:
+        return False
+    moved = view.copy()
+    when = datetime.fromisoformat(iso)
+    for change in later:
+        moved.put(change["record_id"], change["after"])
+        if moved.free(loc, item["staff_id"], item["service_id"], when):
+            return True
+    return False
 
 
 def _undelivered(

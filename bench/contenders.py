@@ -97,6 +97,8 @@ def run_contender(
         if server is not None and not server.child.alive():
             log(f"  warning: the {name} server exited during the run")
         ledger = sandbox.ledger()
+        if CONTENDER_SPECS[name].webhooks:  # when each change reached the gateway (bench/stale.py)
+            ledger["deliveries"] = sandbox.admin("webhooks/log")["deliveries"]
     finally:
         desk.stop()
         if server is not None:

@@ -166,7 +166,9 @@ def run_sessions(target: Target, intents: list[Intent], s: Settings, start: floa
                     slots = [x["datetime"] for x in reply.data if isinstance(x, dict) and x.get("datetime")]
                     # When the visitor asked: an answer to a question sent before a booking was done may
                     # rightly predate it; one to a question sent after may not.
-                    run.shown.append({**shown, "t": t0, "slots": slots, "measured": measured, "cache": cache})
+                    run.shown.append(
+                        {**shown, "t": t0, "ms": dt, "slots": slots, "measured": measured, "cache": cache}
+                    )
             return reply
 
         def sleep(seconds: float) -> None:

@@ -99,6 +99,8 @@ def table(results: dict) -> str:
     row("cache hit ratio", lambda c: f"{c['cache']['hit_ratio']:.1%}")
     row("stale slots shown", lambda c: f"{c['slots']['stale_slots_shown']} of {c['slots']['slots_shown']}")
     row("  after a front-desk change", lambda c: str(c["slots"]["stale_from_external_changes"]))
+    row("  asked before its webhook came", _before_webhook)
+    row("freed while answered (not stale)", lambda c: str(c["slots"].get("freed_while_answered", "-")))
     row("front-desk changes (book/cancel)", _desk)
     row(
         "booking conflicts (433)",
@@ -216,3 +218,12 @@ def write_json(results: dict, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=1, ensure_ascii=False))
     return path
+
+
+def _before_webhook(c: dict) -> str:
+    """Stale slots asked for before the webhook of the change taking them was answered, and when."""
+    before = c["slots"].get("stale_before_webhook")
+    if before is None:
+        return "-"
+    window = before["ask_s_after_change"]
+    return f"{before['count']}" + (f" ({window[0]:g}-{window[1]:g} s)" if window else "")

@@ -104,6 +104,7 @@ def test_policies_name_exact_actions_on_the_stacks_own_resources():
     action the layer never calls. The local stack enforces the statements per call (tests/devstack)."""
     used = {
         "dynamodb:BatchGetItem",
+        "dynamodb:BatchWriteItem",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
@@ -267,7 +268,9 @@ def test_the_webhook_function_reads_its_secret_and_the_cache_only():
     assert by_resource == {
         t.resolver.get_att("CacheTable", "Arn"): {
             "dynamodb:GetItem",
+            "dynamodb:BatchGetItem",
             "dynamodb:PutItem",
+            "dynamodb:BatchWriteItem",
             "dynamodb:UpdateItem",
         },
         t.secrets["WebhookSecret"].arn: {"secretsmanager:GetSecretValue"},

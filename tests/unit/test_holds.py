@@ -77,9 +77,34 @@ def noted(monkeypatch, clock):
     return kept
 
 
-def test_stand_in_is_the_old_list_without_what_was_taken_never_fresh(noted):
-    noted[3] = [[ANNA, T0 + 3600, T0 + 7200]]
-    noted[4] = []  # a cancel: nothing taken
+def note(taken: list, freed: bool = False) -> dict:
+    return {"taken": taken, "freed": freed}
+
+
+def test_stand_in_is_the_old_list_without_what_was_taken_as_fresh_as_it_was(noted):
+    noted[3] = note([[ANNA, T0 + 3600, T0 + 7200]])
+    noted[4] = note([[BEN, T0, T0 + 3600]])  # another member's booking: nothing of Anna's list
+    old = entry([slot(0), slot(60)], cache.Gen(1, 2))
+    new = holds.stand_in(old, cache.Gen(1, 4), 101, "2026-12-01", ANNA)
+    assert json.loads(new.body)["data"] == [slot(0)]
+    assert new.gen == cache.Gen(1, 4)
+    # Only time taken: it ages with the list it came from, fresh while that would have been.
+    assert (new.fetched_at, new.fresh_until, new.expires_at) == (
+        old.fetched_at,
+        old.fresh_until,
+        old.expires_at,
+    )
+
+
+@pytest.mark.parametrize(
+    "freeing",
+    [note([], freed=True), note([[ANNA, T0 + 7200, T0 + 9000]], freed=True), []],
+    ids=["cancel", "move", "a cancel noted before `freed`"],
+)
+def test_stand_in_after_time_was_freed_is_never_fresh(noted, freeing):
+    """The freed time is not in the old list: it comes back only with a refresh, so never a hit."""
+    noted[3] = note([[ANNA, T0 + 3600, T0 + 7200]])
+    noted[4] = freeing
     old = entry([slot(0), slot(60)], cache.Gen(1, 2))
     new = holds.stand_in(old, cache.Gen(1, 4), 101, "2026-12-01", ANNA)
     assert json.loads(new.body)["data"] == [slot(0)]

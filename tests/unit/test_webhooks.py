@@ -68,7 +68,13 @@ def gens(location: int = 202, *scopes: str) -> dict[str, int]:
 
 
 def noted(scope: str, gen: int) -> list:
-    return [tuple(i) for i in json.loads(cache.notes(202, scope, [gen])[0])]
+    """The intervals a generation's note took."""
+    return [tuple(i) for i in json.loads(cache.notes(202, scope, [gen])[0])["taken"]]
+
+
+def freed(scope: str, gen: int) -> bool:
+    """Did the change noted for that generation free time (its lists then are refreshed, not hits)?"""
+    return json.loads(cache.notes(202, scope, [gen])[0])["freed"]
 
 
 def answer(resp) -> tuple[int, dict]:
@@ -168,6 +174,7 @@ def test_created_takes_its_interval_on_its_day(hooks):
     assert g[DAY] == 1 and g["days"] == 1 and g[""] == 0
     start = 1796137200.0  # 2026-12-01T10:00:00-05:00
     assert noted(DAY, 1) == noted("days", 1) == [(2021, start, start + 3600)]
+    assert not freed(DAY, 1) and not freed("days", 1)  # took time only: lists from before stay fresh
     assert positions.recall(202, 1).day == DAY
 
 
@@ -188,19 +195,20 @@ def test_moved_frees_the_old_day_and_takes_the_new_interval(hooks):
     assert (g[DAY], g[NEXT], g["days"]) == (2, 1, 2)
     start = 1796230800.0  # 2026-12-02T12:00:00-05:00
     assert noted(DAY, 2) == noted(NEXT, 1) == [(2021, start, start + 3600)]
+    assert freed(DAY, 2) and freed(NEXT, 1) and freed("days", 2)  # the old time is given back
 
 
 def test_deleted_frees_its_day_with_nothing_taken(hooks):
     apply(record())
     assert apply(record(status="delete", last_change_date="2026-11-30T09:05:00-0500")) == "applied"
-    assert gens(202, DAY)[DAY] == 2 and noted(DAY, 2) == []
+    assert gens(202, DAY)[DAY] == 2 and noted(DAY, 2) == [] and freed(DAY, 2)
     assert positions.recall(202, 1).deleted
 
 
 def test_a_cancel_as_an_update_with_deleted_is_a_delete(hooks):
     apply(record())
     apply(record(status="update", deleted=True, last_change_date="2026-11-30T09:05:00-0500"))
-    assert noted(DAY, 2) == [] and positions.recall(202, 1).deleted
+    assert noted(DAY, 2) == [] and freed(DAY, 2) and positions.recall(202, 1).deleted
 
 
 def test_an_older_change_after_a_newer_one_takes_nothing_back(hooks):
@@ -255,3 +263,58 @@ def test_the_day_is_the_locations_own_even_when_the_time_comes_in_utc(hooks):
     late = record(when="2026-12-02T03:30:00+00:00", date="2026-12-01 22:30:00")  # 22:30 in New York
     assert apply(late) == "applied"
     assert gens(202, DAY, NEXT) == {"": 0, DAY: 1, NEXT: 0}
+
+
+# -- the delivery's path ------------------------------------------------------------------------------------
+@pytest.fixture
+def calls(hooks):
+    """Every DynamoDB operation the cache's client makes, in order (botocore's own events)."""
+    from booking_gateway import dynamo
+
+    made: list[str] = []
+
+    def seen(model, **kwargs):
+        made.append(model.name)
+
+    client = dynamo.client()
+    client.meta.events.register("before-call.dynamodb.*", seen)
+    yield made
+    client.meta.events.unregister("before-call.dynamodb.*", seen)
+
+
+def test_a_booking_reported_costs_six_dynamodb_calls(calls):
+    """A delivery waits on every call (and later deliveries on it): whether it was applied and where the
+    record was are read together, the notes of every bumped scope written together."""
+    assert webhooks.apply(webhooks.parse(event(record()))) == "applied"
+    assert calls == ["BatchGetItem", "UpdateItem", "UpdateItem", "BatchWriteItem", "PutItem", "PutItem"]
+    calls.clear()
+    assert webhooks.apply(webhooks.parse(event(record()))) == "repeat"
+    assert calls == ["BatchGetItem"]
+
+
+def test_what_dynamodb_leaves_unprocessed_is_done_one_by_one(hooks, monkeypatch):
+    from booking_gateway import dynamo
+
+    client = dynamo.client()
+    real_get, real_write = client.batch_get_item, client.batch_write_item
+
+    def throttled_get(RequestItems):  # noqa: N803 - boto3's own parameter name
+        (name,) = RequestItems
+        return {"Responses": {name: []}, "UnprocessedKeys": RequestItems}
+
+    def throttled_write(RequestItems):  # noqa: N803
+        return {"UnprocessedItems": RequestItems}
+
+    monkeypatch.setattr(client, "batch_get_item", throttled_get)
+    monkeypatch.setattr(client, "batch_write_item", throttled_write)
+    moved = record(
+        status="update", when=f"{NEXT}T12:00:00-05:00", last_change_date="2026-11-30T09:05:00-0500"
+    )
+    assert webhooks.apply(webhooks.parse(event(record()))) == "applied"
+    assert webhooks.apply(webhooks.parse(event(moved))) == "applied"  # the first's position was read back
+    assert webhooks.apply(webhooks.parse(event(moved))) == "repeat"
+    monkeypatch.setattr(client, "batch_get_item", real_get)
+    monkeypatch.setattr(client, "batch_write_item", real_write)
+    start = 1796230800.0  # 2026-12-02T12:00:00-05:00
+    assert noted(DAY, 2) == noted(NEXT, 1) == noted("days", 2) == [(2021, start, start + 3600)]
+    assert freed(DAY, 2) and not freed(DAY, 1)

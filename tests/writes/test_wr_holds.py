@@ -16,6 +16,7 @@ SERVICE = 20011
 # The budget's per-second window, moved on the layer's clock (`clock`, pinned before `booked`): a refresh
 # (lowest priority) waits at most a second for it.
 SECOND = 1.1
+FRESH = 31.0  # a list of times is fresh for 30 s (operations.py)
 
 
 def _list(gw, member: int, when: str):
@@ -60,8 +61,9 @@ def _clashing(slot: dict, taken: dict) -> bool:
     return start < t0 + timedelta(seconds=taken["sum_length"] + PADDING) and t0 < end
 
 
-def test_altegio_failing_after_a_booking_serves_the_lists_without_the_booked_time(gw, booked):
+def test_altegio_failing_after_a_booking_serves_the_lists_without_the_booked_time(gw, clock, booked):
     member, other, when, slot, before, _ = booked
+    clock.advance(FRESH)  # aged: no longer a hit, so Altegio is asked, and fails
     gw.sandbox.configure(faults=[FaultRule("error", path="/book_times", methods=["GET"], status=503)])
     for m in (member, 0):
         reply = _list(gw, m, when)
@@ -75,7 +77,7 @@ def test_altegio_failing_after_a_booking_serves_the_lists_without_the_booked_tim
     assert (untouched.status, untouched.data) == (200, before[other])
 
 
-def test_the_budget_spent_after_a_booking_serves_the_patched_list(gw, booked, monkeypatch):
+def test_the_budget_spent_after_a_booking_serves_the_patched_list(gw, clock, booked, monkeypatch):
     from booking_gateway import altegio_client
     from booking_gateway.budget import BudgetExhausted
 
@@ -83,6 +85,7 @@ def test_the_budget_spent_after_a_booking_serves_the_patched_list(gw, booked, mo
         raise BudgetExhausted(5)
 
     member, _, when, slot, before, _ = booked
+    clock.advance(FRESH)
     calls = len(gw.sandbox.requests())
     monkeypatch.setattr(altegio_client, "_take_turn", spent)
     reply = _list(gw, member, when)
@@ -91,9 +94,16 @@ def test_the_budget_spent_after_a_booking_serves_the_patched_list(gw, booked, mo
     assert len(gw.sandbox.requests()) == calls
 
 
-def test_with_budget_the_list_is_asked_again(gw, clock, booked):
-    member, _, when, slot, _, _ = booked
-    clock.advance(SECOND)
+def test_a_fresh_list_from_before_is_served_patched_without_asking_altegio_until_it_ages(gw, clock, booked):
+    member, _, when, slot, before, _ = booked
+    clock.advance(SECOND)  # budget to spare: still nothing is asked
+    calls = len(gw.sandbox.requests())
+    for m in (member, 0):
+        reply = _list(gw, m, when)
+        assert (reply.status, reply.headers.get("x-cache")) == (200, "hit"), reply.body
+        assert reply.data == [s for s in before[m] if not _clashing(s, slot)]
+    assert len(gw.sandbox.requests()) == calls
+    clock.advance(FRESH)  # the list it was patched from has aged: asked again
     reply = _list(gw, member, when)
     assert (reply.status, reply.headers.get("x-cache")) == (200, "miss")
     assert slot["datetime"] not in [s["datetime"] for s in reply.data]
@@ -114,12 +124,18 @@ def _nearest_with_more(gw) -> tuple[str, int]:
     raise AssertionError("no New York member has two apart nearest times")
 
 
-def test_nearest_times_stand_in_without_the_booked_one(gw):
+def test_nearest_times_stand_in_without_the_booked_one(gw, clock):
     path, member = _nearest_with_more(gw)
     before = gw.http("GET", path).data
     first = before["seances"][0]
     made = gw.http("POST", f"/book_record/{NEW_YORK}", body=booking(NEW_YORK, member, first["datetime"]))
     assert made.status == 201, made.body
+    fresh = gw.http("GET", path)  # still fresh: patched, a hit
+    assert (fresh.headers.get("x-cache"), fresh.data["seances"]) == (
+        "hit",
+        [s for s in before["seances"] if not _clashing(s, first)],
+    )
+    clock.advance(FRESH)
     gw.sandbox.configure(faults=[FaultRule("error", path="/book_staff_seances", methods=["GET"], status=503)])
     reply = gw.http("GET", path)
     assert (reply.status, reply.headers.get("x-cache")) == (200, "stale"), reply.body
@@ -127,7 +143,7 @@ def test_nearest_times_stand_in_without_the_booked_one(gw):
     assert reply.data["seances"] == [s for s in before["seances"] if not _clashing(s, first)]
 
 
-def test_with_no_list_to_go_by_the_record_is_read_back(gw, monkeypatch):
+def test_with_no_list_to_go_by_the_record_is_read_back(gw, clock, monkeypatch):
     """No cached list offered the booked time: the interval comes from Altegio's record (team member and
     length), one upstream look-up, and the lists from before stand in as usual."""
     from booking_gateway import holds
@@ -140,6 +156,7 @@ def test_with_no_list_to_go_by_the_record_is_read_back(gw, monkeypatch):
     assert made.status == 201, made.body
     looked_up = [r for r in gw.sandbox.requests() if r["method"] == "GET" and "/book_record/" in r["path"]]
     assert len(looked_up) == 1
+    clock.advance(FRESH)
     gw.sandbox.configure(faults=[FaultRule("error", path="/book_times", methods=["GET"], status=503)])
     reply = _list(gw, member, when.isoformat())
     assert (reply.status, reply.headers.get("x-cache")) == (200, "stale"), reply.body
@@ -175,7 +192,7 @@ def test_a_cancel_notes_that_nothing_was_taken(gw, clock, booked):
     """A list fetched after the booking and before the cancel: after the cancel it stands in as it was (the
     freed time comes back with the next refresh)."""
     member, _, when, _, _, record = booked
-    clock.advance(SECOND)
+    clock.advance(FRESH)
     fresh = _list(gw, member, when)
     assert fresh.headers.get("x-cache") == "miss"
     after_booking = fresh.data

@@ -53,8 +53,9 @@ def test_book_record_bumps_its_day_only_on_success(gw, bumps):
 
 
 def test_a_booking_expires_its_day_and_the_hints_not_other_days(gw, clock):
-    """After a booking on day 1: day 1's times and the location's dates are asked again (the booked slot
-    is gone), day 2's times are still a cache hit (nothing there changed)."""
+    """After a booking on day 1: day 1's times are served patched without the booked slot (a hit: what
+    the booking took is noted), the location's dates are asked again, day 2's times are still a cache hit
+    (nothing there changed)."""
     d1, d2 = day(gw, NEW_YORK, 1), day(gw, NEW_YORK, 2)
     member, free = bookable_member(gw, NEW_YORK, d1)
     reads = {
@@ -70,9 +71,12 @@ def test_a_booking_expires_its_day_and_the_hints_not_other_days(gw, clock):
     # the next budget second on the layer's clock: three misses and a booking in one second left the
     # refreshes (lowest priority) none, and they served stale (a flake on a fast run, any date)
     clock.advance(1.1)
+    asked = len(gw.sandbox.requests())
     after = {name: gw.http("GET", path) for name, path in reads.items()}
-    assert after["d1"].headers.get("x-cache") == "miss"
+    assert after["d1"].headers.get("x-cache") == "hit"
     assert free[0] not in [s["datetime"] for s in after["d1"].data]
+    asked_now = [r["path"] for r in gw.sandbox.requests()[asked:]]
+    assert len(asked_now) == 1 and f"/book_dates/{NEW_YORK}" in asked_now[0], asked_now
     assert after["dates"].headers.get("x-cache") == "miss"
     assert after["d2"].headers.get("x-cache") == "hit"
 

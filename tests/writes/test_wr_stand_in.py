@@ -39,7 +39,7 @@ def _book_first_nearest(gw) -> tuple[dict, dict]:
     return before.data, first
 
 
-def test_nearest_times_picked_from_stand_in_without_what_the_booking_took(pinned):
+def test_nearest_times_picked_from_stand_in_without_what_the_booking_took(pinned, clock):
     """The booked time came from the nearest times: its length (plus the break padding) is taken from that
     list, with no upstream look-up of the new record, and every time it may overlap is gone."""
     before, first = _book_first_nearest(pinned)
@@ -47,6 +47,7 @@ def test_nearest_times_picked_from_stand_in_without_what_the_booking_took(pinned
         r for r in pinned.sandbox.requests() if r["method"] == "GET" and "/book_record/" in r["path"]
     ]
     assert looked_up == []
+    clock.advance(31.0)  # aged (fresh for 30 s): Altegio is asked, and fails
     pinned.sandbox.configure(
         faults=[FaultRule("error", path="/book_staff_seances", methods=["GET"], status=503)]
     )

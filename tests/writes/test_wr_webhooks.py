@@ -18,6 +18,7 @@ from sandbox import FaultRule
 
 MEMBER_SERVICE = SERVICE[NEW_YORK]
 SECOND = 1.1  # the budget's per-second window, on the layer's clock (`clock` tests)
+FRESH = 31.0  # a list of times is fresh for 30 s (operations.py): then it is asked again
 WAIT_S = 15.0  # bound of every wait for a delivery
 DESK_CLIENT = {"name": "Desk Walkin Client", "phone": "+19175550987", "email": "walkin.client@example.com"}
 _HTTP = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=15))
@@ -165,13 +166,19 @@ def test_a_front_desk_booking_is_gone_from_the_lists_within_one_delivery(hooked,
     record = desk_book(gw, member, free[1])
     delivered(gw, record["id"], "create")
     calls = len(gw.sandbox.requests())
+    clock.advance(SECOND)  # budget to spare: still the patched lists are served, nothing is asked
+    for m in (member, 0):
+        reply = times_list(gw, m, when)
+        assert (reply.status, reply.headers.get("x-cache")) == (200, "hit"), reply.body
+        assert reply.data == [s for s in before[m] if not clashes(s, record)]
+        assert free[1] not in shown(reply) and len(reply.data) < len(before[m])
+    assert len(gw.sandbox.requests()) == calls  # the webhook cost no upstream call
+    clock.advance(FRESH)  # aged: they stand in only while Altegio cannot be asked
     with budget_spent(monkeypatch):
-        for m in (member, 0):
-            reply = times_list(gw, m, when)
-            assert (reply.status, reply.headers.get("x-cache")) == (200, "stale"), reply.body
-            assert reply.data == [s for s in before[m] if not clashes(s, record)]
-            assert free[1] not in shown(reply) and len(reply.data) < len(before[m])
-    assert len(gw.sandbox.requests()) == calls  # the lists stood in without asking Altegio
+        reply = times_list(gw, 0, when)
+        assert (reply.status, reply.headers.get("x-cache")) == (200, "stale"), reply.body
+        assert reply.data == [s for s in before[0] if not clashes(s, record)]
+    assert len(gw.sandbox.requests()) == calls
     clock.advance(SECOND)
     reply = times_list(gw, member, when)  # with budget: asked again, and Altegio agrees
     assert reply.headers.get("x-cache") == "miss" and free[1] not in shown(reply)
@@ -182,11 +189,14 @@ def test_a_front_desk_booking_that_fills_the_day_takes_it_from_the_dates(hooked,
     when = day(gw, NEW_YORK, 1).isoformat()
     member, free = member_with(gw, when, 1)
     path = f"/book_times/{NEW_YORK}/{member}/{when}?service_ids[]={MEMBER_SERVICE}"
-    for _ in range(40):  # every free time of the member but one, taken at the front desk
-        left = [s["datetime"] for s in gw.upstream("GET", path).data]
-        if len(left) == 1:
+    for _ in range(40):  # the member's free times taken at the front desk until one booking fills the day
+        left = gw.upstream("GET", path).data
+        first = {"datetime": left[0]["datetime"], "length": left[0]["sum_length"]}
+        others = [s for s in left[1:] if not clashes(s, first)]
+        if not others:  # every time left overlaps the first: booking it leaves none
             break
-        desk_book(gw, member, left[0])
+        desk_book(gw, member, others[-1]["datetime"])  # a time that keeps the first one free
+    left = [left[0]["datetime"]]
     all_delivered(gw)
     dates_path = f"/book_dates/{NEW_YORK}?service_ids[]={MEMBER_SERVICE}&staff_id={member}"
     clock.advance(SECOND)
@@ -230,7 +240,7 @@ def test_a_cancel_sent_as_delete_or_as_a_deleted_update_frees_the_time(hooked, c
     assert free[1] not in shown(times_list(gw, member, when))
     desk(gw, "DELETE", f"/{record['id']}")
     delivered(gw, record["id"], cancel_as)
-    clock.advance(SECOND)
+    clock.advance(SECOND)  # time was freed: with budget, asked again at once, though still fresh
     reply = times_list(gw, member, when)
     assert reply.headers.get("x-cache") == "miss" and free[1] in shown(reply)
 
@@ -250,7 +260,7 @@ def test_a_move_frees_the_old_time_and_takes_the_new(hooked, clock, monkeypatch)
     delivered(gw, record["id"], "update")
     calls = len(gw.sandbox.requests())
     with budget_spent(monkeypatch):
-        new_day = times_list(gw, member, second)
+        new_day = times_list(gw, member, second)  # the move freed time: it stands in until refreshed
         assert (new_day.status, new_day.headers.get("x-cache")) == (200, "stale"), new_day.body
         assert new_day.data == [s for s in lists[second].data if not clashes(s, moved)]
         assert later[0] not in shown(new_day)
@@ -352,7 +362,7 @@ def test_the_gateways_own_booking_is_not_bumped_again_by_its_webhook(hooked):
 
 
 def test_a_delivery_the_gateway_cannot_take_is_answered_so_that_altegio_retries(hooked, monkeypatch):
-    from booking_gateway import positions
+    from booking_gateway import webhooks
     from botocore.exceptions import ClientError
 
     gw = hooked
@@ -360,11 +370,11 @@ def test_a_delivery_the_gateway_cannot_take_is_answered_so_that_altegio_retries(
     member, free = member_with(gw, when, 3)
 
     def down(*args, **kwargs):
-        raise ClientError({"Error": {"Code": "InternalServerError", "Message": "down"}}, "GetItem")
+        raise ClientError({"Error": {"Code": "InternalServerError", "Message": "down"}}, "BatchGetItem")
 
     gw.sandbox.configure(webhook_backoff_s=30)
     with monkeypatch.context() as mp:
-        mp.setattr(positions, "recall", down)
+        mp.setattr(webhooks, "_seen_and_recalled", down)  # DynamoDB down for its first read
         record = desk_book(gw, member, free[1])
         failed = delivered(gw, record["id"], "create", answer=503)
     assert failed["outcome"] == "retry"

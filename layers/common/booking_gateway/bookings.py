@@ -146,7 +146,8 @@ def cancel(record_id: int, record_hash: str, token: str | None) -> Response:
         time_limit=get_settings().call_time_limit - (clock.monotonic() - started),  # both within the limit
     )
     if isinstance(invalidate, Days) and result.changed:
-        holds.note(invalidate.location_id, result.bumped, [])  # nothing taken: lists from before stand in
+        # nothing taken, time freed: lists from before stand in until refreshed
+        holds.note(invalidate.location_id, result.bumped, [], freed=True)
         gone = positions.Position(0, 0.0, 0, (), next(iter(invalidate.days)), deleted=True)
         positions.remember_own(invalidate.location_id, record_id, gone)  # its webhook then changes nothing
     return respond(result)

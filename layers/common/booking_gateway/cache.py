@@ -237,14 +237,29 @@ def _in_flight_update(location_id: int, scopes: Iterable[str], token: str, updat
 
 def note(location_id: int, scope: str, gen: int, payload: str, ttl: int) -> None:
     """Keep `payload` beside generation `gen` of a scope (what the bump to it took, holds.py)."""
-    dynamo.client().put_item(
-        TableName=_table(),
-        Item={
+    note_all(location_id, {scope: gen}, payload, ttl)
+
+
+def note_all(location_id: int, gens: dict[str, int], payload: str, ttl: int) -> None:
+    """note() for several scopes at once: one BatchWriteItem (what DynamoDB leaves unprocessed is written
+    one by one)."""
+    items = [
+        {
             "pk": dynamo.s(f"held#{location_id}#{scope}#{gen}"),
             "p": dynamo.s(payload),
             "expires_at": dynamo.n(int(clock.now()) + ttl),
-        },
-    )
+        }
+        for scope, gen in gens.items()
+    ]
+    if not items:
+        return
+    table = _table()
+    if len(items) == 1:
+        dynamo.client().put_item(TableName=table, Item=items[0])
+        return
+    got = dynamo.client().batch_write_item(RequestItems={table: [{"PutRequest": {"Item": i}} for i in items]})
+    for left in got.get("UnprocessedItems", {}).get(table, []):
+        dynamo.client().put_item(TableName=table, Item=left["PutRequest"]["Item"])
 
 
 def notes(location_id: int, scope: str, gens: Iterable[int]) -> list[str] | None:

@@ -9,10 +9,17 @@ from, plus PADDING for a technical break Altegio may add; with no such list, fro
 (team member and length, break included; bookings.py reads it). A list fetched before is then patched:
 every time that overlaps a noted interval of its team member (of anyone, for "any") is removed. The
 patched list is the old one minus what the gateway's bookings took: it may hide a time still free (another
-member could take it under "any"), never show one they took. It stands in like an aged copy (read_path):
-refreshed when the budget allows, served when it does not or Altegio fails. A cancel notes that nothing
-was taken. A bump without a note (a reschedule, a record that could not be read back, the moment between
-the bump and its note) leaves the lists unservable, as before.
+member could take it under "any"), never show one they took. When every change since only took time, it
+is as fresh as the list it was patched from: served as a hit, without an upstream call, until that list
+would have aged (read_path). A cancel notes that nothing was taken and that time was freed: the patched
+list (the old one as it was) then stands in like an aged copy, refreshed when the budget allows, so the
+freed time comes back with the next refresh, and served when the budget is spent or Altegio fails. A
+change Altegio reports by webhook is noted the same way (webhooks.py): a move frees its old time. A bump
+without a note (a reschedule, a record that could not be read back, the moment between the bump and its
+note) leaves the lists unservable, as before.
+
+A note is `{"taken": [interval, ...], "freed": bool}` (a bare list of intervals, as notes were before, is
+read as taking those and, when empty, as a cancel).
 
 Between sending a booking and noting it, Altegio may already have made it while the day's lists are still
 current. So the booking is held in flight (cache.hold) before it is sent: from then every list of its days
@@ -56,21 +63,27 @@ def listed(location_id: int, appointments: list[dict]) -> list[Interval | None]:
         return [None] * len(appointments)
 
 
-def note(location_id: int, bumped: dict[str, int], taken: list[Interval]) -> None:
-    """After a booking or cancel: what it took (nothing, for a cancel) beside each generation it created
-    (`bumped`), so lists from before can stand in without it. Never raises; without a note the lists of
-    the changed days stay unservable until Altegio is asked again."""
+def note(location_id: int, bumped: dict[str, int], taken: list[Interval], freed: bool = False) -> None:
+    """After a booking or cancel: what it took (nothing, for a cancel) and whether it freed time (a cancel)
+    beside each generation it created (`bumped`), so lists from before can stand in without it. Never
+    raises; without a note the lists of the changed days stay unservable until Altegio is asked again."""
     try:
-        record(location_id, bumped, taken)
+        record(location_id, bumped, taken, freed)
     except cache.CacheUnavailable as exc:
         logger.warning("could not note what a booking took", extra={"error": type(exc).__name__})
 
 
-def record(location_id: int, bumped: dict[str, int], taken: list[Interval]) -> None:
+def record(location_id: int, bumped: dict[str, int], taken: list[Interval], freed: bool = False) -> None:
     """note(), raising CacheUnavailable (a webhook's change: Altegio delivers it again)."""
-    payload = json.dumps(taken)
-    for scope, gen in bumped.items():
-        cache.note(location_id, scope, gen, payload, NOTE_TTL)
+    cache.note_all(location_id, bumped, json.dumps({"taken": taken, "freed": freed}), NOTE_TTL)
+
+
+def _read_note(payload: str) -> tuple[list[Interval], bool]:
+    """(intervals taken, time freed) of a note; raises ValueError, KeyError or TypeError if malformed."""
+    doc = json.loads(payload)
+    if isinstance(doc, list):  # as notes were before `freed`: an empty one was a cancel's
+        return [(int(m), float(a), float(b)) for m, a, b in doc], not doc
+    return [(int(m), float(a), float(b)) for m, a, b in doc["taken"]], bool(doc["freed"])
 
 
 def hold(
@@ -229,12 +242,15 @@ def stand_in(
     entry: cache.Entry, gen: cache.Gen, location_id: int, scope: str, member: int
 ) -> cache.Entry | None:
     """`entry` (a list of `member`'s times, 0: any) without what was taken since it was fetched, as of
-    `gen`, never fresh; None when that is not known."""
+    `gen`; as fresh as `entry` was when the changes since only took time (read_path serves it while that
+    lasts, without asking Altegio), never fresh when one freed time (it comes back with a refresh); None
+    when what changed is not known."""
     try:
-        taken = _taken_since(entry.gen, gen, location_id, scope)
-        if taken is None:
+        since = _changes_since(entry.gen, gen, location_id, scope)
+        if since is None:
             count("StandInUnknown")
             return None
+        taken, freed = since
         body = json.loads(entry.body)
         data = _without(body["data"], taken, member)
     except cache.CacheUnavailable:
@@ -247,19 +263,30 @@ def stand_in(
         return None
     body["data"] = data
     text = json.dumps(body, ensure_ascii=False)
-    return dataclasses.replace(entry, body=text, gen=gen, fresh_until=entry.fetched_at)
+    return dataclasses.replace(
+        entry, body=text, gen=gen, fresh_until=entry.fetched_at if freed else entry.fresh_until
+    )
 
 
 def _taken_since(since: cache.Gen, gen: cache.Gen, location_id: int, scope: str) -> list[Interval] | None:
     """Every interval noted for the scope's generations after `since` up to `gen`; None when a change in
     between is not a noted one (the location's own generation moved, too many, or a note is missing)."""
+    changes = _changes_since(since, gen, location_id, scope)
+    return None if changes is None else changes[0]
+
+
+def _changes_since(
+    since: cache.Gen, gen: cache.Gen, location_id: int, scope: str
+) -> tuple[list[Interval], bool] | None:
+    """_taken_since, and whether any of those changes freed time."""
     behind = gen.scoped - since.scoped
     if since.location != gen.location or not 0 < behind <= MAX_BEHIND:
         return None
     found = _notes(location_id, scope, range(since.scoped + 1, gen.scoped + 1))
     if found is None:
         return None
-    return [(int(m), float(a), float(b)) for p in found for m, a, b in json.loads(p)]
+    notes = [_read_note(p) for p in found]
+    return [i for taken, _ in notes for i in taken], any(freed for _, freed in notes)
 
 
 def _notes(location_id: int, scope: str, gens: range) -> list[str] | None:

@@ -66,16 +66,21 @@ class Position:
         return (self.changed, self.rank) < (other.changed, other.rank)
 
 
-def _key(location_id: int, record_id: int) -> dict:
+def key(location_id: int, record_id: int) -> dict:
+    """The item's key, for a caller that reads it with others in one request (from_item)."""
     return {"pk": dynamo.s(f"pos#{location_id}#{record_id}")}
 
 
 def recall(location_id: int, record_id: int) -> Position | None:
     """The record's last known position, None if none is kept. Raises dynamo.Unavailable."""
     got = dynamo.client().get_item(
-        TableName=get_settings().cache_table, Key=_key(location_id, record_id), ConsistentRead=True
+        TableName=get_settings().cache_table, Key=key(location_id, record_id), ConsistentRead=True
     )
-    item = got.get("Item")
+    return from_item(got.get("Item"))
+
+
+def from_item(item: dict | None) -> Position | None:
+    """A kept position item as a Position; None for no item."""
     if item is None:
         return None
     services = item.get("v", {}).get("S", "")
@@ -97,7 +102,7 @@ def remember(location_id: int, record_id: int, pos: Position) -> bool:
     kept one stays. Raises CacheUnavailable."""
     expires = max(clock.now(), pos.start + pos.length) + KEEP_AFTER_END
     item = {
-        **_key(location_id, record_id),
+        **key(location_id, record_id),
         "s": dynamo.n(pos.staff_id),
         "t": dynamo.n(pos.start),
         "l": dynamo.n(pos.length),

@@ -2,9 +2,10 @@
 
     return serve_get("book_times", f"/book_times/{loc}/{member}/{date}", query, location_id=loc)
 
-- A fresh entry of the current availability generation is a hit: no upstream call. An entry past its
-  freshness or from before a booking at its location (older generation) is refreshed, and kept for
-  stale-if-error.
+- A fresh entry of the current availability generation is a hit: no upstream call. So is a fresh list of
+  slots from before bookings, cancels or moves whose every change is noted (the gateway's own, or
+  Altegio's webhooks): served patched without what they took (holds.py). An entry past its freshness or
+  from before an unnoted change (older generation) is refreshed, and kept for stale-if-error.
 - Otherwise one caller (a conditional lock item) asks Altegio; concurrent callers for the same key
   take the stale copy if there is one, else wait for the lock holder's entry.
 - Altegio's answer passes through unchanged (status, body); only 200s are stored.
@@ -93,12 +94,15 @@ def serve_get(
                 return _from_entry(entry, "hit", policy)
             # Past its freshness, or of an older generation (a booking there changed availability):
             # served only when Altegio cannot be asked (stale-if-error); a list of times only without
-            # what the gateway's bookings took, when that is known (holds.py), else never (DESIGN.md §3).
+            # what the bookings since took, when that is known (holds.py), else never (DESIGN.md §3).
             stale = entry
             if entry.gen != gen and policy.slots:
                 known = member is not None and location_id is not None
                 stale = holds.stand_in(entry, gen, location_id, day or "days", member) if known else None
                 outdated = stale is None
+                if stale is not None and clock.now() < stale.fresh_until:
+                    count("CachePatched")  # every change since is known and taken out: no upstream call
+                    return _from_entry(stale, "hit", policy)
         if derive is not None and (derived := derive()) is not None:
             count("CacheDerived")
             headers = {**_cache_headers("hit", 0, 0, policy.availability), "X-Cache-Source": "derived"}

@@ -14,13 +14,15 @@ desk, Altegio's own widget or app, another partner) changes the cache as the gat
   reports, so two changes within Altegio's one-second change time stay two) is acknowledged unapplied.
   The change itself is idempotent too (positions.py), so a repeat that slips through changes nothing.
 - Apply, against the record's last known position (positions.py): created → its day bumped and its
-  interval noted taken; deleted → its day bumped, nothing noted taken (the freed time comes back with the
-  next refresh); moved or re-serviced → the old and the new day bumped and the new interval noted taken;
-  the same position again → nothing. So lists from before stand in patched, without an upstream call
-  (holds.py, read_path.py). A change older than the one kept (Altegio's change times) is ignored: it can
-  take back nothing a newer one gave. A change that cannot be noted (an update of a record never seen:
-  where it was is not known; a record without a length) bumps without a note, and the lists it may have
-  changed are refreshed or refused, never served as they were.
+  interval noted taken; deleted → its day bumped, nothing noted taken, time noted freed; moved or
+  re-serviced → the old and the new day bumped, the new interval noted taken and time freed; the same
+  position again → nothing. So lists from before stand in patched, without an upstream call (holds.py,
+  read_path.py): after a booking as fresh as they were (a hit until they age), after a cancel or a move
+  as aged copies (refreshed when the budget allows, so the freed time comes back; else served). A change
+  older than the one kept (Altegio's change times) is ignored: it can take back nothing a newer one gave.
+  A change that cannot be noted (an update of a record never seen: where it was is not known; a record
+  without a length) bumps without a note, and the lists it may have changed are refreshed or refused,
+  never served as they were.
 - When DynamoDB or Secrets Manager fails: 503 + Retry-After, so Altegio delivers it again (WebhookFailed,
   alarmed). A bump written before the failure only makes lists refresh sooner.
 - Logs: the record id, status and outcome; never the payload (the client's name, phone, e-mail).
@@ -264,9 +266,9 @@ def apply(hook: Hook) -> Outcome:
         return "ignored"
     loc, rid = hook.company_id, hook.resource_id
     seen = _seen_key(hook)
-    if _seen(seen):
+    repeat, old = _seen_and_recalled(seen, loc, rid)
+    if repeat:
         return "repeat"
-    old = positions.recall(loc, rid)
     new = _position(hook, old)
     if old is not None and new.older_than(old):
         outcome: Outcome = "older"
@@ -292,10 +294,11 @@ def _change(loc: int, hook: Hook, old: positions.Position | None, new: positions
     if not days:  # a deletion of a record never seen, without its time: nothing shows it taken
         return
     bumped = cache.bump(loc, days)
+    freed = old is not None and not old.deleted  # it was somewhere: a cancel or a move gives that back
     if new.deleted:
-        holds.record(loc, bumped, [])
+        holds.record(loc, bumped, [], freed=freed)
     elif new.interval is not None:
-        holds.record(loc, bumped, [new.interval])
+        holds.record(loc, bumped, [new.interval], freed=freed)
     # else: no length, no note: the bumped days' lists are refreshed or refused
 
 
@@ -344,12 +347,30 @@ def _seen_key(hook: Hook) -> str:
     return f"hook#{hook.company_id}#{digest}"
 
 
+def _seen_and_recalled(key: str, location_id: int, record_id: int) -> tuple[bool, positions.Position | None]:
+    """Was this delivery applied already, and where was the record last known to be: one strongly
+    consistent BatchGetItem (a delivery's path to the cache is as short as it can be)."""
+    table = get_settings().cache_table
+    pos_key = positions.key(location_id, record_id)
+    got = dynamo.client().batch_get_item(
+        RequestItems={table: {"Keys": [{"pk": dynamo.s(key)}, pos_key], "ConsistentRead": True}}
+    )
+    if got.get("UnprocessedKeys"):  # throttled: one at a time
+        return _seen(key), positions.recall(location_id, record_id)
+    by_pk = {item["pk"]["S"]: item for item in got["Responses"].get(table, [])}
+    marker = by_pk.get(key)
+    return _live(marker), positions.from_item(by_pk.get(pos_key["pk"]["S"]))
+
+
 def _seen(key: str) -> bool:
     got = dynamo.client().get_item(
         TableName=get_settings().cache_table, Key={"pk": dynamo.s(key)}, ConsistentRead=True
     )
-    item = got.get("Item")
-    return item is not None and dynamo.num(item, "expires_at") > clock.now()
+    return _live(got.get("Item"))
+
+
+def _live(marker: dict | None) -> bool:
+    return marker is not None and dynamo.num(marker, "expires_at") > clock.now()
 
 
 def _mark_seen(key: str) -> None:

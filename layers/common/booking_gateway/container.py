@@ -25,9 +25,10 @@ T = TypeVar("T")
 # Every slot, and the module that fills it.
 SLOTS = {
     "settings": "settings.py: the environment, validated once",
-    "dynamo.session": "dynamo.py: the botocore session the clients share",
+    "dynamo.session": "dynamo.py: the botocore session every AWS client is built from",
     "dynamo.client": "dynamo.py: DynamoDB for the cache and the budget (botocore retries once)",
     "dynamo.stamp_client": "dynamo.py: DynamoDB for the budget's stamps (no retries of its own)",
+    "dynamo.store_client": "dynamo.py: DynamoDB for the idempotency store (tried even after a stall)",
     "altegio.pool": "altegio_client.py: the pooled connections to Altegio",
     "partner_token.provider": "partner_token.py: Powertools' Secrets Manager provider and its cache",
     "webhooks.provider": "webhooks.py: Powertools' Secrets Manager provider for the webhook secret",

@@ -30,7 +30,7 @@ SLOTS = {
     "dynamo.stamp_client": "dynamo.py: DynamoDB for the budget's stamps (no retries of its own)",
     "dynamo.store_client": "dynamo.py: DynamoDB for the idempotency store (tried even after a stall)",
     "altegio.pool": "altegio_client.py: the pooled connections to Altegio",
-    "partner_token.provider": "partner_token.py: Powertools' Secrets Manager provider and its cache",
+    "partner_token.provider": "partner_token.py: the Secrets Manager provider, its cache (caller.py's too)",
     "webhooks.provider": "webhooks.py: Powertools' Secrets Manager provider for the webhook secret",
     "budget.memo": "budget.py: when the minute was last found spent for refreshes; a slot write's round trip",
     "budget.local": "budget.py: the fallback limiter while the budget table is unreachable",

@@ -25,10 +25,15 @@ def _provider():
     return SecretsProvider(boto3_client=dynamo.session().create_client("secretsmanager"))
 
 
+def secrets_provider():
+    """The container's Secrets Manager provider: the partner token's, and the origin secret's (caller.py)."""
+    return container.get("partner_token.provider", _provider)
+
+
 def get_partner_token(force: bool = False) -> str:
     max_age = int(os.environ.get("POWERTOOLS_PARAMETERS_MAX_AGE", "300"))
     with _fetching:
-        secret = container.get("partner_token.provider", _provider).get(
+        secret = secrets_provider().get(
             get_settings().partner_secret_id, transform="json", max_age=max_age, force_fetch=force
         )
     token = str(secret["token"])

@@ -226,6 +226,10 @@ def table(results: dict) -> str:
                 f"{wm['first_bookable_day_ms']} ms warm; -> slots shown (after a click): "
                 f"{c.get('slots_shown_ms')} ms cold, {wm['slots_shown_ms']} ms warm"
             )
+            lines.append(
+                f"  tap on a day -> its times shown: {c.get('tap_to_slots_ms')} ms cold cache, "
+                f"{wm.get('tap_to_slots_ms')} ms warm (median of {wm.get('runs')}; goal <= 100 ms warm)"
+            )
         else:
             lines.append(f"page: not measured ({page.get('note')})")
     cores = results["machine"]["cpus"] or 1

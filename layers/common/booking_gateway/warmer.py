@@ -10,6 +10,8 @@ Each pass plans, most wanted first, and refreshes what is missing or within LEAD
 3. times of the next DAYS days for the team member and service pairs read lately, and for "any" also of
    each team member who provides the services (derive.py answers book_staff at a datetime from those);
 4. dates of this month and the next for the date reads seen lately (the page asks two months at a time).
+"Today" is the location's (its visitors ask for its dates): its UTC offset as the times it answered carry
+it (utc_offset); until one is cached, the days from UTC's yesterday on, which hold every zone's today.
 A refresh takes the key's refresh lock like any read (no call twice) and stores the answer as read_path
 would. The first refusal of the budget ends the pass: the warmer yields at once to visitors.
 One run at a time across containers (item `warmer#run`), so overlapping schedules never double the calls.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 
@@ -36,6 +39,8 @@ PAIRS = 6  # most read team member and service pairs warmed
 BUDGET_WAIT = 2.0  # the warmer waits this long at most for a slot (visitors' reads take it first)
 LOCK_SECONDS = 10.0
 IDLE_MAX = 5.0  # between passes, sleep until the next entry is due, at most this long
+# A slot's "datetime": "2026-12-06T09:00:00-05:00" (or a colon-less offset, as records carry it).
+_DATETIME = re.compile(r'"datetime"\s*:\s*"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d)?(?:([+-])(\d\d):?(\d\d)|Z)"')
 
 
 def _read(key: ReadKey) -> tuple[str, cache.Entry | None, cache.Gen, int | None]:
@@ -113,20 +118,64 @@ def plan(hot: list[tuple[int, ReadKey]] | None = None) -> list[ReadKey]:
             ReadKey("book_services", f"/book_services/{loc}", (), loc),
             ReadKey("book_staff", f"/book_staff/{loc}", (), loc),
         ]
-    lately = [key for _, key in hot if key.location_id in settings.allowed_location_ids]
+    today = {loc: local_today(loc, hot) for loc in settings.allowed_location_ids}
+    lately = [
+        key
+        for _, key in hot
+        if key.location_id in settings.allowed_location_ids and not _past(key, today.get(key.location_id))
+    ]
     out += lately
-    today = dt.datetime.fromtimestamp(clock.now(), dt.UTC).date()
-    days = [(today + dt.timedelta(days=i)).isoformat() for i in range(DAYS)]
     pairs = Counter()
     for n, key in hot:
         if key.operation == "book_times" and key.member is not None and key.location_id is not None:
             pairs[(key.location_id, key.member, key.query)] += n
     for (loc, member, query), _ in pairs.most_common(PAIRS):
         who = [member, *(_members(loc, query) if member == 0 else [])]
-        out += [_times(loc, m, day, query) for day in days for m in who]
-    out += [_this_and_next_month(key, today) for key in lately if key.operation == "book_dates"]
+        out += [_times(loc, m, day, query) for day in _days(today.get(loc)) for m in who]
+    out += [
+        _this_and_next_month(key, today.get(key.location_id) or clock.today())
+        for key in lately
+        if key.operation == "book_dates"
+    ]
     allowed = {None, *settings.allowed_location_ids}
     return list(_unique(k for k in out if k is not None and k.location_id in allowed))
+
+
+def utc_offset(loc: int, hot: list[tuple[int, ReadKey]]) -> dt.timedelta | None:
+    """The location's UTC offset, from the first cached answer read lately whose times carry one (Altegio
+    gives every slot's `datetime` with the location's offset); None while none is cached."""
+    for _, key in hot:
+        if key.location_id != loc or key.operation not in ("book_times", "book_staff_seances"):
+            continue
+        _, entry, _, _ = _read(key)
+        found = _DATETIME.search(entry.body) if entry is not None else None
+        if found:
+            sign, hours, minutes = found.groups()
+            if sign is None:  # "Z"
+                return dt.timedelta(0)
+            return (-1 if sign == "-" else 1) * dt.timedelta(hours=int(hours), minutes=int(minutes))
+    return None
+
+
+def local_today(loc: int, hot: list[tuple[int, ReadKey]]) -> dt.date | None:
+    """The location's date now (clock.today at its offset); None while its offset is unknown."""
+    offset = utc_offset(loc, hot)
+    return None if offset is None else clock.today(offset)
+
+
+def _past(key: ReadKey, today: dt.date | None) -> bool:
+    """A day's read from before the location's today: nobody books it any more."""
+    return key.day is not None and today is not None and key.day < today.isoformat()
+
+
+def _days(today: dt.date | None) -> list[str]:
+    """The DAYS days from the location's today; unknown: from UTC's yesterday, one day more (every zone's
+    today is UTC's yesterday, today or tomorrow)."""
+    if today is None:
+        first, n = clock.today() - dt.timedelta(days=1), DAYS + 1
+    else:
+        first, n = today, DAYS
+    return [(first + dt.timedelta(days=i)).isoformat() for i in range(n)]
 
 
 def _this_and_next_month(key: ReadKey, today: dt.date) -> ReadKey | None:

@@ -1,0 +1,67 @@
+"""warmer.py's plan: the days of times it keeps fresh are the location's, not UTC's."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from booking_gateway import cache, warmer
+from booking_gateway.operations import POLICIES
+from booking_gateway.reads import ReadKey
+
+NY, RIGA = 202, 101  # the sandbox's locations: America/New_York (-05:00 in December), Europe/Riga (+02:00)
+QUERY = (("service_ids[]", "20011"),)
+
+
+def times_key(loc: int, member: int, day: str) -> ReadKey:
+    return ReadKey("book_times", f"/book_times/{loc}/{member}/{day}", QUERY, loc, day, member)
+
+
+def cache_answer(key: ReadKey, slots: list[dict], now: float) -> None:
+    ckey = cache.cache_key(key.operation, key.location_id, key.path, list(key.query))
+    _, gen = cache.read(ckey, key.location_id, key.day)
+    policy = POLICIES[key.operation]
+    cache.write(ckey, json.dumps({"success": True, "data": slots}), now, policy.fresh, policy.keep, gen)
+
+
+def planned_days(plan: list[ReadKey], loc: int, member: int) -> list[str]:
+    return [
+        k.day for k in plan if k.operation == "book_times" and k.location_id == loc and k.member == member
+    ]
+
+
+@pytest.fixture
+def hot(ddb, clock):
+    # 02:30 UTC on Dec 6 is 21:30 on Dec 5 in New York: its visitors ask for Dec 5 and on.
+    clock.pin("2026-12-06T02:30:00Z")
+    asked = times_key(NY, 2021, "2026-12-05")
+    slot = {"time": "22:00", "seance_length": 3600, "datetime": "2026-12-05T22:00:00-05:00"}
+    cache_answer(asked, [slot], clock.now())
+    return [(5, asked)]
+
+
+def test_the_next_days_are_the_locations_own_from_the_offset_its_times_carry(hot, clock):
+    assert warmer.utc_offset(NY, hot) is not None and warmer.utc_offset(NY, hot).total_seconds() == -5 * 3600
+    assert planned_days(warmer.plan(hot), NY, 2021) == ["2026-12-05", "2026-12-06", "2026-12-07"]
+    clock.pin("2026-12-06T05:30:00Z")  # 00:30 in New York: its today is UTC's now
+    slot = {"time": "09:00", "seance_length": 3600, "datetime": "2026-12-06T09:00:00-05:00"}
+    cache_answer(hot[0][1], [slot], clock.now())  # read again since (the one before has expired)
+    # Dec 5, read lately, is past in New York now: not warmed any more.
+    assert planned_days(warmer.plan(hot), NY, 2021) == ["2026-12-06", "2026-12-07", "2026-12-08"]
+
+
+def test_a_location_east_of_utc_is_a_day_ahead_before_utc_midnight(ddb, clock):
+    clock.pin("2026-12-06T22:30:00Z")  # 00:30 on Dec 7 in Riga
+    asked = times_key(RIGA, 1011, "2026-12-07")
+    cache_answer(
+        asked, [{"time": "10:00", "seance_length": 3600, "datetime": "2026-12-07T10:00:00+0200"}], clock.now()
+    )
+    assert planned_days(warmer.plan([(3, asked)]), RIGA, 1011) == ["2026-12-07", "2026-12-08", "2026-12-09"]
+
+
+def test_until_an_offset_is_known_the_days_cover_every_zones_today(ddb, clock):
+    clock.pin("2026-12-06T02:30:00Z")
+    asked = times_key(NY, 2021, "2026-12-05")  # read lately, but no answer cached (no offset)
+    assert warmer.utc_offset(NY, [(1, asked)]) is None
+    days = planned_days(warmer.plan([(1, asked)]), NY, 2021)
+    assert days == ["2026-12-05", "2026-12-06", "2026-12-07", "2026-12-08"]

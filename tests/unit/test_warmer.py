@@ -17,11 +17,11 @@ def times_key(loc: int, member: int, day: str) -> ReadKey:
     return ReadKey("book_times", f"/book_times/{loc}/{member}/{day}", QUERY, loc, day, member)
 
 
-def cache_answer(key: ReadKey, slots: list[dict], now: float) -> None:
+def cache_answer(key: ReadKey, data: list | dict, now: float) -> None:
     ckey = cache.cache_key(key.operation, key.location_id, key.path, list(key.query))
     _, gen = cache.read(ckey, key.location_id, key.day)
     policy = POLICIES[key.operation]
-    cache.write(ckey, json.dumps({"success": True, "data": slots}), now, policy.fresh, policy.keep, gen)
+    cache.write(ckey, json.dumps({"success": True, "data": data}), now, policy.fresh, policy.keep, gen)
 
 
 def planned_days(plan: list[ReadKey], loc: int, member: int) -> list[str]:
@@ -65,3 +65,49 @@ def test_until_an_offset_is_known_the_days_cover_every_zones_today(ddb, clock):
     assert warmer.utc_offset(NY, [(1, asked)]) is None
     days = planned_days(warmer.plan([(1, asked)]), NY, 2021)
     assert days == ["2026-12-05", "2026-12-06", "2026-12-07", "2026-12-08"]
+
+
+def test_before_any_visitor_it_fills_what_a_new_visitor_asks_first_for_each_listed_service(ddb, clock):
+    clock.pin("2026-12-06T12:00:00Z")
+    services = ReadKey("book_services", f"/book_services/{NY}", (), NY)
+    cache_answer(services, {"services": [{"id": 20011}, {"id": 20021}]}, clock.now())
+    riga_read = (2, times_key(RIGA, 1011, "2026-12-07"))  # Riga has visitors: its reads lead there
+    first = warmer.first_visits([riga_read])
+    assert {k.location_id for k in first} == {NY}
+    assert [(k.operation, k.query) for k in first[:3]] == [
+        ("book_staff", (("service_ids[]", "20011"),)),
+        ("book_staff_seances", (("service_ids[]", "20011"),)),
+        (
+            "book_dates",
+            (
+                ("date_from", "2026-12-01"),
+                ("date_to", "2027-01-31"),
+                ("service_ids[]", "20011"),
+                ("staff_id", "0"),
+            ),
+        ),
+    ]
+    assert [k.operation for k in first].count("book_times") == 0  # its days are not known yet
+    days = [f"2026-12-{d:02}" for d in (7, 8, 10, 11, 14, 15)]
+    cache_answer(first[2], {"booking_dates": days}, clock.now())
+    times = [k for k in warmer.first_visits([riga_read]) if k.operation == "book_times"]
+    assert [(k.member, k.day) for k in times] == [(0, d) for d in days[: warmer.FIRST_DAYS]]
+    assert times[0].path == f"/book_times/{NY}/0/2026-12-07" and times[0].query == (
+        ("service_ids[]", "20011"),
+    )
+
+
+def test_a_first_visit_key_with_a_copy_is_not_asked_again(ddb, clock, monkeypatch):
+    from booking_gateway import altegio_client
+
+    clock.pin("2026-12-06T12:00:00Z")
+    key = times_key(NY, 0, "2026-12-07")
+    cache_answer(key, [], clock.now() - 600)  # long stale, still kept: it stands in while the budget is spent
+
+    def no_call(*_, **__):
+        raise AssertionError("a filled key was asked upstream again")
+
+    monkeypatch.setattr(altegio_client, "call", no_call)
+    assert warmer.warm(key, fill=True)[0] == "fresh"
+    with pytest.raises(AssertionError, match="asked upstream"):
+        warmer.warm(key)  # a key read lately is kept fresh instead

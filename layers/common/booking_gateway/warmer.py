@@ -10,6 +10,9 @@ Each pass plans, most wanted first, and refreshes what is missing or within LEAD
 3. times of the next DAYS days for the team member and service pairs read lately, and for "any" also of
    each team member who provides the services (derive.py answers book_staff at a datetime from those);
 4. dates of this month and the next for the date reads seen lately (the page asks two months at a time).
+5. once, for a location no visitor read lately (after a deploy or a start, before the first visitor): what
+   a new visitor asks first for each service the location lists, "any" team member (first_visits). Only
+   filled when missing: a copy stands in while the budget is spent, and a visitor's read makes it step 2.
 "Today" is the location's (its visitors ask for its dates): its UTC offset as the times it answered carry
 it (utc_offset); until one is cached, the days from UTC's yesterday on, which hold every zone's today.
 A refresh takes the key's refresh lock like any read (no call twice) and stores the answer as read_path
@@ -35,6 +38,7 @@ from .settings import get_settings
 RUN_SECONDS = 50.0  # a scheduled run: the schedule is every minute
 LEAD = 8.0  # refresh an entry this long before its freshness ends, so a visitor finds it fresh
 DAYS = 3  # days of times warmed per pair read lately
+FIRST_DAYS = 5  # bookable days of times filled per service before any visitor (the page's first picks)
 PAIRS = 6  # most read team member and service pairs warmed
 BUDGET_WAIT = 2.0  # the warmer waits this long at most for a slot (visitors' reads take it first)
 LOCK_SECONDS = 10.0
@@ -51,11 +55,14 @@ def _read(key: ReadKey) -> tuple[str, cache.Entry | None, cache.Gen, int | None]
     return ckey, entry, gen, scope
 
 
-def warm(key: ReadKey) -> tuple[str, float]:
-    """Refresh one key if it is due: ("fresh" | "refreshed" | "busy" (another caller refreshes it) |
-    "failed", when it is next due). Raises BudgetExhausted when the budget has nothing for the warmer now."""
+def warm(key: ReadKey, fill: bool = False) -> tuple[str, float]:
+    """Refresh one key if it is due (`fill`: only if no copy is kept): ("fresh" | "refreshed" | "busy"
+    (another caller refreshes it) | "failed", when it is next due). Raises BudgetExhausted when the budget
+    has nothing for the warmer now."""
     ckey, entry, gen, _ = _read(key)
     now = clock.now()
+    if fill and entry is not None:
+        return "fresh", entry.expires_at
     if entry is not None and entry.gen == gen and not entry.in_flight and entry.fresh_until - LEAD > now:
         return "fresh", entry.fresh_until - LEAD
     if not cache.try_lock(ckey, LOCK_SECONDS):
@@ -178,6 +185,58 @@ def _days(today: dt.date | None) -> list[str]:
     return [(first + dt.timedelta(days=i)).isoformat() for i in range(n)]
 
 
+def _body(key: ReadKey) -> dict:
+    """The `data` of the key's cached answer ({} when none or not an object)."""
+    _, entry, _, _ = _read(key)
+    try:
+        data = json.loads(entry.body).get("data") if entry is not None else None
+    except (ValueError, AttributeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _query(**params: object) -> tuple[tuple[str, str], ...]:
+    """As read_path keys a read: pairs sorted (services as `service_ids[]`)."""
+    pairs = {(k if k != "service" else "service_ids[]", str(v)) for k, v in params.items()}
+    return tuple(sorted(pairs))
+
+
+def first_visits(hot: list[tuple[int, ReadKey]]) -> list[ReadKey]:
+    """For each allowed location no visitor read lately, what a new visitor asks first, service by service
+    as the location lists them, for "any" team member (the page's default): the team members, the nearest
+    slots, this month's and the next's days, and the times of the first bookable days (once those days
+    are cached: a later pass)."""
+    settings = get_settings()
+    read_lately = {key.location_id for _, key in hot}
+    out: list[ReadKey] = []
+    for loc in sorted(settings.allowed_location_ids - read_lately):
+        listed = _body(ReadKey("book_services", f"/book_services/{loc}", (), loc)).get("services") or []
+        today = clock.today()  # no offset known yet: UTC's month (the span covers the next one too)
+        first, last = _first_of(today), _first_of(today, 2) - dt.timedelta(days=1)
+        for service in [s["id"] for s in listed if isinstance(s, dict) and "id" in s]:
+            dates = ReadKey(
+                "book_dates",
+                f"/book_dates/{loc}",
+                _query(service=service, staff_id=0, date_from=first, date_to=last),
+                loc,
+            )
+            out += [
+                ReadKey("book_staff", f"/book_staff/{loc}", _query(service=service), loc),
+                ReadKey(
+                    "book_staff_seances",
+                    f"/book_staff_seances/{loc}/0",
+                    _query(service=service),
+                    loc,
+                    None,
+                    0,
+                ),
+                dates,
+            ]
+            days = sorted(d for d in _body(dates).get("booking_dates") or [] if isinstance(d, str))
+            out += [_times(loc, 0, day, _query(service=service)) for day in days[:FIRST_DAYS]]
+    return out
+
+
 def _this_and_next_month(key: ReadKey, today: dt.date) -> ReadKey | None:
     """A date read seen lately, asked for this month and the next (the page's span) instead."""
     params = dict(key.query)
@@ -240,9 +299,15 @@ def one_pass() -> tuple[Counter, float]:
     reads.flush()
     done: Counter = Counter()
     next_due = clock.now() + IDLE_MAX
-    for key in plan():
+    hot = reads.hot()
+    planned = plan(hot)
+    keep = set(planned)
+    work = [(key, False) for key in planned] + [
+        (key, True) for key in _unique(first_visits(hot)) if key not in keep
+    ]
+    for key, fill in work:
         try:
-            state, due = warm(key)
+            state, due = warm(key, fill)
         except BudgetExhausted as spent:
             done["yielded"] += 1
             return done, clock.now() + min(spent.retry_after, IDLE_MAX)

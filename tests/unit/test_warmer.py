@@ -88,6 +88,12 @@ def test_before_any_visitor_it_fills_what_a_new_visitor_asks_first_for_each_list
         ),
     ]
     assert [k.operation for k in first].count("book_times") == 0  # its days are not known yet
+    # The very keys read_path stores the page's requests under (its canonical query).
+    from booking_gateway.read_params import build_query
+
+    page_asks = build_query([20011], staff_id=0, date_from="2026-12-01", date_to="2027-01-31")
+    assert first[2].query == tuple(sorted(set(page_asks)))
+    assert first[1].query == tuple(sorted(set(build_query([20011]))))
     days = [f"2026-12-{d:02}" for d in (7, 8, 10, 11, 14, 15)]
     cache_answer(first[2], {"booking_dates": days}, clock.now())
     times = [k for k in warmer.first_visits([riga_read]) if k.operation == "book_times"]
@@ -111,3 +117,16 @@ def test_a_first_visit_key_with_a_copy_is_not_asked_again(ddb, clock, monkeypatc
     assert warmer.warm(key, fill=True)[0] == "fresh"
     with pytest.raises(AssertionError, match="asked upstream"):
         warmer.warm(key)  # a key read lately is kept fresh instead
+
+
+def test_a_pass_stops_when_the_run_is_over_and_fills_only_when_asked(ddb, clock, monkeypatch):
+    warmed: list[tuple[ReadKey, bool]] = []
+    monkeypatch.setattr(warmer, "warm", lambda key, fill=False: warmed.append((key, fill)) or ("fresh", 0.0))
+    monkeypatch.setattr(warmer, "first_visits", lambda hot: [times_key(NY, 0, "2026-12-07")])
+    done, _ = warmer.one_pass(end=clock.monotonic())  # the run's time is up: nothing more is tried
+    assert done == {"unfinished": 1} and warmed == []
+    warmer.one_pass(fill=False)
+    assert warmed and not any(fill for _, fill in warmed)
+    warmed.clear()
+    warmer.one_pass()
+    assert warmed[-1] == (times_key(NY, 0, "2026-12-07"), True)  # last, and only filled

@@ -294,8 +294,10 @@ def _end_run() -> None:
         logger.warning("warmer: run lock not released; it lapses by itself")
 
 
-def one_pass() -> tuple[Counter, float]:
-    """Warm what is due, in plan order; (what happened, when the next key is due)."""
+def one_pass(end: float | None = None, fill: bool = True) -> tuple[Counter, float]:
+    """Warm what is due, in plan order, until `end` (clock.monotonic; a run's end: the pass stops there
+    so the run ends within its time); `fill`: also what new visitors ask first. (What happened, when the
+    next key is due.)"""
     reads.flush()
     done: Counter = Counter()
     next_due = clock.now() + IDLE_MAX
@@ -303,11 +305,14 @@ def one_pass() -> tuple[Counter, float]:
     planned = plan(hot)
     keep = set(planned)
     work = [(key, False) for key in planned] + [
-        (key, True) for key in _unique(first_visits(hot)) if key not in keep
+        (key, True) for key in (_unique(first_visits(hot)) if fill else ()) if key not in keep
     ]
-    for key, fill in work:
+    for key, fill_only in work:
+        if end is not None and clock.monotonic() >= end:
+            done["unfinished"] += 1
+            return done, clock.now()
         try:
-            state, due = warm(key, fill)
+            state, due = warm(key, fill_only)
         except BudgetExhausted as spent:
             done["yielded"] += 1
             return done, clock.now() + min(spent.retry_after, IDLE_MAX)
@@ -320,8 +325,9 @@ def one_pass() -> tuple[Counter, float]:
     return done, next_due
 
 
-def run(seconds: float = RUN_SECONDS, until_warm: bool = False) -> dict:
-    """Passes until `seconds` are over (or, until_warm, a pass finds everything fresh); what was done."""
+def run(seconds: float = RUN_SECONDS, until_warm: bool = False, fill: bool = True) -> dict:
+    """Passes until `seconds` are over (or, until_warm, a pass finds everything fresh); what was done.
+    `fill=False`: without first_visits (tests of the rest)."""
     if not _take_run(seconds + LOCK_SECONDS):
         return {"skipped": "another warmer run is under way"}
     total: Counter = Counter()
@@ -329,7 +335,7 @@ def run(seconds: float = RUN_SECONDS, until_warm: bool = False) -> dict:
     n = 0
     try:
         while True:
-            done, next_due = one_pass()
+            done, next_due = one_pass(end, fill)
             total.update(done)
             n += 1
             if until_warm and set(done) <= {"fresh", "failed"}:
@@ -345,6 +351,11 @@ def run(seconds: float = RUN_SECONDS, until_warm: bool = False) -> dict:
 
 
 def handler(event: dict) -> dict:
-    """A schedule's event (EventBridge), or {"seconds": s, "until_warm": true} from a test or the bench."""
+    """A schedule's event (EventBridge), or {"seconds": s, "until_warm": true, "fill": false} from a test
+    or the bench."""
     event = event if isinstance(event, dict) else {}
-    return run(float(event.get("seconds", RUN_SECONDS)), bool(event.get("until_warm")))
+    return run(
+        float(event.get("seconds", RUN_SECONDS)),
+        bool(event.get("until_warm")),
+        fill=event.get("fill", True) is not False,
+    )

@@ -1,7 +1,12 @@
 """Cold start proxy: each function's import time in a fresh interpreter, side by side with a naive
 Powertools handler the bench writes itself (Logger, Tracer, Metrics, a validating REST resolver,
 SecretsProvider, a DynamoDB resource, a pydantic model), with tracing off and on, as Lambda starts them;
-plus `python -c pass`, a bare `import boto3` and the size of the built layers (.aws-sam/build)."""
+plus `python -c pass`, a bare `import boto3`, the floors every function of this design pays (Powertools'
+validating resolver; botocore and one DynamoDB client) and the size of the built layers (.aws-sam/build).
+
+Each figure is wall time and the process's CPU time (user + system: steadier when other processes load
+the machine). `first_ms` adds to the import what a first request loads lazily (FIRST_REQUEST), so
+deferring work to the first request never shows as a faster start."""
 
 from __future__ import annotations
 
@@ -18,9 +23,30 @@ from pathlib import Path
 from .settings import ROOT
 
 PROBE = (
-    "import time; t = time.perf_counter(); import {module}; "
-    "print('IMPORT_MS', (time.perf_counter() - t) * 1000)"
+    "import time; t = time.perf_counter(); c = time.process_time(); import {module}; "
+    "print('IMPORT_MS', (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000)\n"
+    "{first}\n"
+    "print('FIRST_MS', (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000)"
 )
+# What a first request loads that init does not: on a cache miss (any function that calls Altegio) the
+# partner token's Secrets Manager provider (Powertools parameters, boto3); for a booking, the idempotency
+# store too. The naive handler builds all of it at init.
+FIRST_REQUEST = (
+    "import sys\n"
+    "if 'booking_gateway.altegio_client' in sys.modules:\n"
+    "    from booking_gateway import partner_token; partner_token.secrets_provider()\n"
+    "if 'booking_gateway.bookings' in sys.modules and hasattr(sys.modules['app'], 'book_record'):\n"
+    "    from booking_gateway import idempotency; idempotency._runner()"
+)
+# What every function of this design pays, whatever it does: floors for the ratios.
+FLOORS = {
+    "floor_powertools": "from aws_lambda_powertools import Logger, Metrics; "
+    "from aws_lambda_powertools.event_handler import APIGatewayRestResolver; "
+    "import aws_lambda_powertools.event_handler.openapi.params; "
+    "Logger(); Metrics(); APIGatewayRestResolver(enable_validation=True)",
+    "floor_botocore": "import botocore.session; botocore.session.get_session().create_client('dynamodb')",
+}
+FLOORS["floor_both"] = "; ".join(FLOORS.values())
 # What template.yaml's Globals give every function; local placeholders for the references.
 ENV = {
     "POWERTOOLS_SERVICE_NAME": "booking-gateway",
@@ -110,8 +136,8 @@ def functions() -> list[tuple[str, str]]:
 
 def _run(
     code: str, cwd: Path, pythonpath: list[Path], extra: dict | None = None
-) -> tuple[float, float | None]:
-    """(wall ms of the whole process, in-process import ms or None)."""
+) -> tuple[float, dict[str, float]]:
+    """(wall ms of the whole process, the figures the probe printed: import_ms, import_cpu_ms, ...)."""
     env = {**os.environ, **ENV, **(extra or {}), "PYTHONPATH": os.pathsep.join(str(p) for p in pythonpath)}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.pop("AWS_ENDPOINT_URL", None)
@@ -120,28 +146,37 @@ def _run(
     wall = (time.perf_counter() - t) * 1000
     if done.returncode:
         raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed")
-    m = re.search(r"IMPORT_MS ([\d.]+)", done.stdout)
-    return wall, float(m.group(1)) if m else None
+    figures = {}
+    for name in ("IMPORT", "FIRST"):
+        m = re.search(rf"{name}_MS ([\d.]+) ([\d.]+)", done.stdout)
+        if m:
+            figures[f"{name.lower()}_ms"] = float(m.group(1))
+            figures[f"{name.lower()}_cpu_ms"] = float(m.group(2))
+    return wall, figures
+
+
+def _probe(module: str = "app", first: str = "") -> str:
+    return PROBE.format(module=module, first=first or "pass")
 
 
 def _median(code: str, cwd: Path, path: list[Path], runs: int, warm: bool = True) -> dict:
     if warm:
         _run(code, cwd, path)  # writes the .pyc files; not counted
-    walls, imports = [], []
+    walls, figures = [], []
     for _ in range(runs):
-        wall, imp = _run(code, cwd, path)
+        wall, fig = _run(code, cwd, path)
         walls.append(wall)
-        if imp is not None:
-            imports.append(imp)
-    return _summary(walls, imports)
+        figures.append(fig)
+    return _summary(walls, figures)
 
 
-def _summary(walls: list[float], imports: list[float]) -> dict:
-    return {
-        "wall_ms": round(statistics.median(walls), 1) if walls else None,
-        "import_ms": round(statistics.median(imports), 1) if imports else None,
-        "runs": len(walls),
-    }
+def _summary(walls: list[float], figures: list[dict[str, float]]) -> dict:
+    out: dict = {"wall_ms": round(statistics.median(walls), 1) if walls else None}
+    for key in ("import_ms", "import_cpu_ms", "first_ms", "first_cpu_ms"):
+        values = [f[key] for f in figures if key in f]
+        out[key] = round(statistics.median(values), 1) if values else None
+    out["runs"] = len(walls)
+    return out
 
 
 def _layer(name: str) -> dict:
@@ -172,31 +207,33 @@ def layer_size() -> dict:
     return {**_layer("CommonLayer"), "tracing_layer": _layer("TracingLayer")}
 
 
-def _side_by_side(targets: dict[str, tuple[Path, list[Path]]], runs: int, log) -> dict[str, dict]:
+Target = tuple[Path, list[Path], str]  # (cwd, PYTHONPATH, probe code)
+
+
+def _side_by_side(targets: dict[str, Target], runs: int, log) -> dict[str, dict]:
     """Every target's import, tracing off and on, interleaved run by run (target after target), so a
     neighbour's load on the shared CPU lands on all of them alike and the ratios hold."""
     out: dict[str, dict] = {name: {} for name in targets}
     with tempfile.TemporaryDirectory() as task_root:
         for mode, extra in TRACING.items():
             extra = {k: v.format(task_root=task_root) for k, v in extra.items()}
-            samples: dict[str, tuple[list[float], list[float]]] = {n: ([], []) for n in targets}
+            samples: dict[str, tuple[list[float], list[dict]]] = {n: ([], []) for n in targets}
             failed: dict[str, str] = {}
             for run in range(runs + 1):  # run 0 writes the .pyc files; not counted
-                for name, (cwd, path) in targets.items():
+                for name, (cwd, path, code) in targets.items():
                     if name in failed:
                         continue
                     try:
-                        wall, imp = _run(PROBE.format(module="app"), cwd, path, extra)
+                        wall, fig = _run(code, cwd, path, extra)
                     except RuntimeError as exc:
                         failed[name] = str(exc)[:200]
                         continue
                     if run:
                         samples[name][0].append(wall)
-                        if imp is not None:
-                            samples[name][1].append(imp)
+                        samples[name][1].append(fig)
             for name in targets:
                 out[name][mode] = {"error": failed[name]} if name in failed else _summary(*samples[name])
-            log(f"  cold start, tracing {mode}: {len(targets)} handlers x {runs} fresh interpreters")
+            log(f"  cold start, tracing {mode}: {len(targets)} targets x {runs} fresh interpreters")
     return out
 
 
@@ -204,14 +241,26 @@ def _ratio(value: float | None, naive: float | None) -> float | None:
     return round(value / naive, 3) if value and naive else None
 
 
+def _ratios(fig: dict, naive: dict) -> dict:
+    """Each figure over the naive handler's in the same mode; its first request is its import (it builds
+    everything at init), so `first` compares our import + first request's loads with its import."""
+    return {
+        "import": _ratio(fig.get("import_ms"), naive.get("import_ms")),
+        "import_cpu": _ratio(fig.get("import_cpu_ms"), naive.get("import_cpu_ms")),
+        "first": _ratio(fig.get("first_ms"), naive.get("first_ms")),
+        "first_cpu": _ratio(fig.get("first_cpu_ms"), naive.get("first_cpu_ms")),
+    }
+
+
 def measure(runs: int, limit: int = 0, log=print) -> dict:
-    """Cold import of every function next to the naive handler, tracing off and on, in one run. Each
-    function's `import_ms` is tracing off (the template's default); `tracing_on` holds the other figures
-    and `ratio_off` / `ratio_on` its import time over the naive handler's in the same mode."""
+    """Cold import of every function next to the naive handler and the floors, tracing off and on, in one
+    run. Each function's `import_ms` is tracing off (the template's default); `tracing_on` holds the other
+    figures; `ratio_off` / `ratio_on` its import time over the naive handler's in the same mode, and
+    `ratios` every figure's (wall and CPU, import and import + first request)."""
     layer_src = ROOT / "layers" / "common"
     base = {
         "python_pass": _median("pass", ROOT, [], max(runs, 5)),
-        "import_boto3": _median(PROBE.format(module="boto3"), ROOT, [], max(runs, 5)),
+        "import_boto3": _median(_probe("boto3"), ROOT, [], max(runs, 5)),
     }
     fns = functions()
     if limit:
@@ -220,11 +269,23 @@ def measure(runs: int, limit: int = 0, log=print) -> dict:
         naive_dir = Path(tmp) / "naive"
         naive_dir.mkdir()
         (naive_dir / "app.py").write_text(NAIVE_APP)
-        targets = {NAIVE: (naive_dir, [naive_dir])}
-        targets.update({lid: (ROOT / folder, [ROOT / folder, layer_src]) for lid, folder in fns})
+        floor_dir = Path(tmp) / "floors"
+        floor_dir.mkdir()
+        targets: dict[str, Target] = {NAIVE: (naive_dir, [naive_dir], _probe())}
+        for name, code in FLOORS.items():
+            (floor_dir / f"{name}.py").write_text(code + "\n")
+            targets[name] = (floor_dir, [floor_dir], _probe(name))
+        targets.update(
+            {
+                lid: (ROOT / folder, [ROOT / folder, layer_src], _probe(first=FIRST_REQUEST))
+                for lid, folder in fns
+            }
+        )
         figures = _side_by_side(targets, runs, log)
     naive = figures.pop(NAIVE)
     base["naive"] = {"tracing_off": naive["off"], "tracing_on": naive["on"]}
+    floors = {name: figures.pop(name)["off"] for name in FLOORS}  # tracing does not change them
+    base["floors"] = {name: {**fig, "ratios": _ratios(fig, naive["off"])} for name, fig in floors.items()}
     per_fn: dict[str, dict] = {}
     for lid, by_mode in figures.items():
         off, on = by_mode["off"], by_mode["on"]
@@ -233,16 +294,22 @@ def measure(runs: int, limit: int = 0, log=print) -> dict:
             "tracing_on": on,
             "ratio_off": _ratio(off.get("import_ms"), naive["off"].get("import_ms")),
             "ratio_on": _ratio(on.get("import_ms"), naive["on"].get("import_ms")),
+            "ratios": {"off": _ratios(off, naive["off"]), "on": _ratios(on, naive["on"])},
         }
+
+    def most(mode: str, key: str) -> float | None:
+        values = [v["ratios"][mode][key] for v in per_fn.values() if v["ratios"][mode][key] is not None]
+        return max(values) if values else None
+
     imports = [v["import_ms"] for v in per_fn.values() if v.get("import_ms") is not None]
     walls = [v["wall_ms"] for v in per_fn.values() if v.get("wall_ms") is not None]
-    ratios_off = [v["ratio_off"] for v in per_fn.values() if v["ratio_off"] is not None]
-    ratios_on = [v["ratio_on"] for v in per_fn.values() if v["ratio_on"] is not None]
     return {
         "python": sys.version.split()[0],
         "note": "source layer (layers/common) on this machine's CPython, with Lambda's environment "
         "(AWS_LAMBDA_FUNCTION_NAME: the DynamoDB clients are built at init); tracing on = LAMBDA_TASK_ROOT "
-        "and POWERTOOLS_TRACE_DISABLED=false. Lambda's init adds its own runtime start",
+        "and POWERTOOLS_TRACE_DISABLED=false. first = import + what a first request loads lazily "
+        "(FIRST_REQUEST). Lambda's init adds its own runtime start",
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "baseline": base,
         "functions": per_fn,
         "functions_measured": len(per_fn),
@@ -250,7 +317,11 @@ def measure(runs: int, limit: int = 0, log=print) -> dict:
         "import_ms_median": round(statistics.median(imports), 1) if imports else None,
         "import_ms_max": round(max(imports), 1) if imports else None,
         "wall_ms_median": round(statistics.median(walls), 1) if walls else None,
-        "ratio_off_max": max(ratios_off) if ratios_off else None,
-        "ratio_on_max": max(ratios_on) if ratios_on else None,
+        "ratio_off_max": most("off", "import"),
+        "ratio_on_max": most("on", "import"),
+        "ratio_max": {
+            mode: {key: most(mode, key) for key in ("import", "import_cpu", "first", "first_cpu")}
+            for mode in ("off", "on")
+        },
         "layer": layer_size(),
     }

@@ -61,6 +61,88 @@ def _cpu(cpu: dict) -> str:
     return f"{server:.1f} / {cpu.get('other_processes', 0):.1f}"
 
 
+FLOORS = {
+    "floor_powertools": "Powertools' validating resolver, Logger, Metrics",
+    "floor_botocore": "botocore + one DynamoDB client",
+    "floor_both": "both (the least a function reading DynamoDB loads)",
+}
+
+
+def coldstart_lines(cold: dict) -> list[str]:
+    """The cold-start section (bench/coldstart.py's figures)."""
+    lines: list[str] = []
+    b = cold["baseline"]
+    per_fn_runs = next(iter(cold["functions"].values()), {}).get("runs", "-")
+    lines += [
+        "",
+        f"cold start (python {cold['python']}, medians of fresh interpreters: "
+        f"{b['python_pass']['runs']} per baseline, {per_fn_runs} per function):",
+    ]
+    lines.append(
+        f"  python -c pass {b['python_pass']['wall_ms']} ms; "
+        f"import boto3 {b['import_boto3']['import_ms']} ms "
+        f"(process {b['import_boto3']['wall_ms']} ms)"
+    )
+    naive = b.get("naive")
+    if naive:
+        off, on = naive["tracing_off"], naive["tracing_on"]
+        lines.append(
+            f"  naive Powertools handler: import {off.get('import_ms')} ms tracing off, "
+            f"{on.get('import_ms')} ms on; CPU {off.get('import_cpu_ms')} / {on.get('import_cpu_ms')} ms "
+            "(the ratios below are to it, mode by mode)"
+        )
+    for name, fl in (b.get("floors") or {}).items():
+        r = fl.get("ratios") or {}
+        lines.append(
+            f"  floor, {FLOORS.get(name, name)}: {fl.get('import_ms')} ms ({_fmt(r.get('import'), 2)}x), "
+            f"CPU {fl.get('import_cpu_ms')} ms ({_fmt(r.get('import_cpu'), 2)}x)"
+        )
+    if cold.get("load_average"):
+        lines.append(f"  load average while measured: {cold['load_average']}")
+    if cold["functions"]:
+        lines.append(
+            f"  functions ({cold['functions_measured']} of {cold['functions_in_template']}): "
+            f"import median {cold['import_ms_median']} ms, max {cold['import_ms_max']} ms; "
+            f"process median {cold['wall_ms_median']} ms; ratio to naive max "
+            f"{_fmt(cold.get('ratio_off_max'), 2)}x tracing off, {_fmt(cold.get('ratio_on_max'), 2)}x on"
+        )
+        most = cold.get("ratio_max")
+        if most:
+            lines.append(
+                "  ratio to naive max, off / on: CPU "
+                f"{_fmt(most['off']['import_cpu'], 2)}x / {_fmt(most['on']['import_cpu'], 2)}x; "
+                f"with the first request's loads {_fmt(most['off']['first'], 2)}x / "
+                f"{_fmt(most['on']['first'], 2)}x (CPU {_fmt(most['off']['first_cpu'], 2)}x / "
+                f"{_fmt(most['on']['first_cpu'], 2)}x)"
+            )
+        for fn, v in cold["functions"].items():
+            if "import_ms" not in v:
+                lines.append(f"    {fn:40} {v.get('error', '')}")
+                continue
+            on = v.get("tracing_on") or {}
+            r = (v.get("ratios") or {}).get("off") or {}
+            lines.append(
+                f"    {fn:40} {v['import_ms']} ms ({_fmt(v.get('ratio_off'), 2)}x) off, "
+                f"{on.get('import_ms', '-')} ms ({_fmt(v.get('ratio_on'), 2)}x) on; off: CPU "
+                f"{_fmt(r.get('import_cpu'), 2)}x, + first request {_fmt(r.get('first'), 2)}x"
+            )
+    layer = cold["layer"]
+    if layer.get("built"):
+        lines.append(
+            f"  layer {layer['path']}: {layer['unzipped_bytes'] / 1e6:.1f} MB unzipped, "
+            f"{layer['zipped_bytes'] / 1e6:.1f} MB zipped, {layer['files']} files, "
+            f"native {layer['native_arch']}"
+        )
+        tracing = layer.get("tracing_layer") or {}
+        if tracing.get("built"):
+            lines.append(
+                f"  tracing layer (Tracing=on only): {tracing['unzipped_bytes'] / 1e6:.1f} MB unzipped"
+            )
+    else:
+        lines.append(f"  layer: {layer['note']}")
+    return lines
+
+
 def table(results: dict) -> str:
     s = results["settings"]
     cs = {k: v for k, v in results["contenders"].items() if "latency_ms" in v}
@@ -130,55 +212,7 @@ def table(results: dict) -> str:
         )
     cold = results.get("coldstart")
     if cold:
-        b = cold["baseline"]
-        per_fn_runs = next(iter(cold["functions"].values()), {}).get("runs", "-")
-        lines += [
-            "",
-            f"cold start (python {cold['python']}, medians of fresh interpreters: "
-            f"{b['python_pass']['runs']} per baseline, {per_fn_runs} per function):",
-        ]
-        lines.append(
-            f"  python -c pass {b['python_pass']['wall_ms']} ms; "
-            f"import boto3 {b['import_boto3']['import_ms']} ms "
-            f"(process {b['import_boto3']['wall_ms']} ms)"
-        )
-        naive = b.get("naive")
-        if naive:
-            off, on = naive["tracing_off"], naive["tracing_on"]
-            lines.append(
-                f"  naive Powertools handler: import {off.get('import_ms')} ms tracing off, "
-                f"{on.get('import_ms')} ms on (the ratios below are to it, mode by mode)"
-            )
-        if cold["functions"]:
-            lines.append(
-                f"  functions ({cold['functions_measured']} of {cold['functions_in_template']}): "
-                f"import median {cold['import_ms_median']} ms, max {cold['import_ms_max']} ms; "
-                f"process median {cold['wall_ms_median']} ms; ratio to naive max "
-                f"{_fmt(cold.get('ratio_off_max'), 2)}x tracing off, {_fmt(cold.get('ratio_on_max'), 2)}x on"
-            )
-            for fn, v in cold["functions"].items():
-                if "import_ms" not in v:
-                    lines.append(f"    {fn:40} {v.get('error', '')}")
-                    continue
-                on = v.get("tracing_on") or {}
-                lines.append(
-                    f"    {fn:40} {v['import_ms']} ms ({_fmt(v.get('ratio_off'), 2)}x) off, "
-                    f"{on.get('import_ms', '-')} ms ({_fmt(v.get('ratio_on'), 2)}x) on"
-                )
-        layer = cold["layer"]
-        if layer.get("built"):
-            lines.append(
-                f"  layer {layer['path']}: {layer['unzipped_bytes'] / 1e6:.1f} MB unzipped, "
-                f"{layer['zipped_bytes'] / 1e6:.1f} MB zipped, {layer['files']} files, "
-                f"native {layer['native_arch']}"
-            )
-            tracing = layer.get("tracing_layer") or {}
-            if tracing.get("built"):
-                lines.append(
-                    f"  tracing layer (Tracing=on only): {tracing['unzipped_bytes'] / 1e6:.1f} MB unzipped"
-                )
-        else:
-            lines.append(f"  layer: {layer['note']}")
+        lines += coldstart_lines(cold)
     page = results.get("page")
     if page:
         lines.append("")
@@ -193,6 +227,10 @@ def table(results: dict) -> str:
                 f"  navigation -> first bookable day: {c.get('first_bookable_day_ms')} ms cold cache, "
                 f"{wm['first_bookable_day_ms']} ms warm; -> slots shown (after a click): "
                 f"{c.get('slots_shown_ms')} ms cold, {wm['slots_shown_ms']} ms warm"
+            )
+            lines.append(
+                f"  tap on a day -> its times shown: {c.get('tap_to_slots_ms')} ms cold cache, "
+                f"{wm.get('tap_to_slots_ms')} ms warm (median of {wm.get('runs')}; goal <= 100 ms warm)"
             )
         else:
             lines.append(f"page: not measured ({page.get('note')})")

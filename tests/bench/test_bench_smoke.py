@@ -115,6 +115,9 @@ def test_ratios_cold_start_and_page(smoke):
         assert page["first_load"]["bytes_total"] > 0
         assert _number(page["cold_cache"]["first_bookable_day_ms"])
         assert _number(page["cold_cache"]["slots_shown_ms"])
+        assert _number(page["cold_cache"]["tap_to_slots_ms"]) and _number(
+            page["warm_cache"]["tap_to_slots_ms"]
+        )
     else:
         assert not page["available"] and page["note"]
     assert "served req/s" in stdout and "upstream busiest minute" in stdout

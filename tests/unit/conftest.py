@@ -7,6 +7,12 @@ tests take the top-level `clock` fixture (the layer's seam, pinned; tests/clock_
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from booking_gateway import container
 from moto import mock_aws
@@ -57,3 +63,39 @@ def ddb(settings_env):
             )
         yield client
         container.reset()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+# A Lambda container's environment (template.yaml's Globals and what Lambda adds), no AWS reachable.
+COLD_START_ENV = {
+    "AWS_LAMBDA_FUNCTION_NAME": "unit",
+    "AWS_REGION": "eu-west-1",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_ACCESS_KEY_ID": "unit",
+    "AWS_SECRET_ACCESS_KEY": "unit",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
+    "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    **REQUIRED_ENV,
+}
+
+
+@pytest.fixture
+def cold_start_modules():
+    """modules(code, env=None, function="book_times"): the modules a fresh interpreter holds after running
+    `code` in that function's folder, as Lambda starts it (this process has imported everything)."""
+
+    def modules(code: str, env: dict[str, str] | None = None, function: str = "book_times") -> set[str]:
+        folder = ROOT / "functions" / function
+        keep = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "LAMBDA_"))}
+        layer = ROOT / "layers" / "common"
+        full = {**keep, **COLD_START_ENV, **(env or {}), "PYTHONPATH": f"{folder}{os.pathsep}{layer}"}
+        code += "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=folder, env=full, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+    return modules

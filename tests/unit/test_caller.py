@@ -98,3 +98,20 @@ def test_an_unreadable_origin_secret_trusts_nobody(settings_env):
     with mock_aws():
         visitor = caller.of_event(event(f"{VIEWER}, {EDGE}", **{"X-Origin-Verify": "x"})).visitor
     assert visitor == EDGE
+
+
+def test_the_origin_secret_is_read_without_a_boto3_session_of_its_own(settings_env, monkeypatch):
+    import boto3.session
+
+    settings_env(PAGE_API_KEY_ID=PAGE_KEY_ID, ORIGIN_VERIFY_SECRET_ID="origin-verify")
+    with mock_aws():
+        boto3.client("secretsmanager").create_secret(Name="origin-verify", SecretString="s3cret-value-0123")
+
+        def no_session(*_, **__):
+            raise AssertionError("a boto3 session of its own (~40 ms of a first request)")
+
+        monkeypatch.setattr(boto3.session, "Session", no_session)
+        visitor = caller.of_event(
+            event(f"{VIEWER}, {EDGE}", **{"X-Origin-Verify": "s3cret-value-0123"})
+        ).visitor
+    assert visitor == VIEWER

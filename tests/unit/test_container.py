@@ -9,17 +9,17 @@ from booking_gateway.settings import get_settings
 
 def test_a_slot_is_built_once_per_container_and_reset_forgets_every_slot(monkeypatch):
     first = get_settings()
-    session = dynamo._session()
+    session = dynamo.session()
     limiter = budget._local()
     masking.register_secret("secret-value-1")
-    assert get_settings() is first and dynamo._session() is session and budget._local() is limiter
+    assert get_settings() is first and dynamo.session() is session and budget._local() is limiter
     monkeypatch.setenv("UPSTREAM_PER_SECOND", "2")
     assert get_settings().upstream_per_second == 4  # read once, as Lambda keeps it
 
     container.reset()
 
     assert get_settings() is not first and get_settings().upstream_per_second == 2
-    assert dynamo._session() is not session and budget._local() is not limiter
+    assert dynamo.session() is not session and budget._local() is not limiter
     assert masking.mask_text("x secret-value-1 y") == "x secret-value-1 y"  # learned values forgotten
 
 

@@ -116,3 +116,41 @@ def test_a_stalled_table_is_not_asked_again_in_the_same_invocation(clock, monkey
     with deadline.invocation(_Context(clock, 15.0)):  # the next invocation tries again
         client.get_item(TableName="t", Key={"pk": {"S": "a"}})
     assert len(wire.timeouts) == 3
+
+
+def test_the_idempotency_store_is_still_asked_after_a_stall(clock, monkeypatch):
+    from booking_gateway import deadline
+
+    wire = _Wire(stall=True)
+    _wired(monkeypatch, wire)
+    store = dynamo.store_client()
+    store.meta.events.register("before-send.dynamodb", wire)
+    with deadline.invocation(_Context(clock, 15.0)):
+        with pytest.raises(dynamo.Unavailable):
+            dynamo.client().get_item(TableName="t", Key={"pk": {"S": "a"}})
+        wire.stall = False
+        store.get_item(TableName="t", Key={"pk": {"S": "a"}})  # saving a booking's answer is worth a try
+        with pytest.raises(dynamo.OutOfTime):
+            dynamo.client().get_item(TableName="t", Key={"pk": {"S": "a"}})
+    assert len(wire.timeouts) == 3
+
+
+def test_every_client_comes_from_one_session_that_never_lists_botocore_data(monkeypatch):
+    import os
+
+    from botocore.exceptions import UnknownServiceError
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    listed: list[str] = []
+    real_listdir = os.listdir
+    monkeypatch.setattr(os, "listdir", lambda path=".": listed.append(str(path)) or real_listdir(path))
+    session = dynamo.session()
+    built = [dynamo.client(), dynamo.stamp_client(), dynamo.store_client()]
+    secrets = session.create_client("secretsmanager")
+    assert dynamo.session() is session and len({id(c) for c in built}) == 3
+    assert {c.meta.service_model.service_name for c in built} == {"dynamodb"}
+    assert secrets.meta.service_model.service_name == "secretsmanager"
+    # Only the asked services' own folders (their API versions) are read, never the list of every service.
+    assert {os.path.basename(p) for p in listed} <= set(dynamo.SERVICES), listed
+    with pytest.raises(UnknownServiceError):
+        session.create_client("s3")  # not one the layer calls

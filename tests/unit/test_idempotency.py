@@ -29,3 +29,26 @@ def test_the_caller_is_the_api_key_never_the_key_in_clear():
     assert by_key.startswith("key:") and "secret-key" not in by_key
     assert by_key == caller_of({"requestContext": {"identity": {"apiKey": "secret-key"}}})
     assert caller_of({}) == caller_of({"requestContext": {"identity": None}}) == "anonymous"
+
+
+def test_the_store_uses_the_containers_client_for_it(monkeypatch):
+    import boto3.session
+    from booking_gateway import dynamo, idempotency
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("IDEMPOTENCY_TABLE", "unit-idempotency")
+    given: dict = {}
+
+    class Spy(idempotency.DynamoDBPersistenceLayer):
+        def __init__(self, **kwargs):
+            given.update(kwargs)
+            super().__init__(**kwargs)
+
+    def no_session(*_, **__):
+        raise AssertionError("a boto3 session of its own (~40 ms of the first booking)")
+
+    monkeypatch.setattr(idempotency, "DynamoDBPersistenceLayer", Spy)
+    monkeypatch.setattr(boto3.session, "Session", no_session)
+    idempotency._runner()
+    assert given["boto3_client"] is dynamo.store_client()
+    assert given["table_name"] == "unit-idempotency"

@@ -222,3 +222,12 @@ def test_a_failing_table_does_not_fail_the_request(table, clock, settings_env):
     settings_env(BUDGET_TABLE="NoSuchTable")
     send_code()
     send_code()  # not limited: the limits step aside (and say so in the log)
+
+
+def test_the_429_carries_its_model_only_in_the_openapi_document(monkeypatch):
+    monkeypatch.delenv("GATEWAY_OPENAPI_MODELS", raising=False)
+    assert "content" not in limits.documented({})[429]  # run time: no upstream_models import
+    monkeypatch.setenv("GATEWAY_OPENAPI_MODELS", "1")
+    from booking_gateway.upstream_models import ErrorEnvelope
+
+    assert limits.documented({200: {}})[429]["content"]["application/json"]["model"] is ErrorEnvelope

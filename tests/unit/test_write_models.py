@@ -184,3 +184,29 @@ def test_comments_may_span_lines_and_ids_are_whole_numbers():
         == 1011
     )
     assert errors_of(BookCheckRequest, {"appointments": [{**APPT, "custom_fields": {"k": "v\x00"}}]})
+
+
+def test_a_model_is_built_only_when_its_route_first_uses_it():
+    import subprocess
+    import sys
+
+    # A fresh interpreter: this one's tests have built every model already.
+    code = (
+        "from booking_gateway import write_models as w\n"
+        "models = [m for m in vars(w).values() if isinstance(m, type) and issubclass(m, w.WriteModel)]\n"
+        "assert len(models) > 5 and not any(m.__pydantic_complete__ for m in models), 'built at import'\n"
+        "w.BookCodeRequest.model_validate({'phone': '+441234567890'})\n"
+        "print(sorted(m.__name__ for m in models if m.__pydantic_complete__))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_layer_env())
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["['BookCodeRequest']"]
+
+
+def _layer_env() -> dict:
+    import os
+    from pathlib import Path
+
+    import booking_gateway
+
+    return {**os.environ, "PYTHONPATH": str(Path(booking_gateway.__file__).parents[1])}

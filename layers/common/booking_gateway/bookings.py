@@ -22,7 +22,7 @@ from datetime import datetime
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from . import altegio_client, clock, holds, idempotency, positions
+from . import altegio_client, clock, holds, positions
 from .allowlist import require_location
 from .errors import Unanswered
 from .forward import Days, Invalidate, WriteResult, day_of, respond, send
@@ -77,6 +77,10 @@ def book(
         finally:
             if token is not None:
                 holds.release(location_id, days, token)
+
+    # Here, not at init: Powertools' idempotency imports boto3 (~40 ms) and only a booking needs it (a
+    # cancellation, the other door on this module, never does).
+    from . import idempotency
 
     return idempotency.once(
         idempotency.key_from(key),

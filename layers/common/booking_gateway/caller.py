@@ -125,12 +125,14 @@ def _through_cloudfront(caller: Caller) -> bool:
 
 def _origin_secret(secret_id: str) -> str | None:
     """The value CloudFront sends in X-Origin-Verify: the secret's string, or its JSON's "value"."""
-    from aws_lambda_powertools.utilities import parameters
+    # The partner token's provider: no boto3 session of its own (Powertools' default provider builds one,
+    # ~40 ms of a first request); imported here so a function that never reads a secret loads no botocore.
+    from .partner_token import secrets_provider
 
     max_age = int(os.environ.get("POWERTOOLS_PARAMETERS_MAX_AGE", "300"))
     try:
         with _fetching:
-            raw = parameters.get_secret(secret_id, max_age=max_age)
+            raw = secrets_provider().get(secret_id, max_age=max_age)
     except Exception as exc:  # unreadable: nobody is trusted, so visitors count by their edge
         logger.warning("origin secret unavailable", extra={"error": type(exc).__name__})
         return None

@@ -4,6 +4,7 @@ time (tests/conftest.py `clock`) instead of sleeping.
     clock.now()         # epoch seconds: stamps shared through DynamoDB (budget slots, cache freshness, TTLs)
     clock.monotonic()   # deadlines and durations within one invocation
     clock.sleep(s)      # every wait (budget turns, backoff, polling a peer's lock or a note)
+    clock.today(offset) # the date now at a UTC offset (a location's, as its slots' datetimes carry it)
 
 `use(source)` installs another clock (an object with now, monotonic and sleep) and returns the one it
 replaced; `use(None)` puts the real one back. Latency metrics (time.perf_counter in observability.py,
@@ -16,6 +17,7 @@ fixture keeps in step with this seam (`clock.pin_datetime()`), so expiry stays o
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -32,6 +34,11 @@ def now() -> float:
 def monotonic() -> float:
     """A clock that never goes back, for deadlines and durations."""
     return _source.monotonic()
+
+
+def today(utc_offset: dt.timedelta = dt.timedelta(0)) -> dt.date:
+    """The date it is now at this UTC offset: a location's "today" is not UTC's for hours of every day."""
+    return dt.datetime.fromtimestamp(now(), dt.timezone(utc_offset)).date()
 
 
 def sleep(seconds: float) -> None:

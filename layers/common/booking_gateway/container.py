@@ -25,11 +25,12 @@ T = TypeVar("T")
 # Every slot, and the module that fills it.
 SLOTS = {
     "settings": "settings.py: the environment, validated once",
-    "dynamo.session": "dynamo.py: the botocore session the clients share",
+    "dynamo.session": "dynamo.py: the botocore session every AWS client is built from",
     "dynamo.client": "dynamo.py: DynamoDB for the cache and the budget (botocore retries once)",
     "dynamo.stamp_client": "dynamo.py: DynamoDB for the budget's stamps (no retries of its own)",
+    "dynamo.store_client": "dynamo.py: DynamoDB for the idempotency store (tried even after a stall)",
     "altegio.pool": "altegio_client.py: the pooled connections to Altegio",
-    "partner_token.provider": "partner_token.py: Powertools' Secrets Manager provider and its cache",
+    "partner_token.provider": "partner_token.py: the Secrets Manager provider, its cache (caller.py's too)",
     "webhooks.provider": "webhooks.py: Powertools' Secrets Manager provider for the webhook secret",
     "budget.memo": "budget.py: when the minute was last found spent for refreshes; a slot write's round trip",
     "budget.local": "budget.py: the fallback limiter while the budget table is unreachable",

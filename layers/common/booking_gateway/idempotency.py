@@ -42,7 +42,6 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
-from botocore.config import Config
 
 from . import clock, container, dynamo
 from .envelope import NO_STORE, error_response
@@ -108,7 +107,7 @@ def _runner() -> tuple[Callable[..., dict], IdempotencyConfig]:
 
 
 def _build() -> tuple[Callable[..., dict], IdempotencyConfig]:
-    """Built on first use (the persistence layer creates its boto3 client in __init__)."""
+    """Built on first use, on the container's botocore session (dynamo.store_client)."""
     config = IdempotencyConfig(
         event_key_jmespath="[scope, key]",
         payload_validation_jmespath="payload",
@@ -116,15 +115,11 @@ def _build() -> tuple[Callable[..., dict], IdempotencyConfig]:
         hash_function="sha256",
         raise_on_no_idempotency_key=True,
     )
+    # dynamo.CONFIG's short timeouts: a stalled or throttled table fails fast (503 before the booking,
+    # never a lost answer), within the invocation's time.
     persistence = DynamoDBPersistenceLayer(
-        table_name=get_settings().idempotency_table,
-        # A stalled or throttled table must fail fast (503 before the booking, never a lost answer).
-        boto_config=Config(
-            connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2}
-        ),
+        table_name=get_settings().idempotency_table, boto3_client=dynamo.store_client()
     )
-    # Within the invocation's time; tried even after a stall elsewhere: saving the answer prevents doubles.
-    dynamo.guard(persistence.client, fail_fast=False)
 
     @idempotent_function(data_keyword_argument="data", config=config, persistence_store=persistence)
     def run(*, data: dict, action: Callable[[], WriteResult], made: list[WriteResult]) -> dict:

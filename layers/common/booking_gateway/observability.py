@@ -49,6 +49,7 @@ def tracing_active() -> bool:
 
 
 _tracer = None
+PATCHED = ("botocore",)
 
 
 def tracer():
@@ -59,7 +60,9 @@ def tracer():
     if _tracer is None and tracing_active():
         from aws_lambda_powertools import Tracer
 
-        _tracer = Tracer()
+        # botocore alone: the X-Ray SDK's default patches import what the layer never calls (sqlite3,
+        # requests) and its http.client patch never sees urllib3 2's requests (_trace_urllib3 does).
+        _tracer = Tracer(patch_modules=PATCHED)
         _tracer.provider.configure(emitter=masking_emitter())
         _trace_urllib3(_tracer.provider)
     return _tracer

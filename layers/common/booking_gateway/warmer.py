@@ -10,6 +10,11 @@ Each pass plans, most wanted first, and refreshes what is missing or within LEAD
 3. times of the next DAYS days for the team member and service pairs read lately, and for "any" also of
    each team member who provides the services (derive.py answers book_staff at a datetime from those);
 4. dates of this month and the next for the date reads seen lately (the page asks two months at a time).
+5. once, for a location no visitor read lately (after a deploy or a start, before the first visitor): what
+   a new visitor asks first for each service the location lists, "any" team member (first_visits). Only
+   filled when missing: a copy stands in while the budget is spent, and a visitor's read makes it step 2.
+"Today" is the location's (its visitors ask for its dates): its UTC offset as the times it answered carry
+it (utc_offset); until one is cached, the days from UTC's yesterday on, which hold every zone's today.
 A refresh takes the key's refresh lock like any read (no call twice) and stores the answer as read_path
 would. The first refusal of the budget ends the pass: the warmer yields at once to visitors.
 One run at a time across containers (item `warmer#run`), so overlapping schedules never double the calls.
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 
@@ -32,10 +38,13 @@ from .settings import get_settings
 RUN_SECONDS = 50.0  # a scheduled run: the schedule is every minute
 LEAD = 8.0  # refresh an entry this long before its freshness ends, so a visitor finds it fresh
 DAYS = 3  # days of times warmed per pair read lately
+FIRST_DAYS = 5  # bookable days of times filled per service before any visitor (the page's first picks)
 PAIRS = 6  # most read team member and service pairs warmed
 BUDGET_WAIT = 2.0  # the warmer waits this long at most for a slot (visitors' reads take it first)
 LOCK_SECONDS = 10.0
 IDLE_MAX = 5.0  # between passes, sleep until the next entry is due, at most this long
+# A slot's "datetime": "2026-12-06T09:00:00-05:00" (or a colon-less offset, as records carry it).
+_DATETIME = re.compile(r'"datetime"\s*:\s*"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d)?(?:([+-])(\d\d):?(\d\d)|Z)"')
 
 
 def _read(key: ReadKey) -> tuple[str, cache.Entry | None, cache.Gen, int | None]:
@@ -46,11 +55,14 @@ def _read(key: ReadKey) -> tuple[str, cache.Entry | None, cache.Gen, int | None]
     return ckey, entry, gen, scope
 
 
-def warm(key: ReadKey) -> tuple[str, float]:
-    """Refresh one key if it is due: ("fresh" | "refreshed" | "busy" (another caller refreshes it) |
-    "failed", when it is next due). Raises BudgetExhausted when the budget has nothing for the warmer now."""
+def warm(key: ReadKey, fill: bool = False) -> tuple[str, float]:
+    """Refresh one key if it is due (`fill`: only if no copy is kept): ("fresh" | "refreshed" | "busy"
+    (another caller refreshes it) | "failed", when it is next due). Raises BudgetExhausted when the budget
+    has nothing for the warmer now."""
     ckey, entry, gen, _ = _read(key)
     now = clock.now()
+    if fill and entry is not None:
+        return "fresh", entry.expires_at
     if entry is not None and entry.gen == gen and not entry.in_flight and entry.fresh_until - LEAD > now:
         return "fresh", entry.fresh_until - LEAD
     if not cache.try_lock(ckey, LOCK_SECONDS):
@@ -113,20 +125,116 @@ def plan(hot: list[tuple[int, ReadKey]] | None = None) -> list[ReadKey]:
             ReadKey("book_services", f"/book_services/{loc}", (), loc),
             ReadKey("book_staff", f"/book_staff/{loc}", (), loc),
         ]
-    lately = [key for _, key in hot if key.location_id in settings.allowed_location_ids]
+    today = {loc: local_today(loc, hot) for loc in settings.allowed_location_ids}
+    lately = [
+        key
+        for _, key in hot
+        if key.location_id in settings.allowed_location_ids and not _past(key, today.get(key.location_id))
+    ]
     out += lately
-    today = dt.datetime.fromtimestamp(clock.now(), dt.UTC).date()
-    days = [(today + dt.timedelta(days=i)).isoformat() for i in range(DAYS)]
     pairs = Counter()
     for n, key in hot:
         if key.operation == "book_times" and key.member is not None and key.location_id is not None:
             pairs[(key.location_id, key.member, key.query)] += n
     for (loc, member, query), _ in pairs.most_common(PAIRS):
         who = [member, *(_members(loc, query) if member == 0 else [])]
-        out += [_times(loc, m, day, query) for day in days for m in who]
-    out += [_this_and_next_month(key, today) for key in lately if key.operation == "book_dates"]
+        out += [_times(loc, m, day, query) for day in _days(today.get(loc)) for m in who]
+    out += [
+        _this_and_next_month(key, today.get(key.location_id) or clock.today())
+        for key in lately
+        if key.operation == "book_dates"
+    ]
     allowed = {None, *settings.allowed_location_ids}
     return list(_unique(k for k in out if k is not None and k.location_id in allowed))
+
+
+def utc_offset(loc: int, hot: list[tuple[int, ReadKey]]) -> dt.timedelta | None:
+    """The location's UTC offset, from the first cached answer read lately whose times carry one (Altegio
+    gives every slot's `datetime` with the location's offset); None while none is cached."""
+    for _, key in hot:
+        if key.location_id != loc or key.operation not in ("book_times", "book_staff_seances"):
+            continue
+        _, entry, _, _ = _read(key)
+        found = _DATETIME.search(entry.body) if entry is not None else None
+        if found:
+            sign, hours, minutes = found.groups()
+            if sign is None:  # "Z"
+                return dt.timedelta(0)
+            return (-1 if sign == "-" else 1) * dt.timedelta(hours=int(hours), minutes=int(minutes))
+    return None
+
+
+def local_today(loc: int, hot: list[tuple[int, ReadKey]]) -> dt.date | None:
+    """The location's date now (clock.today at its offset); None while its offset is unknown."""
+    offset = utc_offset(loc, hot)
+    return None if offset is None else clock.today(offset)
+
+
+def _past(key: ReadKey, today: dt.date | None) -> bool:
+    """A day's read from before the location's today: nobody books it any more."""
+    return key.day is not None and today is not None and key.day < today.isoformat()
+
+
+def _days(today: dt.date | None) -> list[str]:
+    """The DAYS days from the location's today; unknown: from UTC's yesterday, one day more (every zone's
+    today is UTC's yesterday, today or tomorrow)."""
+    if today is None:
+        first, n = clock.today() - dt.timedelta(days=1), DAYS + 1
+    else:
+        first, n = today, DAYS
+    return [(first + dt.timedelta(days=i)).isoformat() for i in range(n)]
+
+
+def _body(key: ReadKey) -> dict:
+    """The `data` of the key's cached answer ({} when none or not an object)."""
+    _, entry, _, _ = _read(key)
+    try:
+        data = json.loads(entry.body).get("data") if entry is not None else None
+    except (ValueError, AttributeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _query(**params: object) -> tuple[tuple[str, str], ...]:
+    """As read_path keys a read: pairs sorted (services as `service_ids[]`)."""
+    pairs = {(k if k != "service" else "service_ids[]", str(v)) for k, v in params.items()}
+    return tuple(sorted(pairs))
+
+
+def first_visits(hot: list[tuple[int, ReadKey]]) -> list[ReadKey]:
+    """For each allowed location no visitor read lately, what a new visitor asks first, service by service
+    as the location lists them, for "any" team member (the page's default): the team members, the nearest
+    slots, this month's and the next's days, and the times of the first bookable days (once those days
+    are cached: a later pass)."""
+    settings = get_settings()
+    read_lately = {key.location_id for _, key in hot}
+    out: list[ReadKey] = []
+    for loc in sorted(settings.allowed_location_ids - read_lately):
+        listed = _body(ReadKey("book_services", f"/book_services/{loc}", (), loc)).get("services") or []
+        today = clock.today()  # no offset known yet: UTC's month (the span covers the next one too)
+        first, last = _first_of(today), _first_of(today, 2) - dt.timedelta(days=1)
+        for service in [s["id"] for s in listed if isinstance(s, dict) and "id" in s]:
+            dates = ReadKey(
+                "book_dates",
+                f"/book_dates/{loc}",
+                _query(service=service, staff_id=0, date_from=first, date_to=last),
+                loc,
+            )
+            out += [
+                ReadKey("book_staff", f"/book_staff/{loc}", _query(service=service), loc),
+                ReadKey(
+                    "book_staff_seances",
+                    f"/book_staff_seances/{loc}/0",
+                    _query(service=service),
+                    loc,
+                    None,
+                    0,
+                ),
+                dates,
+            ]
+            days = sorted(d for d in _body(dates).get("booking_dates") or [] if isinstance(d, str))
+            out += [_times(loc, 0, day, _query(service=service)) for day in days[:FIRST_DAYS]]
+    return out
 
 
 def _this_and_next_month(key: ReadKey, today: dt.date) -> ReadKey | None:
@@ -186,14 +294,25 @@ def _end_run() -> None:
         logger.warning("warmer: run lock not released; it lapses by itself")
 
 
-def one_pass() -> tuple[Counter, float]:
-    """Warm what is due, in plan order; (what happened, when the next key is due)."""
+def one_pass(end: float | None = None, fill: bool = True) -> tuple[Counter, float]:
+    """Warm what is due, in plan order, until `end` (clock.monotonic; a run's end: the pass stops there
+    so the run ends within its time); `fill`: also what new visitors ask first. (What happened, when the
+    next key is due.)"""
     reads.flush()
     done: Counter = Counter()
     next_due = clock.now() + IDLE_MAX
-    for key in plan():
+    hot = reads.hot()
+    planned = plan(hot)
+    keep = set(planned)
+    work = [(key, False) for key in planned] + [
+        (key, True) for key in (_unique(first_visits(hot)) if fill else ()) if key not in keep
+    ]
+    for key, fill_only in work:
+        if end is not None and clock.monotonic() >= end:
+            done["unfinished"] += 1
+            return done, clock.now()
         try:
-            state, due = warm(key)
+            state, due = warm(key, fill_only)
         except BudgetExhausted as spent:
             done["yielded"] += 1
             return done, clock.now() + min(spent.retry_after, IDLE_MAX)
@@ -206,8 +325,9 @@ def one_pass() -> tuple[Counter, float]:
     return done, next_due
 
 
-def run(seconds: float = RUN_SECONDS, until_warm: bool = False) -> dict:
-    """Passes until `seconds` are over (or, until_warm, a pass finds everything fresh); what was done."""
+def run(seconds: float = RUN_SECONDS, until_warm: bool = False, fill: bool = True) -> dict:
+    """Passes until `seconds` are over (or, until_warm, a pass finds everything fresh); what was done.
+    `fill=False`: without first_visits (tests of the rest)."""
     if not _take_run(seconds + LOCK_SECONDS):
         return {"skipped": "another warmer run is under way"}
     total: Counter = Counter()
@@ -215,7 +335,7 @@ def run(seconds: float = RUN_SECONDS, until_warm: bool = False) -> dict:
     n = 0
     try:
         while True:
-            done, next_due = one_pass()
+            done, next_due = one_pass(end, fill)
             total.update(done)
             n += 1
             if until_warm and set(done) <= {"fresh", "failed"}:
@@ -231,6 +351,11 @@ def run(seconds: float = RUN_SECONDS, until_warm: bool = False) -> dict:
 
 
 def handler(event: dict) -> dict:
-    """A schedule's event (EventBridge), or {"seconds": s, "until_warm": true} from a test or the bench."""
+    """A schedule's event (EventBridge), or {"seconds": s, "until_warm": true, "fill": false} from a test
+    or the bench."""
     event = event if isinstance(event, dict) else {}
-    return run(float(event.get("seconds", RUN_SECONDS)), bool(event.get("until_warm")))
+    return run(
+        float(event.get("seconds", RUN_SECONDS)),
+        bool(event.get("until_warm")),
+        fill=event.get("fill", True) is not False,
+    )

@@ -1,0 +1,132 @@
+"""warmer.py's plan: the days of times it keeps fresh are the location's, not UTC's."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from booking_gateway import cache, warmer
+from booking_gateway.operations import POLICIES
+from booking_gateway.reads import ReadKey
+
+NY, RIGA = 202, 101  # the sandbox's locations: America/New_York (-05:00 in December), Europe/Riga (+02:00)
+QUERY = (("service_ids[]", "20011"),)
+
+
+def times_key(loc: int, member: int, day: str) -> ReadKey:
+    return ReadKey("book_times", f"/book_times/{loc}/{member}/{day}", QUERY, loc, day, member)
+
+
+def cache_answer(key: ReadKey, data: list | dict, now: float) -> None:
+    ckey = cache.cache_key(key.operation, key.location_id, key.path, list(key.query))
+    _, gen = cache.read(ckey, key.location_id, key.day)
+    policy = POLICIES[key.operation]
+    cache.write(ckey, json.dumps({"success": True, "data": data}), now, policy.fresh, policy.keep, gen)
+
+
+def planned_days(plan: list[ReadKey], loc: int, member: int) -> list[str]:
+    return [
+        k.day for k in plan if k.operation == "book_times" and k.location_id == loc and k.member == member
+    ]
+
+
+@pytest.fixture
+def hot(ddb, clock):
+    # 02:30 UTC on Dec 6 is 21:30 on Dec 5 in New York: its visitors ask for Dec 5 and on.
+    clock.pin("2026-12-06T02:30:00Z")
+    asked = times_key(NY, 2021, "2026-12-05")
+    slot = {"time": "22:00", "seance_length": 3600, "datetime": "2026-12-05T22:00:00-05:00"}
+    cache_answer(asked, [slot], clock.now())
+    return [(5, asked)]
+
+
+def test_the_next_days_are_the_locations_own_from_the_offset_its_times_carry(hot, clock):
+    assert warmer.utc_offset(NY, hot) is not None and warmer.utc_offset(NY, hot).total_seconds() == -5 * 3600
+    assert planned_days(warmer.plan(hot), NY, 2021) == ["2026-12-05", "2026-12-06", "2026-12-07"]
+    clock.pin("2026-12-06T05:30:00Z")  # 00:30 in New York: its today is UTC's now
+    slot = {"time": "09:00", "seance_length": 3600, "datetime": "2026-12-06T09:00:00-05:00"}
+    cache_answer(hot[0][1], [slot], clock.now())  # read again since (the one before has expired)
+    # Dec 5, read lately, is past in New York now: not warmed any more.
+    assert planned_days(warmer.plan(hot), NY, 2021) == ["2026-12-06", "2026-12-07", "2026-12-08"]
+
+
+def test_a_location_east_of_utc_is_a_day_ahead_before_utc_midnight(ddb, clock):
+    clock.pin("2026-12-06T22:30:00Z")  # 00:30 on Dec 7 in Riga
+    asked = times_key(RIGA, 1011, "2026-12-07")
+    cache_answer(
+        asked, [{"time": "10:00", "seance_length": 3600, "datetime": "2026-12-07T10:00:00+0200"}], clock.now()
+    )
+    assert planned_days(warmer.plan([(3, asked)]), RIGA, 1011) == ["2026-12-07", "2026-12-08", "2026-12-09"]
+
+
+def test_until_an_offset_is_known_the_days_cover_every_zones_today(ddb, clock):
+    clock.pin("2026-12-06T02:30:00Z")
+    asked = times_key(NY, 2021, "2026-12-05")  # read lately, but no answer cached (no offset)
+    assert warmer.utc_offset(NY, [(1, asked)]) is None
+    days = planned_days(warmer.plan([(1, asked)]), NY, 2021)
+    assert days == ["2026-12-05", "2026-12-06", "2026-12-07", "2026-12-08"]
+
+
+def test_before_any_visitor_it_fills_what_a_new_visitor_asks_first_for_each_listed_service(ddb, clock):
+    clock.pin("2026-12-06T12:00:00Z")
+    services = ReadKey("book_services", f"/book_services/{NY}", (), NY)
+    cache_answer(services, {"services": [{"id": 20011}, {"id": 20021}]}, clock.now())
+    riga_read = (2, times_key(RIGA, 1011, "2026-12-07"))  # Riga has visitors: its reads lead there
+    first = warmer.first_visits([riga_read])
+    assert {k.location_id for k in first} == {NY}
+    assert [(k.operation, k.query) for k in first[:3]] == [
+        ("book_staff", (("service_ids[]", "20011"),)),
+        ("book_staff_seances", (("service_ids[]", "20011"),)),
+        (
+            "book_dates",
+            (
+                ("date_from", "2026-12-01"),
+                ("date_to", "2027-01-31"),
+                ("service_ids[]", "20011"),
+                ("staff_id", "0"),
+            ),
+        ),
+    ]
+    assert [k.operation for k in first].count("book_times") == 0  # its days are not known yet
+    # The very keys read_path stores the page's requests under (its canonical query).
+    from booking_gateway.read_params import build_query
+
+    page_asks = build_query([20011], staff_id=0, date_from="2026-12-01", date_to="2027-01-31")
+    assert first[2].query == tuple(sorted(set(page_asks)))
+    assert first[1].query == tuple(sorted(set(build_query([20011]))))
+    days = [f"2026-12-{d:02}" for d in (7, 8, 10, 11, 14, 15)]
+    cache_answer(first[2], {"booking_dates": days}, clock.now())
+    times = [k for k in warmer.first_visits([riga_read]) if k.operation == "book_times"]
+    assert [(k.member, k.day) for k in times] == [(0, d) for d in days[: warmer.FIRST_DAYS]]
+    assert times[0].path == f"/book_times/{NY}/0/2026-12-07" and times[0].query == (
+        ("service_ids[]", "20011"),
+    )
+
+
+def test_a_first_visit_key_with_a_copy_is_not_asked_again(ddb, clock, monkeypatch):
+    from booking_gateway import altegio_client
+
+    clock.pin("2026-12-06T12:00:00Z")
+    key = times_key(NY, 0, "2026-12-07")
+    cache_answer(key, [], clock.now() - 600)  # long stale, still kept: it stands in while the budget is spent
+
+    def no_call(*_, **__):
+        raise AssertionError("a filled key was asked upstream again")
+
+    monkeypatch.setattr(altegio_client, "call", no_call)
+    assert warmer.warm(key, fill=True)[0] == "fresh"
+    with pytest.raises(AssertionError, match="asked upstream"):
+        warmer.warm(key)  # a key read lately is kept fresh instead
+
+
+def test_a_pass_stops_when_the_run_is_over_and_fills_only_when_asked(ddb, clock, monkeypatch):
+    warmed: list[tuple[ReadKey, bool]] = []
+    monkeypatch.setattr(warmer, "warm", lambda key, fill=False: warmed.append((key, fill)) or ("fresh", 0.0))
+    monkeypatch.setattr(warmer, "first_visits", lambda hot: [times_key(NY, 0, "2026-12-07")])
+    done, _ = warmer.one_pass(end=clock.monotonic())  # the run's time is up: nothing more is tried
+    assert done == {"unfinished": 1} and warmed == []
+    warmer.one_pass(fill=False)
+    assert warmed and not any(fill for _, fill in warmed)
+    warmed.clear()
+    warmer.one_pass()
+    assert warmed[-1] == (times_key(NY, 0, "2026-12-07"), True)  # last, and only filled

@@ -84,15 +84,19 @@ def shown(reply) -> list[str]:
     return [s["datetime"] for s in reply.data]
 
 
-def member_with(gw, when: str, at_least: int) -> tuple[int, list[str]]:
-    """A New York team member with at least `at_least` free times for the service on `when` (Altegio's)."""
-    for m in sorted(s.id for s in gw.sandbox.state.world.staff.values() if s.location_id == NEW_YORK):
-        if MEMBER_SERVICE not in gw.sandbox.state.world.staff[m].service_ids:
-            continue
-        reply = gw.upstream("GET", f"/book_times/{NEW_YORK}/{m}/{when}?service_ids[]={MEMBER_SERVICE}")
-        if reply.status == 200 and len(reply.data) >= at_least:
-            return m, [s["datetime"] for s in reply.data]
-    pytest.skip(f"no New York team member with {at_least} free times on {when}")
+def member_day(gw, at_least: int) -> tuple[int, str, int, list[str]]:
+    """The first New York day from tomorrow with a team member who has at least `at_least` free times for
+    the service (Altegio's): its offset from today, date, team member and free times. A holiday or a short
+    day tomorrow moves the test to the next day instead of skipping it."""
+    members = sorted(s.id for s in gw.sandbox.state.world.staff.values() if s.location_id == NEW_YORK)
+    members = [m for m in members if MEMBER_SERVICE in gw.sandbox.state.world.staff[m].service_ids]
+    for offset in range(1, 15):
+        when = day(gw, NEW_YORK, offset).isoformat()
+        for m in members:
+            reply = gw.upstream("GET", f"/book_times/{NEW_YORK}/{m}/{when}?service_ids[]={MEMBER_SERVICE}")
+            if reply.status == 200 and len(reply.data) >= at_least:
+                return offset, when, m, [s["datetime"] for s in reply.data]
+    raise AssertionError(f"no New York team member with {at_least} free times in two weeks")
 
 
 def clashes(slot: dict, record: dict) -> bool:
@@ -160,8 +164,7 @@ def post_hook(gw, path: str, body: bytes | str | None, headers: dict | None = No
 # -- a booking, a cancel and a move at the front desk -------------------------------------------------------
 def test_a_front_desk_booking_is_gone_from_the_lists_within_one_delivery(hooked, clock, monkeypatch):
     gw = hooked
-    when = day(gw, NEW_YORK, 1).isoformat()
-    member, free = member_with(gw, when, 3)
+    _, when, member, free = member_day(gw, 3)
     before = {m: times_list(gw, m, when).data for m in (member, 0)}
     record = desk_book(gw, member, free[1])
     delivered(gw, record["id"], "create")
@@ -186,8 +189,7 @@ def test_a_front_desk_booking_is_gone_from_the_lists_within_one_delivery(hooked,
 
 def test_a_front_desk_booking_that_fills_the_day_takes_it_from_the_dates(hooked, clock):
     gw = hooked
-    when = day(gw, NEW_YORK, 1).isoformat()
-    member, free = member_with(gw, when, 1)
+    _, when, member, free = member_day(gw, 1)
     path = f"/book_times/{NEW_YORK}/{member}/{when}?service_ids[]={MEMBER_SERVICE}"
     for _ in range(40):  # the member's free times taken at the front desk until one booking fills the day
         left = gw.upstream("GET", path).data
@@ -212,8 +214,7 @@ def test_a_front_desk_booking_that_fills_the_day_takes_it_from_the_dates(hooked,
 
 def test_a_front_desk_cancel_gives_the_time_back_at_the_next_refresh(hooked, clock):
     gw = hooked
-    when = day(gw, NEW_YORK, 1).isoformat()
-    member, free = member_with(gw, when, 3)
+    _, when, member, free = member_day(gw, 3)
     record = desk_book(gw, member, free[1])
     delivered(gw, record["id"], "create")
     after_booking = times_list(gw, member, when)
@@ -233,8 +234,7 @@ def test_a_front_desk_cancel_gives_the_time_back_at_the_next_refresh(hooked, clo
 def test_a_cancel_sent_as_delete_or_as_a_deleted_update_frees_the_time(hooked, clock, cancel_as):
     gw = hooked
     gw.sandbox.configure(webhook_cancel_as=cancel_as)
-    when = day(gw, NEW_YORK, 1).isoformat()
-    member, free = member_with(gw, when, 3)
+    _, when, member, free = member_day(gw, 3)
     record = desk_book(gw, member, free[1])
     delivered(gw, record["id"], "create")
     assert free[1] not in shown(times_list(gw, member, when))
@@ -247,9 +247,8 @@ def test_a_cancel_sent_as_delete_or_as_a_deleted_update_frees_the_time(hooked, c
 
 def test_a_move_frees_the_old_time_and_takes_the_new(hooked, clock, monkeypatch):
     gw = hooked
-    first = day(gw, NEW_YORK, 1).isoformat()
-    member, free = member_with(gw, first, 3)
-    later = free_times_of(gw, NEW_YORK, member, MEMBER_SERVICE, first=2)
+    offset, first, member, free = member_day(gw, 3)
+    later = free_times_of(gw, NEW_YORK, member, MEMBER_SERVICE, first=offset + 1)
     second = later[0][:10]
     record = desk_book(gw, member, free[1])
     delivered(gw, record["id"], "create")
@@ -276,12 +275,11 @@ def test_a_move_of_a_record_never_seen_refreshes_or_refuses_every_list(hooked, c
     """Where it was is not known (made while nobody listened): no list of the location from before is
     served as it was, even while Altegio fails; with Altegio answering, they are asked again."""
     gw = hooked
-    first = day(gw, NEW_YORK, 1).isoformat()
-    member, free = member_with(gw, first, 3)
+    offset, first, member, free = member_day(gw, 3)
     gw.sandbox.configure(webhook_urls=[])
     record = desk_book(gw, member, free[1])  # nobody hears of it
     gw.sandbox.configure(webhook_urls=[hook_url(gw)])
-    later = free_times_of(gw, NEW_YORK, member, MEMBER_SERVICE, first=2)
+    later = free_times_of(gw, NEW_YORK, member, MEMBER_SERVICE, first=offset + 1)
     for when in (first, later[0][:10]):
         assert times_list(gw, member, when).status == 200
     desk(gw, "PUT", f"/{record['id']}", {"datetime": later[-1]})
@@ -303,8 +301,7 @@ def test_duplicates_and_reordering_leave_the_same_final_state(hooked, order):
     """Every change delivered twice, in any order: each record's kept position is where Altegio has it,
     and no list from before shows a time a record takes, whatever order the deliveries came in."""
     gw = hooked
-    when = day(gw, NEW_YORK, 1).isoformat()
-    member, free = member_with(gw, when, 8)
+    _, when, member, free = member_day(gw, 8)
     before = {m: times_list(gw, m, when).data for m in (member, 0)}
     gw.sandbox.configure(webhook_duplicate_every=1, webhook_order=order, webhook_paused=True)
     a = desk_book(gw, member, free[0])
@@ -330,8 +327,7 @@ def test_duplicates_and_reordering_leave_the_same_final_state(hooked, order):
 
 def test_a_repeated_delivery_is_acknowledged_and_changes_nothing(hooked):
     gw = hooked
-    when = day(gw, NEW_YORK, 1).isoformat()
-    member, free = member_with(gw, when, 3)
+    _, when, member, free = member_day(gw, 3)
     body = json.dumps(record_event(9_000_001, free[1], member))
     first = post_hook(gw, WEBHOOK_ROUTE + DEV_WEBHOOK_SECRET, body)
     assert (first.status, first.data) == (200, {"outcome": "applied"}), first.body
@@ -348,8 +344,7 @@ def test_the_gateways_own_booking_is_not_bumped_again_by_its_webhook(hooked):
     from wr_kit import booking
 
     gw = hooked
-    when = day(gw, NEW_YORK, 1).isoformat()
-    member, free = member_with(gw, when, 3)
+    _, when, member, free = member_day(gw, 3)
     times_list(gw, member, when)
     gw.sandbox.configure(webhook_paused=True)  # its webhook comes after its answer (it may come before)
     made = gw.http("POST", f"/book_record/{NEW_YORK}", body=booking(NEW_YORK, member, free[1]))
@@ -366,8 +361,7 @@ def test_a_delivery_the_gateway_cannot_take_is_answered_so_that_altegio_retries(
     from botocore.exceptions import ClientError
 
     gw = hooked
-    when = day(gw, NEW_YORK, 1).isoformat()
-    member, free = member_with(gw, when, 3)
+    _, when, member, free = member_day(gw, 3)
 
     def down(*args, **kwargs):
         raise ClientError({"Error": {"Code": "InternalServerError", "Message": "down"}}, "BatchGetItem")
@@ -388,8 +382,7 @@ def test_webhooks_down_for_a_while_the_cache_still_ages_out(hooked, clock):
 
     gw = hooked
     gw.sandbox.configure(webhook_paused=True)
-    when = day(gw, NEW_YORK, 1).isoformat()
-    member, free = member_with(gw, when, 3)
+    _, when, member, free = member_day(gw, 3)
     assert free[1] in shown(times_list(gw, member, when))
     record = desk_book(gw, member, free[1])
     still = times_list(gw, member, when)  # nobody told the gateway: fresh, as it was
@@ -404,8 +397,7 @@ def test_webhooks_down_for_a_while_the_cache_still_ages_out(hooked, clock):
 # -- who may deliver -------------------------------------------------------------------------------------
 def test_forged_or_unauthenticated_deliveries_are_refused_and_change_nothing(hooked, settings_env):
     gw = hooked
-    when = day(gw, NEW_YORK, 1).isoformat()
-    member, free = member_with(gw, when, 3)
+    _, when, member, free = member_day(gw, 3)
     body = json.dumps(record_event(9_000_002, free[1], member))
     footprint = cache_items(gw, *FOOTPRINT)
     route = WEBHOOK_ROUTE.rstrip("/")
@@ -492,8 +484,7 @@ def _hostile(event: dict) -> list[tuple[str, bytes]]:
 
 def test_malformed_deliveries_get_a_clear_4xx_and_change_nothing(hooked):
     gw = hooked
-    when = day(gw, NEW_YORK, 1).isoformat()
-    member, free = member_with(gw, when, 3)
+    _, when, member, free = member_day(gw, 3)
     footprint = cache_items(gw, *FOOTPRINT)
     mark = gw.powertools.mark()
     for what, body in _hostile(record_event(9_000_003, free[1], member)):
@@ -521,8 +512,7 @@ def test_other_resources_and_locations_are_acknowledged_and_ignored(hooked):
 
 def test_no_client_data_of_a_delivery_reaches_the_logs(hooked):
     gw = hooked
-    when = day(gw, NEW_YORK, 1).isoformat()
-    member, free = member_with(gw, when, 3)
+    _, when, member, free = member_day(gw, 3)
     mark = gw.powertools.mark()
     record = desk_book(gw, member, free[1])
     delivered(gw, record["id"], "create")

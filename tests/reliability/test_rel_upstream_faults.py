@@ -223,6 +223,8 @@ def test_stale_copy_served_after_a_booking_when_altegio_fails(rel, demo, name):
     booking = book_record(demo)
     rel.reset_budget()
     assert send(rel, booking).status == 201
+    # While still fresh, the copy is served patched without asking Altegio (a hit); aged, it is asked for.
+    assert rel.age_cache() >= 1
     rel.reset_budget()
     with upstream_fault(rel, name):
         reply = send(rel, read)
@@ -311,6 +313,7 @@ def test_a_list_of_slots_from_before_a_booking_is_never_served_raw_under_edge_fa
     assert listed.status == 200 and when in [s["datetime"] for s in listed.data], listed.short()
     rel.reset_budget()
     assert send(rel, booking).status == 201
+    assert rel.age_cache() >= 1  # aged: Altegio is asked for it (fresh, it is a patched hit)
     with read_fault(rel, name):
         rel.reset_budget()
         reply = send(rel, read)

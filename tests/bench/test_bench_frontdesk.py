@@ -124,7 +124,9 @@ def test_a_contender_is_one_entry_and_every_other_is_compared_with_the_gateway()
     assert set(compared) == {"gateway_vs_direct", "gateway_vs_gateway_webhooks"}
 
 
-def test_stale_slots_asked_before_their_webhook_was_answered_are_told_apart_and_still_counted(sb):
+def desk_booking_of_a_listed_time(sb) -> tuple[float, list[str], str, dict]:
+    """(when it started, a New York day's listed times of member 2021, the front desk's URL, the desk's
+    booking of the first of them)."""
     api = AltegioClient(sb.api_base)
     started = time.time()
     days = (local_day(sb, NEW_YORK, n) for n in range(1, 15))
@@ -133,6 +135,11 @@ def test_stale_slots_asked_before_their_webhook_was_answered_are_told_apart_and_
     desk = f"{sb.url}/__admin/front_desk/{NEW_YORK}"
     made = urllib3.request("POST", desk, json={"staff_id": 2021, "services": [20011], "datetime": listing[0]})
     assert made.status == 201
+    return started, listing, desk, made.json()
+
+
+def test_stale_slots_asked_before_their_webhook_was_answered_are_told_apart_and_still_counted(sb):
+    started, listing, desk, made = desk_booking_of_a_listed_time(sb)
     ledger = sb.ledger()
     (change,) = ledger["changes"]
     late, early = change["ts"] + 5.0, change["ts"] + 0.5  # the webhook answered 5 s after the change
@@ -240,15 +247,8 @@ def test_a_time_freed_while_the_list_was_answered_is_rightly_shown(sb):
     """Asked while the desk's booking held the time, answered after its cancel: the contender may have
     asked Altegio after the cancel, so showing the time is right (the bench once counted it stale: the
     'miss' answers fetched seconds after the change). Answered before the cancel, it is stale."""
-    api = AltegioClient(sb.api_base)
-    started = time.time()
-    days = (local_day(sb, NEW_YORK, n) for n in range(1, 15))
-    shown = next(s for s in (times(api, NEW_YORK, 2021, d, [20011]) for d in days) if len(s) >= 4)
-    listing = [s.datetime.isoformat() for s in shown]
-    desk = f"{sb.url}/__admin/front_desk/{NEW_YORK}"
-    made = urllib3.request("POST", desk, json={"staff_id": 2021, "services": [20011], "datetime": listing[0]})
-    assert made.status == 201
-    assert urllib3.request("DELETE", f"{desk}/{made.json()['data']['id']}").status == 200
+    started, listing, desk, made = desk_booking_of_a_listed_time(sb)
+    assert urllib3.request("DELETE", f"{desk}/{made['data']['id']}").status == 200
     ledger = sb.ledger()
     booked, cancelled = (c["ts"] for c in ledger["changes"])
     asked = booked + (cancelled - booked) / 2  # while the booking held the time

@@ -16,9 +16,10 @@ sending() right before the request is written and sent() right after (the client
 - The send itself: a process descheduled between taking its slot and writing the request (a starved
   CPU) would send later than its stamp. sending() checks the stamp right before the write and, when it
   has gone stale, stamps its own slot again with when the call now goes out (a new slot only if another
-  turn took it meanwhile: taking a new one left the old slot unused for a second); sent() stamps the slot again with when the request was actually
-  written if that still lagged (a new connection's handshake), so whatever the scheduling no slot's
-  next call comes within SLOT_SPACING of its last one as Altegio sees them.
+  turn took it meanwhile: taking a new one left the old slot unused for a second); sent() stamps the
+  slot again with when the request was actually written if that still lagged (a new connection's
+  handshake), so whatever the scheduling no slot's next call comes within SLOT_SPACING of its last one
+  as Altegio sees them.
 - Priority and order: a turn that must wait marks the earliest slot it may wait for (`w` until when, `wr`
   its rank: write > miss > refresh > warm, `ws` since when it waits). A marked slot goes only to its
   marker or a turn before it (higher rank, or the same and waiting longer); a turn that takes a marked slot

@@ -106,12 +106,10 @@ def _times(loc: int, member: int, day: str, query: tuple) -> ReadKey:
 def _members(loc: int, query: tuple) -> list[int]:
     """Team members who provide the services, from the cached book_staff list for them (no call)."""
     services = tuple(p for p in query if p[0] == "service_ids[]")
-    _, entry, _, _ = _read(ReadKey("book_staff", f"/book_staff/{loc}", services, loc))
-    if entry is None:
-        return []
+    listed = _data(ReadKey("book_staff", f"/book_staff/{loc}", services, loc))
     try:
-        return [int(m["id"]) for m in json.loads(entry.body).get("data") or [] if isinstance(m, dict)]
-    except (ValueError, TypeError, KeyError, AttributeError):
+        return [int(m["id"]) for m in listed or [] if isinstance(m, dict)]
+    except (ValueError, TypeError, KeyError):
         return []
 
 
@@ -185,13 +183,18 @@ def _days(today: dt.date | None) -> list[str]:
     return [(first + dt.timedelta(days=i)).isoformat() for i in range(n)]
 
 
-def _body(key: ReadKey) -> dict:
-    """The `data` of the key's cached answer ({} when none or not an object)."""
+def _data(key: ReadKey) -> object:
+    """The `data` of the key's cached answer (None when there is none or it is not Altegio's envelope)."""
     _, entry, _, _ = _read(key)
     try:
-        data = json.loads(entry.body).get("data") if entry is not None else None
+        return json.loads(entry.body).get("data") if entry is not None else None
     except (ValueError, AttributeError):
-        return {}
+        return None
+
+
+def _body(key: ReadKey) -> dict:
+    """The `data` of the key's cached answer ({} when none or not an object)."""
+    data = _data(key)
     return data if isinstance(data, dict) else {}
 
 

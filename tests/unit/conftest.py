@@ -88,7 +88,8 @@ def cold_start_modules():
 
     def modules(code: str, env: dict[str, str] | None = None, function: str = "book_times") -> set[str]:
         folder = ROOT / "functions" / function
-        keep = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "LAMBDA_"))}
+        dropped = ("AWS_", "POWERTOOLS_", "LAMBDA_", "GATEWAY_")
+        keep = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
         layer = ROOT / "layers" / "common"
         full = {**keep, **COLD_START_ENV, **(env or {}), "PYTHONPATH": f"{folder}{os.pathsep}{layer}"}
         code += "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"

@@ -44,6 +44,11 @@ def parse(argv: list[str] | None) -> Settings:
         help="bookings and cancels a minute made at the front desk, straight at Altegio (default 4; 0: none)",
     )
     p.add_argument(
+        "--webhook-workers",
+        type=int,
+        help="webhook deliveries the sandbox sends at once to gateway_webhooks (default 4)",
+    )
+    p.add_argument(
         "--prewarm",
         type=float,
         dest="prewarm_s",
@@ -74,6 +79,7 @@ def parse(argv: list[str] | None) -> Settings:
         jitter_ms=a.jitter_ms,
         seed=a.seed,
         front_desk_rate=a.front_desk_rate,
+        webhook_workers=a.webhook_workers,
         prewarm_s=a.prewarm_s,
         contenders=contenders,
         coldstart_runs=a.coldstart_runs,

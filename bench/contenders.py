@@ -63,7 +63,7 @@ def start(name: str, sandbox: SandboxProcess, s: Settings, log=print):
     if spec.kind == "stack":
         stack = StackProcess(sandbox.api_base, s.lambda_instances, schedules=s.prewarm_s is not None)
         if spec.webhooks:  # Altegio tells the gateway of every record change
-            sandbox.admin("webhooks", {"urls": [stack.webhook_url]})
+            sandbox.admin("webhooks", {"urls": [stack.webhook_url], "workers": s.webhook_workers})
         return stack, Target(name, stack.api_base, {**JSON_HEADERS, "x-api-key": stack.api_key}, "X-Cache")
     if spec.kind == "nginx":
         proxy = NginxProcess(sandbox.url, log=log)

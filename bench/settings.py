@@ -66,6 +66,9 @@ class Settings:
     seed: int = 7  # visitor plans and arrivals, and the front desk's plan (identical for every contender)
     # The front desk (bench/frontdesk.py): bookings and cancels a minute made straight at the sandbox.
     front_desk_rate: float = 4.0
+    # The sandbox's webhook workers (deliveries sent at once) for the gateway_webhooks contender: one
+    # would queue every change behind the one in flight while the gateway is busy.
+    webhook_workers: int = 4
     sandbox_seed: int = 1
     latency_ms: float = 150.0  # upstream latency: mean...
     jitter_ms: float = 25.0  # ...plus or minus this (uniform)

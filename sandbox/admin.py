@@ -31,6 +31,7 @@ _HOOK_KNOBS = {
     "order": "webhook_order",
     "paused": "webhook_paused",
     "cancel_as": "webhook_cancel_as",
+    "workers": "webhook_workers",
 }
 
 

@@ -23,6 +23,7 @@ _RANGES = {
     "webhook_backoff_s": (0.0, None),
     "webhook_timeout_s": (0.01, 300.0),
     "webhook_duplicate_every": (0, None),
+    "webhook_workers": (1, 16),
 }
 
 
@@ -105,6 +106,7 @@ class SandboxConfig:
     webhook_duplicate_every: int = 0  # every Nth change is delivered twice (0: never)
     webhook_order: str = "fifo"  # among deliveries due together: oldest first, newest first, or shuffled
     webhook_paused: bool = False  # deliveries wait (queued) until this is false again
+    webhook_workers: int = 1  # deliveries sent at once (1: the order knobs are exact)
     webhook_cancel_as: str = "delete"  # a cancel is sent as status "delete", or as "update" with deleted
 
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)

@@ -7,12 +7,14 @@ numbered in the order the changes happened; sending is a background worker's job
 request that made the change.
 
 Where to: each location's hooks_settings (GET|POST /hooks_settings/{company_id}; the `webhook_urls` knob
-seeds every location's). The worker sends one delivery at a time. A 2xx answer delivers it; any other
-answer, or none within `webhook_timeout_s`, is a failure, tried again after `webhook_backoff_s` (doubling
-each time) until `webhook_max_attempts`, then given up. A retry does not hold later deliveries back:
-Altegio documents no ordering, so a receiver must cope anyway. Other knobs (config.py): a delay, a pause,
-every Nth change delivered twice, the order among deliveries due together (fifo; lifo, with a pause or a
-delay, sends a batch newest first; shuffle), a cancel sent as "delete" or as "update" with deleted: true.
+seeds every location's). `webhook_workers` workers (default one) each send one delivery at a time; with
+more, a slow receiver does not queue the changes behind it, and the order knobs only pick who goes next.
+A 2xx answer delivers a delivery; any other answer, or none within `webhook_timeout_s`, is a failure, tried
+again after `webhook_backoff_s` (doubling each time) until `webhook_max_attempts`, then given up. A retry does
+not hold later deliveries back: Altegio documents no ordering, so a receiver must cope anyway. Other knobs
+(config.py): a delay, a pause, every Nth change delivered twice, the order among deliveries due together
+(fifo; lifo, with a pause or a delay, sends a batch newest first; shuffle), a cancel sent as "delete" or as
+"update" with deleted: true.
 Delays and backoff run on the sandbox clock's monotonic(), so an advance moves them.
 
 The delivery log has one entry per attempt: to where (URL masked), what (client data masked), the answer,
@@ -119,7 +121,7 @@ class Webhooks:
         self._config, self._clock = config, clock
         self._cond = threading.Condition()
         self._http = urllib3.PoolManager(num_pools=4, retries=False)
-        self._worker: tuple[threading.Thread, threading.Event] | None = None
+        self._workers: list[tuple[threading.Thread, threading.Event]] = []
         self._generation = 0
         clock.subscribe(self.poke)
         self.reset()
@@ -135,13 +137,15 @@ class Webhooks:
             self._version: int | None = None
             self._seq = Counter()  # change, delivery, log numbers
             self._outcomes: Counter = Counter()
-            self._in_flight: int | None = None
+            self._in_flight: set[int] = set()
             self._rng = random.Random(self._config.seed)
             self._cond.notify_all()
 
     def poke(self) -> None:
-        """Knobs or the clock moved: the worker looks again now rather than at its next wake-up."""
+        """Knobs or the clock moved: the workers look again now rather than at their next wake-up."""
         with self._cond:
+            if self._workers or self._queue:
+                self._start_worker()  # the workers knob may have changed
             self._cond.notify_all()
 
     # -- settings (GET|POST /hooks_settings/{company_id}) --------------------------------------------
@@ -224,7 +228,8 @@ class Webhooks:
             due = min((d.due for d in self._queue), default=None)
             return {
                 "pending": len(self._queue),
-                "in_flight": self._in_flight is not None,
+                "in_flight": bool(self._in_flight),
+                "in_flight_count": len(self._in_flight),
                 "next_due_in_s": None if due is None else round(max(0.0, due - now), 3),
                 "changes": self._seq["change"],
                 "attempts": self._seq["log"],
@@ -238,25 +243,34 @@ class Webhooks:
                     "order": c.webhook_order,
                     "paused": c.webhook_paused,
                     "cancel_as": c.webhook_cancel_as,
+                    "workers": c.webhook_workers,
                 },
             }
 
     # -- the worker ----------------------------------------------------------------------------------
     def _start_worker(self) -> None:
-        if self._worker is None or not self._worker[0].is_alive():
+        """As many workers as the knob says (under the lock): missing ones started, extra ones told to stop
+        after their delivery in flight."""
+        self._workers = [w for w in self._workers if w[0].is_alive() and not w[1].is_set()]
+        want = self._config.webhook_workers
+        for _, stop in self._workers[want:]:
+            stop.set()
+        del self._workers[want:]
+        while len(self._workers) < want:
             stop = threading.Event()
-            thread = threading.Thread(target=self._run, args=(stop,), name="sandbox-webhooks", daemon=True)
-            self._worker = (thread, stop)
+            name = f"sandbox-webhooks-{len(self._workers) + 1}"
+            thread = threading.Thread(target=self._run, args=(stop,), name=name, daemon=True)
+            self._workers.append((thread, stop))
             thread.start()
 
     def stop(self) -> None:
         with self._cond:
-            worker, self._worker = self._worker, None
-            if worker is None:
-                return
-            worker[1].set()
+            workers, self._workers = self._workers, []
+            for _, stop in workers:
+                stop.set()
             self._cond.notify_all()
-        worker[0].join(timeout=self._config.webhook_timeout_s + 1)
+        for thread, _ in workers:
+            thread.join(timeout=self._config.webhook_timeout_s + 1)
 
     def _next(self, stop: threading.Event) -> tuple[Delivery, int] | None:
         """The next delivery due (under the lock), waiting for one; None when told to stop."""
@@ -276,7 +290,7 @@ class Webhooks:
                 pick = (min if order == "fifo" else max)(ready, key=lambda d: (d.change, d.id))
             self._queue.remove(pick)
             pick.attempt += 1
-            self._in_flight = pick.id
+            self._in_flight.add(pick.id)
             return pick, self._generation
         return None
 
@@ -309,7 +323,7 @@ class Webhooks:
             error = _failure(exc)
         ms = (time.perf_counter() - started) * 1000
         with self._cond:
-            self._in_flight = None
+            self._in_flight.discard(d.id)
             if generation != self._generation:
                 return  # a reset came while this was in flight: it belongs to nobody now
             retry_in = None

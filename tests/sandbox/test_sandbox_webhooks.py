@@ -311,6 +311,20 @@ def test_delivery_happens_after_the_request_that_made_the_change(api, sb, hooked
     assert [e["status"] for e in wait_log(sb, delivered(2))] == ["create", "delete"]
 
 
+def test_more_workers_send_changes_side_by_side_past_a_slow_receiver(api, sb, hooked):
+    assert admin(sb, "POST", "webhooks", {"workers": 0})[0] == 400  # at least one
+    assert admin(sb, "POST", "webhooks", {"workers": 3})[1]["knobs"]["workers"] == 3
+    hooked.hold()  # each delivery stays unanswered: with one worker the other two would queue behind it
+    _, record = desk_booking(api, sb)
+    desk(sb, "PUT", f"{NEW_YORK}/{record['id']}", {"comment": "moved by phone"})
+    desk(sb, "DELETE", f"{NEW_YORK}/{record['id']}")
+    assert sorted(b["status"] for b in hooked.wait_for(3)) == ["create", "delete", "update"]
+    status = sb.hooks.status()
+    assert (status["pending"], status["in_flight_count"]) == (0, 3)
+    hooked.release()
+    assert len(wait_log(sb, delivered(3))) == 3
+
+
 def test_a_failed_delivery_is_retried_with_backoff_on_the_sandbox_clock_then_given_up(api, sb, hooked):
     sb.configure(webhook_backoff_s=60, webhook_max_attempts=3)
     hooked.answer(500)

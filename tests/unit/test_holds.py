@@ -43,19 +43,19 @@ def test_a_slot_lasts_its_listed_length_else_its_seance_length_else_a_second():
 
 def test_a_days_list_loses_only_the_taken_times():
     times = [slot(0), slot(60), slot(120)]
-    assert holds._without(times, [(ANNA, T0 + 3600, T0 + 7200)], ANNA) == [times[0], times[2]]
-    assert holds._without(times, [(ANNA, T0 + 3600, T0 + 7200)], BEN) == times
+    assert holds.without(times, [(ANNA, T0 + 3600, T0 + 7200)], ANNA) == [times[0], times[2]]
+    assert holds.without(times, [(ANNA, T0 + 3600, T0 + 7200)], BEN) == times
 
 
 def test_nearest_times_lose_the_taken_ones_and_are_unknown_once_none_is_left():
     nearest = {"seance_date": "2026-12-01", "seances": [slot(0), slot(60)]}
-    assert holds._without(nearest, [(ANNA, T0, T0 + 60)], ANNA) == {**nearest, "seances": [slot(60)]}
-    assert holds._without(nearest, [(ANNA, T0, T0 + 7200)], ANNA) is None  # the nearest day is another
+    assert holds.without(nearest, [(ANNA, T0, T0 + 60)], ANNA) == {**nearest, "seances": [slot(60)]}
+    assert holds.without(nearest, [(ANNA, T0, T0 + 7200)], ANNA) is None  # the nearest day is another
 
 
 def test_anything_else_is_not_a_list_of_times():
     with pytest.raises(TypeError):
-        holds._without({"no": "seances"}, [], 0)
+        holds.without({"no": "seances"}, [], 0)
 
 
 # -- stand_in, with the notes in memory -----------------------------------------------------------------

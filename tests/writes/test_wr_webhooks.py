@@ -80,6 +80,11 @@ def times_list(gw, member: int, when: str):
     return gw.http("GET", f"/book_times/{NEW_YORK}/{member}/{when}?service_ids[]={MEMBER_SERVICE}")
 
 
+def dates_list(gw, member: int):
+    staff = f"&staff_id={member}" if member else ""
+    return gw.http("GET", f"/book_dates/{NEW_YORK}?service_ids[]={MEMBER_SERVICE}{staff}")
+
+
 def shown(reply) -> list[str]:
     return [s["datetime"] for s in reply.data]
 
@@ -166,6 +171,8 @@ def test_a_front_desk_booking_is_gone_from_the_lists_within_one_delivery(hooked,
     gw = hooked
     _, when, member, free = member_day(gw, 3)
     before = {m: times_list(gw, m, when).data for m in (member, 0)}
+    dates_before = {m: dates_list(gw, m).data for m in (member, 0)}
+    assert all(when in d["booking_dates"] for d in dates_before.values())
     record = desk_book(gw, member, free[1])
     delivered(gw, record["id"], "create")
     calls = len(gw.sandbox.requests())
@@ -175,6 +182,8 @@ def test_a_front_desk_booking_is_gone_from_the_lists_within_one_delivery(hooked,
         assert (reply.status, reply.headers.get("x-cache")) == (200, "hit"), reply.body
         assert reply.data == [s for s in before[m] if not clashes(s, record)]
         assert free[1] not in shown(reply) and len(reply.data) < len(before[m])
+        dates = dates_list(gw, m)  # times are left that day: the date stays, derived from those lists
+        assert (dates.headers.get("x-cache"), dates.data) == ("hit", dates_before[m]), dates.body
     assert len(gw.sandbox.requests()) == calls  # the webhook cost no upstream call
     clock.advance(FRESH)  # aged: they stand in only while Altegio cannot be asked
     with budget_spent(monkeypatch):
@@ -200,16 +209,20 @@ def test_a_front_desk_booking_that_fills_the_day_takes_it_from_the_dates(hooked,
         desk_book(gw, member, others[-1]["datetime"])  # a time that keeps the first one free
     left = [left[0]["datetime"]]
     all_delivered(gw)
-    dates_path = f"/book_dates/{NEW_YORK}?service_ids[]={MEMBER_SERVICE}&staff_id={member}"
     clock.advance(SECOND)
-    assert when in gw.http("GET", dates_path).data["booking_dates"]
+    assert when in dates_list(gw, member).data["booking_dates"]
     times_list(gw, member, when)
     last = desk_book(gw, member, left[0])
     delivered(gw, last["id"], "create")
+    calls = len(gw.sandbox.requests())
     clock.advance(SECOND)
-    dates = gw.http("GET", dates_path)
-    assert dates.status == 200 and when not in dates.data["booking_dates"], dates.body
+    dates = dates_list(gw, member)  # the member's list of times, patched, is empty: so is the day
+    assert (dates.status, dates.headers.get("x-cache")) == (200, "hit"), dates.body
+    assert when not in dates.data["booking_dates"], dates.body
     assert times_list(gw, member, when).data == []
+    assert len(gw.sandbox.requests()) == calls  # neither list was asked again
+    clock.advance(61.0)  # aged: asked again, and Altegio agrees
+    assert when not in dates_list(gw, member).data["booking_dates"]
 
 
 def test_a_front_desk_cancel_gives_the_time_back_at_the_next_refresh(hooked, clock):

@@ -18,8 +18,9 @@ change Altegio reports by webhook is noted the same way (webhooks.py): a move fr
 without a note (a reschedule, a record that could not be read back, the moment between the bump and its
 note) leaves the lists unservable, as before.
 
-A note is `{"taken": [interval, ...], "freed": bool}` (a bare list of intervals, as notes were before, is
-read as taking those and, when empty, as a cancel).
+A note is `{"taken": [interval, ...], "freed": bool, "days": [day, ...]}`, the days the change bumped (a
+bare list of intervals, as notes were before, is read as taking those and, when empty, as a cancel; a
+note without days names none: dates_patch.py then asks Altegio).
 
 Between sending a booking and noting it, Altegio may already have made it while the day's lists are still
 current. So the booking is held in flight (cache.hold) before it is sent: from then every list of its days
@@ -33,7 +34,7 @@ import dataclasses
 import json
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import cache, clock
 from .observability import count, logger
@@ -75,15 +76,25 @@ def note(location_id: int, bumped: dict[str, int], taken: list[Interval], freed:
 
 def record(location_id: int, bumped: dict[str, int], taken: list[Interval], freed: bool = False) -> None:
     """note(), raising CacheUnavailable (a webhook's change: Altegio delivers it again)."""
-    cache.note_all(location_id, bumped, json.dumps({"taken": taken, "freed": freed}), NOTE_TTL)
+    days = sorted(scope for scope in bumped if scope != "days")
+    cache.note_all(location_id, bumped, json.dumps({"taken": taken, "freed": freed, "days": days}), NOTE_TTL)
 
 
-def _read_note(payload: str) -> tuple[list[Interval], bool]:
-    """(intervals taken, time freed) of a note; raises ValueError, KeyError or TypeError if malformed."""
+class Changes(NamedTuple):
+    """What the noted changes between two generations of a scope did."""
+
+    taken: list[Interval]
+    freed: bool  # one of them freed time (a cancel or a move)
+    days: frozenset[str] | None  # the days they changed; None when a note does not say
+
+
+def _read_note(payload: str) -> Changes:
+    """One note's changes; raises ValueError, KeyError or TypeError if malformed."""
     doc = json.loads(payload)
     if isinstance(doc, list):  # as notes were before `freed`: an empty one was a cancel's
-        return [(int(m), float(a), float(b)) for m, a, b in doc], not doc
-    return [(int(m), float(a), float(b)) for m, a, b in doc["taken"]], bool(doc["freed"])
+        return Changes([(int(m), float(a), float(b)) for m, a, b in doc], not doc, None)
+    days = frozenset(str(d) for d in doc["days"]) if "days" in doc else None
+    return Changes([(int(m), float(a), float(b)) for m, a, b in doc["taken"]], bool(doc["freed"]), days)
 
 
 def hold(
@@ -124,7 +135,7 @@ def in_flight(entry: cache.Entry, member: int) -> cache.Entry | None:
     try:
         taken = [(int(m), float(a), float(b)) for p in entry.in_flight for m, a, b in json.loads(p)]
         body = json.loads(entry.body)
-        data = _without(body["data"], taken, member)
+        data = without(body["data"], taken, member)
     except (ValueError, KeyError, TypeError):
         logger.warning("a list of times could not be patched for a booking in flight")
         return None
@@ -170,8 +181,14 @@ def _slots(data: Any) -> list:
 
 def _times_key(location_id: int, staff: int, appointment: dict) -> str:
     """The cache key of the list of times of the appointment's day and services, for team member `staff`."""
-    path = f"/book_times/{location_id}/{staff}/{str(appointment['datetime'])[:10]}"
-    return cache.cache_key("book_times", location_id, path, _services_query(appointment))
+    services = [int(s) for s in appointment.get("services") or []]
+    return times_key(location_id, staff, str(appointment["datetime"])[:10], services)
+
+
+def times_key(location_id: int, staff: int, day: str, services: list[int]) -> str:
+    """The cache key of `staff`'s (0: any) list of times of `day` for these services."""
+    path = f"/book_times/{location_id}/{staff}/{day}"
+    return cache.cache_key("book_times", location_id, path, build_query(services))
 
 
 def _services_query(appointment: dict, **params: object) -> list[tuple[str, str]]:
@@ -246,13 +263,13 @@ def stand_in(
     lasts, without asking Altegio), never fresh when one freed time (it comes back with a refresh); None
     when what changed is not known."""
     try:
-        since = _changes_since(entry.gen, gen, location_id, scope)
+        since = changes_since(entry.gen, gen, location_id, scope)
         if since is None:
             count("StandInUnknown")
             return None
-        taken, freed = since
+        taken, freed, _ = since
         body = json.loads(entry.body)
-        data = _without(body["data"], taken, member)
+        data = without(body["data"], taken, member)
     except cache.CacheUnavailable:
         return None
     except (ValueError, KeyError, TypeError):
@@ -271,14 +288,13 @@ def stand_in(
 def _taken_since(since: cache.Gen, gen: cache.Gen, location_id: int, scope: str) -> list[Interval] | None:
     """Every interval noted for the scope's generations after `since` up to `gen`; None when a change in
     between is not a noted one (the location's own generation moved, too many, or a note is missing)."""
-    changes = _changes_since(since, gen, location_id, scope)
-    return None if changes is None else changes[0]
+    changes = changes_since(since, gen, location_id, scope)
+    return None if changes is None else changes.taken
 
 
-def _changes_since(
-    since: cache.Gen, gen: cache.Gen, location_id: int, scope: str
-) -> tuple[list[Interval], bool] | None:
-    """_taken_since, and whether any of those changes freed time."""
+def changes_since(since: cache.Gen, gen: cache.Gen, location_id: int, scope: str) -> Changes | None:
+    """Every noted change of the scope after generation `since` up to `gen`, together; None when one in
+    between is not a noted one (as _taken_since). Raises CacheUnavailable, ValueError, KeyError, TypeError."""
     behind = gen.scoped - since.scoped
     if since.location != gen.location or not 0 < behind <= MAX_BEHIND:
         return None
@@ -286,7 +302,8 @@ def _changes_since(
     if found is None:
         return None
     notes = [_read_note(p) for p in found]
-    return [i for taken, _ in notes for i in taken], any(freed for _, freed in notes)
+    days = None if any(n.days is None for n in notes) else frozenset().union(*(n.days for n in notes))
+    return Changes([i for n in notes for i in n.taken], any(n.freed for n in notes), days)
 
 
 def _notes(location_id: int, scope: str, gens: range) -> list[str] | None:
@@ -301,7 +318,7 @@ def _notes(location_id: int, scope: str, gens: range) -> list[str] | None:
     return found
 
 
-def _without(data: Any, taken: list[Interval], member: int) -> Any:
+def without(data: Any, taken: list[Interval], member: int) -> Any:
     """book_times' list, or book_staff_seances' {seance_date, seances}, minus the taken times; None when
     the nearest day's times are all gone (the nearest day is then another, not known here)."""
     if isinstance(data, list):

@@ -7,10 +7,13 @@ and buys nothing for a handful of single-item calls. Short timeouts and one retr
 degrades a request (cache bypass, local limiter) within a second or two instead of hanging it.
 
 Every client (the idempotency store's too: `guard`) is bounded by the invocation's time (deadline.py):
-each attempt's read timeout is cut to what the invocation has left, and a call with nothing left fails at
-once with OutOfTime (one of `Unavailable`, so every caller's fallback applies). A call that got no answer
-at all (timeout, connection failure) marks DynamoDB stalled for the rest of the invocation: later calls
-fail at once instead of each waiting out its timeouts (a hung table cost a booking 16 s and its answer).
+a call with nothing left fails at once with OutOfTime (one of `Unavailable`, so every caller's fallback
+applies), and on a botocore whose attempts carry a request context each attempt's read timeout is cut to
+what is left. The pinned one (the python3.13 runtime's 1.40.4) has none: an attempt started with little
+left may overrun by up to CONFIG's read timeout less MIN_CALL, which deadline.MARGIN mostly covers.
+A call that got no answer at all (timeout, connection failure) marks DynamoDB stalled for the rest of
+the invocation: later calls fail at once instead of each waiting out its timeouts (a hung table cost a
+booking 16 s and its answer).
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ def test_book_record_bumps_its_day_only_on_success(gw, bumps):
 def test_a_booking_expires_its_day_and_the_hints_not_other_days(gw, clock):
     """After a booking on day 1: day 1's times are served patched without the booked slot (a hit: what
     the booking took is noted), the location's dates are derived from them (day 1 stays while it has times
-    left; dates_patch.py), day 2's times are still a cache hit (nothing there changed): nothing is asked."""
+    left; hints_patch.py), day 2's times are still a cache hit (nothing there changed): nothing is asked."""
     d1, d2 = day(gw, NEW_YORK, 1), day(gw, NEW_YORK, 2)
     member, free = bookable_member(gw, NEW_YORK, d1)
     reads = {

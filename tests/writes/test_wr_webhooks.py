@@ -173,6 +173,8 @@ def test_a_front_desk_booking_is_gone_from_the_lists_within_one_delivery(hooked,
     before = {m: times_list(gw, m, when).data for m in (member, 0)}
     dates_before = {m: dates_list(gw, m).data for m in (member, 0)}
     assert all(when in d["booking_dates"] for d in dates_before.values())
+    staff_path = f"/book_staff/{NEW_YORK}?service_ids[]={MEMBER_SERVICE}"
+    staff_before = gw.http("GET", staff_path).data
     record = desk_book(gw, member, free[1])
     delivered(gw, record["id"], "create")
     calls = len(gw.sandbox.requests())
@@ -184,6 +186,8 @@ def test_a_front_desk_booking_is_gone_from_the_lists_within_one_delivery(hooked,
         assert free[1] not in shown(reply) and len(reply.data) < len(before[m])
         dates = dates_list(gw, m)  # times are left that day: the date stays, derived from those lists
         assert (dates.headers.get("x-cache"), dates.data) == ("hit", dates_before[m]), dates.body
+    staff = gw.http("GET", staff_path)  # no team member's nearest day was filled: as listed
+    assert (staff.headers.get("x-cache"), staff.data) == ("hit", staff_before), staff.body
     assert len(gw.sandbox.requests()) == calls  # the webhook cost no upstream call
     clock.advance(FRESH)  # aged: they stand in only while Altegio cannot be asked
     with budget_spent(monkeypatch):

@@ -20,7 +20,7 @@ note) leaves the lists unservable, as before.
 
 A note is `{"taken": [interval, ...], "freed": bool, "days": [day, ...]}`, the days the change bumped (a
 bare list of intervals, as notes were before, is read as taking those and, when empty, as a cancel; a
-note without days names none: dates_patch.py then asks Altegio).
+note without days names none: hints_patch.py then asks Altegio).
 
 Between sending a booking and noting it, Altegio may already have made it while the day's lists are still
 current. So the booking is held in flight (cache.hold) before it is sent: from then every list of its days

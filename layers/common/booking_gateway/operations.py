@@ -10,8 +10,8 @@ such a change is served only patched without what the change took (holds.py: as 
 the change only took time, else as an aged copy), never as it was: when the patch is not known it is
 asked again, or refused if Altegio cannot be asked. The other availability answers (services, team
 members, days) are coarse hints that book_times re-checks: after a change they are refreshed when the
-budget allows and stand in meanwhile; dates, after changes that only took time, are patched from the
-cached lists of times instead (dates_patch.py).
+budget allows and stand in meanwhile; dates and team members, after changes that only took time, are
+patched from the cached lists of times instead when that is exact (hints_patch.py).
 Fresh times stay short for what no webhook reports: a change while the webhook was down or not yet
 delivered, or a location whose webhook is not registered, is seen only on refresh.
 """
@@ -27,7 +27,6 @@ class CachePolicy:
     keep: int
     availability: bool
     slots: bool = False
-    dates: bool = False  # lists bookable dates: patched after changes that only took time (dates_patch.py)
 
 
 POLICIES: dict[str, CachePolicy] = {
@@ -38,6 +37,6 @@ POLICIES: dict[str, CachePolicy] = {
     "book_services": CachePolicy(60, 3600, True),
     "book_staff": CachePolicy(60, 3600, True),
     "book_staff_seances": CachePolicy(30, 900, True, slots=True),
-    "book_dates": CachePolicy(60, 900, True, dates=True),
+    "book_dates": CachePolicy(60, 900, True),
     "book_times": CachePolicy(30, 900, True, slots=True),
 }

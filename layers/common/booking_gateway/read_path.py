@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from aws_lambda_powertools.event_handler import Response
 
-from . import altegio_client, budget, cache, clock, dates_patch, holds, reads
+from . import altegio_client, budget, cache, clock, hints_patch, holds, reads
 from .allowlist import require_location
 from .envelope import error_response, upstream_response
 from .errors import Unanswered
@@ -103,8 +103,8 @@ def serve_get(
                 if stale is not None and clock.now() < stale.fresh_until:
                     count("CachePatched")  # every change since is known and taken out: no upstream call
                     return _from_entry(stale, "hit", policy)
-            elif entry.gen != gen and policy.dates and location_id is not None:
-                patched = dates_patch.stand_in(entry, gen, location_id, query)
+            elif entry.gen != gen and operation in hints_patch.PATCHES and location_id is not None:
+                patched = hints_patch.PATCHES[operation](entry, gen, location_id, query)
                 if patched is not None and clock.now() < patched.fresh_until:
                     count("CachePatched")
                     return _from_entry(patched, "hit", policy)

@@ -1,5 +1,5 @@
-"""dates_patch.py: a list of dates from before changes that only took time, patched from the cached lists of
-times (on moto's DynamoDB, the notes written as bookings and webhooks write them)."""
+"""hints_patch.py: lists of dates and of team members from before changes that only took time, patched from
+the cached lists of times (on moto's DynamoDB, the notes written as bookings and webhooks write them)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 
 import pytest
-from booking_gateway import cache, dates_patch, holds
+from booking_gateway import cache, hints_patch, holds
 from booking_gateway.read_params import build_query
 
 LOC, ANNA, BEN, SERVICE = 101, 1011, 1012, 10011
@@ -50,7 +50,7 @@ def change(taken: list, freed: bool = False, days=(DAY,)) -> None:
 
 def patched(entry: cache.Entry, staff: int) -> dict | None:
     _, gen = cache.read(cache.cache_key("book_dates", LOC, f"/book_dates/{LOC}", dates_query(staff)), LOC)
-    out = dates_patch.stand_in(entry, gen, LOC, dates_query(staff))
+    out = hints_patch.dates(entry, gen, LOC, dates_query(staff))
     if out is not None:
         assert out.gen == gen and out.fresh_until == entry.fresh_until  # as fresh as the list was
     return None if out is None else json.loads(out.body)["data"]
@@ -115,3 +115,43 @@ def test_every_change_since_counts_and_a_list_of_times_behind_is_patched_too(ddb
     assert patched(entry, ANNA)["booking_dates"] == [DAY, OTHER]
     change([(ANNA, AT, AT + 3600)])  # the last time left
     assert patched(entry, ANNA)["booking_dates"] == [OTHER]
+
+
+# -- team members (book_staff without a datetime) ------------------------------------------------------------
+def store_staff(clock, nearest: dict[int, str | None], **extra: str) -> cache.Entry:
+    members = [
+        {"id": m, "bookable": d is not None, **({"seance_date": d} if d else {})} for m, d in nearest.items()
+    ]
+    query = sorted([*build_query([SERVICE]), *extra.items()])
+    key = cache.cache_key("book_staff", LOC, f"/book_staff/{LOC}", query)
+    _, gen = cache.read(key, LOC)
+    cache.write(key, json.dumps({"success": True, "data": members, "meta": []}), clock.now(), 60, 900, gen)
+    return cache.read(key, LOC)[0]
+
+
+def staff_patched(entry: cache.Entry, **extra: str) -> cache.Entry | None:
+    _, gen = cache.read("any", LOC)
+    query = sorted([*build_query([SERVICE]), *extra.items()])
+    out = hints_patch.staff(entry, gen, LOC, query)
+    assert out is None or (out.gen == gen and out.body == entry.body and out.fresh_until == entry.fresh_until)
+    return out
+
+
+def test_team_members_stay_as_listed_while_their_nearest_day_has_times_left(ddb, clock):
+    entry = store_staff(clock, {ANNA: DAY, BEN: OTHER})
+    clock.advance(1)
+    store_times(clock, ANNA, [AT, AT + 7200])
+    change([(ANNA, AT, AT + 3600)])  # Anna's nearest day keeps a time
+    change([(BEN, AT, AT + 3600)])  # Ben's change is on a day that is not his nearest
+    assert staff_patched(entry) is not None
+
+
+@pytest.mark.parametrize("why", ["filled", "no list of times", "at a datetime", "a cancel"])
+def test_team_members_are_asked_again_when_a_nearest_day_may_have_moved(ddb, clock, why):
+    extra = {"datetime": f"{DAY}T10:00:00+02:00"} if why == "at a datetime" else {}
+    entry = store_staff(clock, {ANNA: DAY, BEN: None}, **extra)
+    clock.advance(1)
+    if why != "no list of times":
+        store_times(clock, ANNA, [AT])
+    change([], freed=True) if why == "a cancel" else change([(ANNA, AT, AT + 3600)])
+    assert staff_patched(entry, **extra) is None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+import urllib.parse
 from datetime import datetime
 
 import pytest
@@ -198,6 +199,24 @@ def test_a_front_desk_booking_is_gone_from_the_lists_within_one_delivery(hooked,
     clock.advance(SECOND)
     reply = times_list(gw, member, when)  # with budget: asked again, and Altegio agrees
     assert reply.headers.get("x-cache") == "miss" and free[1] not in shown(reply)
+
+
+def test_who_is_free_at_a_time_is_still_derived_after_a_front_desk_booking(hooked, clock):
+    gw = hooked
+    _, when, member, free = member_day(gw, 3)
+    staff_path = f"/book_staff/{NEW_YORK}?service_ids[]={MEMBER_SERVICE}"
+    for m in [m["id"] for m in gw.http("GET", staff_path).data]:  # the lists "any" is derived from
+        times_list(gw, m, when)
+    record = desk_book(gw, member, free[1])
+    delivered(gw, record["id"], "create")
+    clock.advance(SECOND)
+    calls = len(gw.sandbox.requests())
+    at = f"{staff_path}&datetime={urllib.parse.quote(free[1])}"
+    derived = gw.http("GET", at)  # from the lists patched without the desk's booking: no upstream call
+    assert derived.headers.get("x-cache-source") == "derived", derived.body
+    assert len(gw.sandbox.requests()) == calls
+    assert member not in [m["id"] for m in derived.data if m["bookable"]]
+    assert derived.data == gw.upstream("GET", at).data  # and Altegio agrees
 
 
 def test_a_front_desk_booking_that_fills_the_day_takes_it_from_the_dates(hooked, clock):

@@ -7,10 +7,12 @@ who is free at a time) lists every team member who provides the services, each `
 `seance_date`) exactly when D is one of that member's times that day for those services. So when the
 cache holds, fresh and of the current availability generation, the team members for the services
 (book_staff without datetime) and that day's book_times of each of them, the answer is those members
-with `bookable` and `seance_date` set from the lists: no call, no budget. If any list is missing, stale,
-from before a booking or has a booking in flight, Altegio is asked as before. The day is D's own date:
-Altegio's datetimes carry the location's offset. A Unix timestamp (no offset, so no known day) is asked.
-Every derived answer is checked against the sandbox's own: tests/gateway/test_gw_derive.py.
+with `bookable` and `seance_date` set from the lists: no call, no budget. A list from before changes that
+only took time serves patched without them while it is fresh (holds.py, hints_patch.py). If any list is
+missing, stale, from before another change or has a booking in flight, Altegio is asked as before. The
+day is D's own date: Altegio's datetimes carry the location's offset. A Unix timestamp (no offset, so no
+known day) is asked. Every derived answer is checked against the sandbox's own (test_gw_derive.py,
+test_wr_webhooks.py).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import functools
 import json
 from collections.abc import Callable
 
-from . import cache, clock
+from . import cache, clock, hints_patch, holds
 from .observability import logger
 
 
@@ -39,9 +41,20 @@ def staff_at(
     return functools.partial(_staff_at, location_id, sorted(set(service_ids or [])), at)
 
 
-def _fresh(operation: str, location_id: int, path: str, query: list, day: str | None) -> cache.Entry | None:
+def _fresh(
+    operation: str, location_id: int, path: str, query: list, day: str | None, member: int = 0
+) -> cache.Entry | None:
+    """The entry while fresh: of the current generation, or from before changes that only took time and
+    patched without them (a team member's times: holds.stand_in; the team members: hints_patch.staff)."""
     entry, gen = cache.read(cache.cache_key(operation, location_id, path, query), location_id, day)
-    if entry is None or entry.gen != gen or entry.in_flight or clock.now() >= entry.fresh_until:
+    if entry is None or entry.in_flight:
+        return None
+    if entry.gen != gen:
+        if day is not None:
+            entry = holds.stand_in(entry, gen, location_id, day, member)
+        else:
+            entry = hints_patch.staff(entry, gen, location_id, query)
+    if entry is None or clock.now() >= entry.fresh_until:
         return None
     return entry
 
@@ -58,7 +71,7 @@ def _staff_at(location_id: int, services: list[int], at: dt.datetime) -> str | N
         free = {}
         for member in members:
             path = f"/book_times/{location_id}/{int(member['id'])}/{day}"
-            times = _fresh("book_times", location_id, path, query, day)
+            times = _fresh("book_times", location_id, path, query, day, int(member["id"]))
             if times is None:
                 return None
             slots = json.loads(times.body)["data"]

@@ -130,3 +130,29 @@ def test_a_pass_stops_when_the_run_is_over_and_fills_only_when_asked(ddb, clock,
     warmed.clear()
     warmer.one_pass()
     assert warmed[-1] == (times_key(NY, 0, "2026-12-07"), True)  # last, and only filled
+
+
+def test_a_list_patched_without_changes_that_only_took_time_is_fresh_one_that_freed_is_asked(
+    ddb, clock, monkeypatch
+):
+    from booking_gateway import altegio_client, holds
+
+    clock.pin("2026-12-06T12:00:00Z")
+    key = times_key(NY, 2021, "2026-12-07")
+    slots = [{"datetime": f"2026-12-07T{h}:00:00-05:00", "sum_length": 3600} for h in (10, 12)]
+    cache_answer(key, slots, clock.now())
+    asked: list[str] = []
+
+    def call(method, path, **_):
+        asked.append(path)
+        raise AssertionError("asked upstream")
+
+    monkeypatch.setattr(altegio_client, "call", call)
+    ten = clock.now() + 27 * 3600  # Dec 7, 10:00 in New York, taken at the front desk (its webhook)
+    holds.record(NY, cache.bump(NY, ["2026-12-07"]), [(2021, ten, ten + 3600)])
+    state, due = warmer.warm(key)  # served as a hit without 10:00 (read_path): nothing to refresh yet
+    assert (state, asked) == ("fresh", []) and due == pytest.approx(clock.now() + 30 - warmer.LEAD)
+    holds.record(NY, cache.bump(NY, ["2026-12-07"]), [], freed=True)  # a cancel: time comes back
+    with pytest.raises(AssertionError, match="asked upstream"):
+        warmer.warm(key)
+    assert asked == [key.path]

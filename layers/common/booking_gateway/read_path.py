@@ -96,19 +96,13 @@ def serve_get(
             # served only when Altegio cannot be asked (stale-if-error); a list of times only without
             # what the bookings since took, when that is known (holds.py), else never (DESIGN.md §3).
             stale = entry
-            if entry.gen != gen and policy.slots:
-                known = member is not None and location_id is not None
-                stale = holds.stand_in(entry, gen, location_id, day or "days", member) if known else None
-                outdated = stale is None
-                if stale is not None and clock.now() < stale.fresh_until:
-                    count("CachePatched")  # every change since is known and taken out: no upstream call
-                    return _from_entry(stale, "hit", policy)
-            elif entry.gen != gen and operation in hints_patch.PATCHES and location_id is not None:
-                patched = hints_patch.PATCHES[operation](entry, gen, location_id, query)
+            if entry.gen != gen and (policy.slots or operation in hints_patch.PATCHES):
+                patched = patched_copy(operation, entry, gen, location_id, day, member, query)
                 if patched is not None and clock.now() < patched.fresh_until:
-                    count("CachePatched")
+                    count("CachePatched")  # every change since is known and taken out: no upstream call
                     return _from_entry(patched, "hit", policy)
-                stale = patched or entry
+                outdated = policy.slots and patched is None
+                stale = patched if policy.slots else patched or entry  # a hint stands in anyway
         if derive is not None and (derived := derive()) is not None:
             count("CacheDerived")
             headers = {**_cache_headers("hit", 0, 0, policy.availability), "X-Cache-Source": "derived"}
@@ -144,6 +138,25 @@ def serve_get(
     finally:
         if locked:
             cache.unlock(key)
+
+
+def patched_copy(
+    operation: str,
+    entry: cache.Entry,
+    gen: cache.Gen,
+    location_id: int | None,
+    day: str | None,
+    member: int | None,
+    query: list[tuple[str, str]],
+) -> cache.Entry | None:
+    """A copy of an older generation without what the changes since took, as of `gen`: a list of times
+    (holds.stand_in), or a list of dates or team members (hints_patch); None when that is not known."""
+    if location_id is None:
+        return None
+    if POLICIES[operation].slots:
+        return None if member is None else holds.stand_in(entry, gen, location_id, day or "days", member)
+    patch = hints_patch.PATCHES.get(operation)
+    return None if patch is None else patch(entry, gen, location_id, query)
 
 
 def _settled(entry: cache.Entry | None, policy: CachePolicy, member: int | None) -> cache.Entry | None:

@@ -111,7 +111,16 @@ def test_page_and_gateway_answers_of_the_gateway_itself(local_stack):
 
 
 @pytest.mark.parametrize("route", TEMPLATE.routes, ids=lambda r: f"{r.method} {r.path}")
-def test_every_template_route_reaches_its_handler(local_stack, route):
+@pytest.fixture
+def routed(local_stack):
+    """The session stack with a fresh upstream budget: an earlier test (LONG=1's one-minute load and
+    fuzzing runs) may have spent this minute's, and these tests are about routing, not the budget."""
+    local_stack.reset_budget()
+    return local_stack
+
+
+def test_every_template_route_reaches_its_handler(routed, route):
+    local_stack = routed
     headers = [
         ("x-api-key", local_stack.api_key),
         ("Accept", "application/vnd.api.v2+json"),
@@ -126,8 +135,9 @@ def test_every_template_route_reaches_its_handler(local_stack, route):
 
 
 @pytest.mark.parametrize("fn", TEMPLATE.functions.values(), ids=lambda f: f.folder)
-def test_every_event_file_invokes_its_function(local_stack, fn, monkeypatch):
+def test_every_event_file_invokes_its_function(routed, fn, monkeypatch):
     """The in-process `sam local invoke <fn> -e events/<folder>.json`."""
+    local_stack = routed
     path = EVENTS / f"{fn.folder}.json"
     assert path.exists(), f"{path.relative_to(ROOT)} is missing (one event per function)"
     event = json.loads(path.read_text())

@@ -110,7 +110,6 @@ def test_page_and_gateway_answers_of_the_gateway_itself(local_stack):
         conn.close()
 
 
-@pytest.mark.parametrize("route", TEMPLATE.routes, ids=lambda r: f"{r.method} {r.path}")
 @pytest.fixture
 def routed(local_stack):
     """The session stack with a fresh upstream budget: an earlier test (LONG=1's one-minute load and
@@ -119,6 +118,7 @@ def routed(local_stack):
     return local_stack
 
 
+@pytest.mark.parametrize("route", TEMPLATE.routes, ids=lambda r: f"{r.method} {r.path}")
 def test_every_template_route_reaches_its_handler(routed, route):
     local_stack = routed
     headers = [

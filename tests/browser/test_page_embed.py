@@ -76,7 +76,7 @@ def test_step_events_and_booking_made_with_ids_only(browser, stack, api):
     assert [e["type"] for e in events][-2:] == ["booking:made", "booking:step"]
     no_personal_data(events)
     assert booked["hash"] not in json.dumps(events)
-    status, rec = api.call("GET", f"/book_record/202/{booked['id']}/{booked['hash']}")
+    status, rec = api.altegio("GET", f"/book_record/202/{booked['id']}/{booked['hash']}")
     assert status == 200
     rec = rec["data"] if isinstance(rec, dict) and "data" in rec else rec
     rec = rec[0] if isinstance(rec, list) else rec

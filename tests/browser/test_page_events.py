@@ -61,7 +61,7 @@ def send_code(page, keyboard):
 
 
 def seat_record(api, booked):
-    status, body = api.call("GET", f"/book_record/{booked['loc']}/{booked['id']}/{booked['hash']}")
+    status, body = api.altegio("GET", f"/book_record/{booked['loc']}/{booked['id']}/{booked['hash']}")
     assert status == 200, body
     return body.get("data", body)
 

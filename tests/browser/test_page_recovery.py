@@ -96,7 +96,7 @@ def test_slot_taken_before_booking_offers_nearest(browser, stack, api, axe_sourc
         page.fill("#code", SMS_CODE)
         page.click("#submit")
     booked = wait_done(page)
-    status, _ = api.call("GET", f"/book_record/{booked['loc']}/{booked['id']}/{booked['hash']}")
+    status, _ = api.altegio("GET", f"/book_record/{booked['loc']}/{booked['id']}/{booked['hash']}")
     assert status == 200
     assert page.errors == []
     page.context.close()

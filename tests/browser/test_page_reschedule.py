@@ -45,7 +45,7 @@ def book_direct(api, phone, loc=NEW_YORK, staff=JAMES, services=(SWEDISH,), afte
 
 
 def record(api, rec):
-    status, body = api.call("GET", f"/book_record/{rec['loc']}/{rec['id']}/{rec['hash']}")
+    status, body = api.altegio("GET", f"/book_record/{rec['loc']}/{rec['id']}/{rec['hash']}")
     assert status == 200, body
     return body.get("data", body)
 

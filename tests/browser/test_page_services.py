@@ -79,7 +79,7 @@ def test_two_service_booking(browser, stack, api, axe_source, shots_dir, mode, v
     fill_contact(page, keyboard)
     enter_code(page, keyboard)
     booked = wait_done(page)
-    status, body = api.call("GET", f"/book_record/{booked['loc']}/{booked['id']}/{booked['hash']}")
+    status, body = api.altegio("GET", f"/book_record/{booked['loc']}/{booked['id']}/{booked['hash']}")
     assert status == 200, body
     rec = body.get("data", body)
     assert sorted(s["id"] for s in rec["services"]) == [HAIRCUT, COLOURING]

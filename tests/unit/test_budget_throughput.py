@@ -1,0 +1,91 @@
+"""How many of the budget's per-second slots waiting misses actually get: measured on the fake clock (moto
+in-process, every DynamoDB call of the budget taking a simulated round trip), so the figure does not depend
+on how fast or loaded the machine is. N threads of misses take turns for SECONDS simulated seconds, each
+sending its call on its turn (sending/sent) and asking again at once."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from booking_gateway import budget, dynamo
+
+SECONDS = 10.0
+
+
+class _Slow:
+    """The budget's DynamoDB client with every call taking `round_trip` on the fake clock."""
+
+    def __init__(self, real, clock, round_trip: float):
+        self.real, self.clock, self.round_trip = real, clock, round_trip
+
+    def __getattr__(self, name):
+        call = getattr(self.real, name)
+
+        def slow(*args, **kwargs):
+            self.clock.sleep(self.round_trip / 2)  # the request's way there
+            try:
+                return call(*args, **kwargs)
+            finally:
+                self.clock.sleep(self.round_trip / 2)  # the answer's way back
+
+        return slow
+
+
+def _slow_table(monkeypatch, clock, round_trip: float) -> None:
+    for name in ("client", "stamp_client"):
+        wrapped = _Slow(getattr(dynamo, name)(), clock, round_trip)
+        monkeypatch.setattr(dynamo, name, lambda wrapped=wrapped: wrapped)
+
+
+def _max_in_window(times: list[float], width: float) -> int:
+    times, best, start = sorted(times), 0, 0
+    for end, t in enumerate(times):
+        while t - times[start] >= width - 1e-9:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def run_misses(clock, n: int, priority: str = "read", seconds: float = SECONDS, send_lag: float = 0.0):
+    """n threads asking for turns of `priority` for `seconds`: (stamps of the calls sent, refusals)."""
+    until = clock.monotonic() + seconds
+    sent: list[float] = []
+    refused: list[float] = []
+
+    def miss(i: int):
+        rng = random.Random(i)
+        clock.sleep(rng.uniform(0, 0.05))  # they do not all arrive at the same instant
+        while clock.monotonic() < until:
+            try:
+                turn = budget.take(priority)
+                budget.sending(turn)
+                clock.sleep(send_lag)  # e.g. a new connection's handshake
+                at = clock.now()
+                budget.sent(turn, at)
+                sent.append(at)
+                clock.sleep(0.15)  # Altegio's answer; this visitor then asks for another key
+            except budget.BudgetExhausted:
+                refused.append(clock.now())
+
+    clock.run_together(*[lambda i=i: miss(i) for i in range(n)], timeout=60)
+    return sent, refused
+
+
+@pytest.mark.parametrize("round_trip", [0.0, 0.05, 0.15])
+def test_waiting_misses_get_every_slot_of_every_second(ddb, clock, settings_env, monkeypatch, round_trip):
+    """Twelve misses always waiting, no writes: the four slots a second all go to them, in the order they
+    came, never five in a second. Before: every freed slot was kept from reads for READ_DEFER (0.3 s), so
+    reads had at most 4 / 1.35 s = 2.96 a second (28 in 10 s here), and waiters won a freed slot by lottery,
+    so 6-12 of the misses here waited out BUDGET_WAIT_SECONDS (6 s) while younger ones went out."""
+    settings_env(UPSTREAM_PER_SECOND=4, UPSTREAM_PER_MINUTE=180)
+    monkeypatch.setattr(budget, "random", random.Random(1))  # the same order of events on every run
+    _slow_table(monkeypatch, clock, round_trip)
+    start = clock.now()
+    sent, refused = run_misses(clock, 12)
+    per_second = [sum(1 for t in sent if start + s <= t < start + s + 1) for s in range(int(SECONDS))]
+    print(f"round trip {round_trip}: {len(sent)} sent in {SECONDS} s, {len(refused)} refused, {per_second}")
+    print("busiest 1.0 s:", _max_in_window(sent, 1.0), "busiest 1.049 s:", _max_in_window(sent, 1.049))
+    assert _max_in_window(sent, 1.0) <= 4 and _max_in_window(sent, budget.SLOT_SPACING - 0.001) <= 4
+    assert len(sent) >= 0.9 * 4 / budget.SLOT_SPACING * SECONDS, per_second
+    assert refused == []

@@ -89,3 +89,38 @@ def test_waiting_misses_get_every_slot_of_every_second(ddb, clock, settings_env,
     assert _max_in_window(sent, 1.0) <= 4 and _max_in_window(sent, budget.SLOT_SPACING - 0.001) <= 4
     assert len(sent) >= 0.9 * 4 / budget.SLOT_SPACING * SECONDS, per_second
     assert refused == []
+
+
+@pytest.mark.parametrize("round_trip", [0.0, 0.05])
+def test_a_late_send_whose_correction_lands_late_keeps_its_slot_from_the_next_caller(
+    ddb, clock, settings_env, monkeypatch, round_trip
+):
+    """Counted by send time, not by grant time: four callers take the four slots; two of them are
+    descheduled after sending() let them go (a starved CPU), write their request 0.3 s late and reach the
+    table with sent()'s correction only 0.8 s after that. Four misses wait meanwhile. Their slots must not
+    go to the misses until the late calls are known to be out, or six calls reach Altegio within a second
+    (the bounded load run under two CPU hogs, 2026-12-06: 6 in a second and one 429 of Altegio's own)."""
+    settings_env(UPSTREAM_PER_SECOND=4, UPSTREAM_PER_MINUTE=180)
+    monkeypatch.setattr(budget, "random", random.Random(1))
+    _slow_table(monkeypatch, clock, round_trip)
+    sent: list[float] = []
+
+    def caller(starved: bool, arrives: float):
+        def call():
+            clock.sleep(arrives)
+            turn = budget.take("read", wait_max=5)
+            budget.sending(turn)
+            clock.sleep(0.3 if starved else 0.0)  # descheduled between sending() and the write
+            at = clock.now()
+            sent.append(at)
+            clock.sleep(0.8 if starved else 0.0)  # and again before sent() reaches the table
+            budget.sent(turn, at)
+
+        return call
+
+    first = [caller(starved=i < 2, arrives=0.0) for i in range(4)]
+    clock.run_together(*first, *[caller(starved=False, arrives=0.01 * (i + 1)) for i in range(4)])
+    start = min(sent)
+    print("sent at", [round(t - start, 3) for t in sorted(sent)])
+    assert len(sent) == 8
+    assert _max_in_window(sent, 1.0) <= 4

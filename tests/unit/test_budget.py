@@ -148,13 +148,39 @@ def _busiest_second(times: list[float]) -> int:
     return max(sum(1 for t in times if a <= t < a + 1.0) for a in times)
 
 
+def test_a_held_slot_is_nobody_elses_until_its_send_is_known(ddb, clock, settings_env):
+    """A turn's slot is held from its taking until sent(): a call written late (descheduled after
+    sending()) is known to be out before the slot goes to anyone else, who then keeps SLOT_SPACING from
+    the send, not from the grant."""
+    settings_env(UPSTREAM_PER_SECOND=1)
+    turn = budget.take("write", wait_max=0)
+    budget.sending(turn)
+    clock.advance(0.3)  # descheduled before the write
+    at = clock.now()
+    clock.advance(budget.SLOT_SPACING)  # and before sent(): the slot would be free by its stamp
+    with pytest.raises(budget.BudgetExhausted):
+        budget.acquire("write", wait_max=0)
+    budget.sent(turn, at)
+    assert budget.acquire("write", wait_max=1) >= at + budget.SLOT_SPACING - 1e-3
+
+
+def test_a_hold_never_confirmed_ends_by_itself(ddb, clock, settings_env):
+    """A container gone between its turn and sent() (a crash, a timeout) holds its slot HOLD at most."""
+    settings_env(UPSTREAM_PER_SECOND=1)
+    stamp = budget.take("write", wait_max=0).stamp
+    clock.advance(budget.HOLD + budget.SLOT_SPACING - 0.1)
+    with pytest.raises(budget.BudgetExhausted):
+        budget.acquire("write", wait_max=0)
+    clock.advance(0.1)
+    assert budget.acquire("write", wait_max=0) >= stamp + budget.HOLD + budget.SLOT_SPACING - 1e-3
+
+
 def test_a_turn_gone_stale_before_the_send_is_taken_again(ddb, clock, settings_env):
-    """Descheduled between taking the slot and the send (the clock moved): without a new slot the call
-    would go out 0.5 s late and the slot's next user 0.55 s after it, two calls in one second of a
-    one-call-a-second budget."""
+    """Descheduled between taking the slot and the send for over SEND_LATE (the clock moved): its hold
+    could end before the write, so the call goes out on a new slot, and the old one is let go."""
     settings_env(UPSTREAM_PER_SECOND=1)
     first = budget.take("write", wait_max=5)
-    clock.advance(0.5)  # descheduled
+    clock.advance(budget.SEND_LATE + 0.1)  # descheduled
     seen = [_send_on(first, clock)]
     assert first.stamp >= seen[0] - budget.MAX_SEND_LAG  # the turn it went out on is a fresh one
     for _ in range(3):
@@ -172,7 +198,7 @@ def test_a_write_that_lagged_its_check_stamps_the_slot_with_when_it_went_out(ddb
 def test_a_turn_that_cannot_be_taken_again_in_time_is_not_sent(ddb, clock, settings_env):
     settings_env(UPSTREAM_PER_SECOND=1)
     turn = budget.take("write", wait_max=0.2)
-    clock.advance(0.5)
+    clock.advance(budget.SEND_LATE + 0.1)
     with pytest.raises(budget.BudgetExhausted):
         budget.sending(turn)  # the only slot is its own stale one, free only after the deadline
     assert turn.counted_at is None  # its count in the minute was given back

@@ -1,7 +1,8 @@
 """How many of the budget's per-second slots waiting misses actually get: measured on the fake clock (moto
 in-process, every DynamoDB call of the budget taking a simulated round trip), so the figure does not depend
 on how fast or loaded the machine is. N threads of misses take turns for SECONDS simulated seconds, each
-sending its call on its turn (sending/sent) and asking again at once."""
+sending its call on its turn (sending/sent) and asking again at once. And, counted by send time rather than
+by grant time, that no second gets more calls than there are slots, however late a send."""
 
 from __future__ import annotations
 

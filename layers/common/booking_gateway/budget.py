@@ -13,13 +13,15 @@ sending() right before the request is written and sent() right after (the client
   is held until then; if the write was slower than foreseen, the stamp is moved to when the call can
   go out. So the slot's next user keeps its distance from the actual send, however slow DynamoDB or
   the container is (throttled writes are retried here with a fresh stamp, never by botocore).
-- The send itself: a process descheduled between taking its slot and writing the request (a starved
-  CPU) would send later than its stamp. sending() checks the stamp right before the write and, when it
-  has gone stale, stamps its own slot again with when the call now goes out (a new slot only if another
-  turn took it meanwhile: taking a new one left the old slot unused for a second); sent() stamps the
-  slot again with when the request was actually written if that still lagged (a new connection's
-  handshake), so whatever the scheduling no slot's next call comes within SLOT_SPACING of its last one
-  as Altegio sees them.
+- The send itself: a slot is held (`h`) from its taking until sent() says when the request was written
+  (its t moved there if that lagged the stamp by over MAX_SEND_LAG), or at the latest until HOLD after the
+  stamp; nobody else takes a held slot. So a call's send, however late (a starved CPU between sending()
+  and the write, a slow DynamoDB write), is known before the slot's next call is granted: the slot's next
+  call comes SLOT_SPACING after the send, not after the grant (until 2026-12-06 a late send was only
+  corrected after the fact, and a correction landing after the slot was granted again put two of its
+  calls into one second: 6 in a second under two CPU hogs, tests/unit/test_budget_throughput.py).
+  sending() lets a held turn go until SEND_LATE after its stamp and takes a new one after that, so the
+  write may still lag the check by HOLD - SEND_LATE before the hold ends.
 - Priority and order: a turn that must wait marks the earliest slot it may wait for (`w` until when, `wr`
   its rank: write > miss > refresh > warm, `ws` since when it waits). A marked slot goes only to its
   marker or a turn before it (higher rank, or the same and waiting longer); a turn that takes a marked slot
@@ -64,8 +66,11 @@ from .settings import get_settings
 Priority = Literal["warm", "refresh", "read", "write"]
 SLOT_SPACING = 1.05  # a little over a second: clock and network jitter between containers
 STAMP_SLACK = 0.02  # a slot taken slower than foreseen by this is stamped again with the time it goes out
+HOLD = 2.0  # a slot whose call sent() has not confirmed is nobody else's until this long after its stamp
+SEND_LATE = 0.5  # a turn goes out at most this long after its stamp (the rest of HOLD is for the write)
+HELD_POLL = 0.05  # a slot due to free but still held (its send not yet confirmed) is looked at this often
 AHEAD_MIN, AHEAD_MAX = 0.01, 0.5  # how far ahead a slot's stamp is put (its write's round trip, foreseen)
-MAX_SEND_LAG = 0.05  # SLOT_SPACING - this = 1 s; a send later than this after its stamp is counted
+MAX_SEND_LAG = 0.05  # SLOT_SPACING - this = 1 s; a send later than this after its stamp moves the slot's t
 BUCKET = 5  # seconds per minute-bucket: the checked span is 60 s to 60 + BUCKET, so finer admits more
 WINDOW_BUCKETS = 60 // BUCKET  # buckets before the current one that a sliding minute can still reach
 WRITE_SHARE = 0.1  # of the minute, kept for writes
@@ -76,11 +81,13 @@ RANKS = {"warm": 0, "refresh": 1, "read": 2, "write": 3}  # who goes first: writ
 # A turn may take (or mark) a slot unless a live mark on it is of a turn before it: higher priority, or the
 # same and waiting longer (marks are the waiters' queue, kept on the slots themselves).
 _MAY_USE = "(attribute_not_exists(w) OR w < :now OR wr < :rank OR (wr = :rank AND ws >= :since))"
+# Free: its last call SLOT_SPACING (+ defer) before :free's, and known to be out (no hold, or one ended).
+_FREE = "(attribute_not_exists(t) OR t <= :free) AND (attribute_not_exists(h) OR h <= :free)"
 WARM_UNTIL = 0.4  # of the minute: the warmer counts only while everyone's calls stay below this
 WARM_DEFER = 0.8  # a freed slot waits this long for a visitor before the warmer takes it
 THROTTLE_RETRIES = 4  # a throttled budget write is tried again (fresh stamp) before the local limiter
 THROTTLE_PATIENCE = 1.5  # seconds of a throttled budget table waited out before the local limiter
-RETAKES = 3  # a turn gone stale before its send is taken again at most this often
+RETAKES = 3  # a turn gone stale (SEND_LATE) before its send is taken again at most this often
 
 
 # When this container last found the minute spent for refreshes: until then, refreshes are not tried
@@ -115,19 +122,29 @@ def _take_slot(turn: Turn, slots: list[int], defer: float) -> tuple[tuple[float,
     before this one: ((its stamp, its key), 0) on success, else (None, seconds until this turn should try
     again). A turn that must wait marks the earliest slot it may wait for (_mark), so the slot goes to it
     when it frees, and tries that slot first when it wakes."""
-    if turn.target is not None:  # woke for the slot it marked: straight to it, no look first
-        (target, free_at), turn.target = turn.target, None
-        taken = _try_slot(turn, target, defer, free_at)
-        if taken is not None:
-            return taken, 0.0
+    if turn.target is None:
+        return _look(turn, slots, defer)
+    # Woke for the slot it marked: straight to it, no look first.
+    (target, free_at), turn.target = turn.target, None
+    taken = _try_slot(turn, target, defer, free_at)
+    if taken is not None:
+        return taken, 0.0
+    found = _look(turn, slots, defer)  # still held, or moved later by its last call's late send
+    if turn.target is None or turn.target[0] != target:
+        _unmark(turn, target)  # it goes out on another slot, or waits for one: the next in line may have it
+    return found
+
+
+def _look(turn: Turn, slots: list[int], defer: float) -> tuple[tuple[float, dict] | None, float]:
+    """_take_slot after a look at every slot: the earliest free one this turn may use, else a mark."""
     items = _slot_items(slots)
     now = clock.now()
     stamp = now + _ahead()
-    order = sorted(slots, key=lambda s: (dynamo.num(items.get(s, {}), "t", 0.0), random.random()))
+    frees = {slot: _free_at(items.get(slot, {}), defer, stamp) for slot in slots}
+    order = sorted(slots, key=lambda s: (frees[s], random.random()))
     earliest: float | None = None
     for slot in order:
-        item = items.get(slot, {})
-        free_at = dynamo.num(item, "t", 0.0) + SLOT_SPACING + defer
+        item, free_at = items.get(slot, {}), frees[slot]
         earliest = free_at if earliest is None else min(earliest, free_at)
         if not _may_use(turn, item, now):
             continue  # a turn before this one (a write, or an older miss) waits for it
@@ -139,7 +156,7 @@ def _take_slot(turn: Turn, slots: list[int], defer: float) -> tuple[tuple[float,
         wait = free_at - stamp
         if clock.monotonic() + wait > turn.deadline:
             return None, wait  # it would not wait that long: no mark to hold others back for nothing
-        if _mark_queue(turn, slot, items, order, defer):
+        if _mark_queue(turn, slot, items, order, defer, stamp):
             turn.target = slot, free_at
             return None, max(0.0, free_at - clock.now() - _ahead())
     # Every slot is free only for turns before this one: look again when the first of them has gone out.
@@ -193,10 +210,10 @@ def _retried(call, **kwargs):
 
 
 def _try_slot(turn: Turn, slot: int, defer: float, free_at: float = 0.0) -> tuple[float, dict] | None:
-    """Take `slot` if it is free for `defer` past SLOT_SPACING and no turn before this one waits for it
-    (clearing any mark: a mark's owner that finds its slot gone marks another); None if not. `free_at`:
-    when the slot was seen to free, so a turn woken for it a little early (the round trip foreseen has
-    changed meanwhile) is stamped then, not refused."""
+    """Take and hold `slot` if it is free for `defer` past SLOT_SPACING (its last call known to be out, or
+    its hold over) and no turn before this one waits for it (clearing any mark: a mark's owner that finds
+    its slot gone marks another); None if not. `free_at`: when the slot was seen to free, so a turn woken
+    for it a little early (the round trip foreseen has changed meanwhile) is stamped then, not refused."""
     key = {"pk": dynamo.s(f"sec#{slot}")}
     # Stamped with when the call will go out: after this write's round trip, foreseen.
     stamp = max(clock.now() + _ahead(), free_at + 1e-4)
@@ -205,10 +222,11 @@ def _try_slot(turn: Turn, slot: int, defer: float, free_at: float = 0.0) -> tupl
             dynamo.stamp_client().update_item,
             TableName=_table(),
             Key=key,
-            UpdateExpression="SET t = :stamp, expires_at = :exp REMOVE w, wr, ws",
-            ConditionExpression=f"(attribute_not_exists(t) OR t <= :free) AND {_MAY_USE}",
+            UpdateExpression="SET t = :stamp, h = :hold, expires_at = :exp REMOVE w, wr, ws",
+            ConditionExpression=f"{_FREE} AND {_MAY_USE}",
             ExpressionAttributeValues={
                 ":stamp": dynamo.n(stamp),
+                ":hold": dynamo.n(_hold(stamp)),
                 ":free": dynamo.n(stamp - SLOT_SPACING - defer),
                 ":exp": dynamo.n(int(stamp) + 3600),
                 **_rank_values(turn),
@@ -218,7 +236,7 @@ def _try_slot(turn: Turn, slot: int, defer: float, free_at: float = 0.0) -> tupl
         if not dynamo.conditional_failed(exc):
             raise
         return None
-    return _when_due(key, stamp), key
+    return stamp, key
 
 
 def _mark(who: tuple[int, float], slot: int, free_at: float) -> tuple[bool, tuple[int, float] | None]:
@@ -251,25 +269,55 @@ def _mark(who: tuple[int, float], slot: int, free_at: float) -> tuple[bool, tupl
     return True, replaced if live else None
 
 
-def _mark_queue(turn: Turn, slot: int, items: dict[int, dict], order: list[int], defer: float) -> bool:
+def _unmark(turn: Turn, slot: int) -> None:
+    """Take the turn's own mark off `slot`. Never raises: a mark left ends by itself (MARK_GRACE)."""
+    with contextlib.suppress(ClientError, BotoCoreError):
+        dynamo.stamp_client().update_item(
+            TableName=_table(),
+            Key={"pk": dynamo.s(f"sec#{slot}")},
+            UpdateExpression="REMOVE w, wr, ws",
+            ConditionExpression="wr = :rank AND ws = :since",
+            ExpressionAttributeValues={
+                ":rank": dynamo.n(RANKS[turn.priority]),
+                ":since": dynamo.n(turn.since),
+            },
+        )
+
+
+def _mark_queue(
+    turn: Turn, slot: int, items: dict[int, dict], order: list[int], defer: float, stamp: float
+) -> bool:
     """Mark `slot` for `turn`; a turn after it whose mark this replaces is moved to the next slot it may
     hold (and so on down the queue), so it still goes out in its place rather than a round later, when it
-    wakes for the slot it lost and finds its mark elsewhere."""
-    marked, displaced = _mark((RANKS[turn.priority], turn.since), slot, _free_at(items, slot, defer))
+    wakes for the slot it lost and finds its mark elsewhere. Only while that leaves this turn time for its
+    own slot: a displaced turn that wakes to find its slot gone marks another itself."""
+    free_at = _free_at(items.get(slot, {}), defer, stamp)
+    marked, displaced = _mark((RANKS[turn.priority], turn.since), slot, free_at)
     if not marked:
         return False
     rest = [s for s in order if s != slot]
-    while displaced is not None and rest:
+    while displaced is not None and rest and clock.now() + _ahead() < free_at:
         other = rest.pop(0)
         other_defer = WARM_DEFER if displaced[0] == RANKS["warm"] else 0.0
-        moved, next_displaced = _mark(displaced, other, _free_at(items, other, other_defer))
+        moved, next_displaced = _mark(displaced, other, _free_at(items.get(other, {}), other_defer, stamp))
         if moved:
             displaced = next_displaced
     return True
 
 
-def _free_at(items: dict[int, dict], slot: int, defer: float) -> float:
-    return dynamo.num(items.get(slot, {}), "t", 0.0) + SLOT_SPACING + defer
+def _free_at(item: dict, defer: float, stamp: float) -> float:
+    """When the slot `item` frees for a turn that would go out at `stamp`: SLOT_SPACING (+ `defer`) after its
+    last call. A held slot due by then waits for its send to be confirmed (looked at again HELD_POLL on),
+    and for its hold's end at the latest."""
+    free_at = dynamo.num(item, "t", 0.0) + SLOT_SPACING + defer
+    if "h" in item:
+        ends = dynamo.num(item, "h") + SLOT_SPACING + defer
+        free_at = max(free_at, min(ends, stamp + HELD_POLL))
+    return free_at
+
+
+def _hold(stamp: float) -> float:
+    return stamp + HOLD
 
 
 def _ahead() -> float:
@@ -292,9 +340,13 @@ def _when_due(key: dict, stamp: float) -> float:
             dynamo.stamp_client().update_item(
                 TableName=_table(),
                 Key=key,
-                UpdateExpression="SET t = :later",
-                ConditionExpression="t = :mine",  # unless taken over meanwhile (only after a long stall)
-                ExpressionAttributeValues={":later": dynamo.n(later), ":mine": dynamo.n(stamp)},
+                UpdateExpression="SET t = :later, h = :hold",
+                ConditionExpression="t = :mine",  # unless a pause moved it meanwhile
+                ExpressionAttributeValues={
+                    ":later": dynamo.n(later),
+                    ":hold": dynamo.n(_hold(later)),
+                    ":mine": dynamo.n(stamp),
+                },
             )
             stamp = later
         except (ClientError, BotoCoreError):
@@ -467,8 +519,11 @@ class Turn:
 
 
 def acquire(priority: Priority = "read", wait_max: float | None = None) -> float:
-    """take()'s stamp (epoch seconds): when the call may go out."""
-    return take(priority, wait_max).stamp
+    """take()'s stamp (epoch seconds), for a call that goes out on it at once: it is confirmed as sent then
+    (sent()), so its slot is not held."""
+    turn = take(priority, wait_max)
+    sent(turn, turn.stamp)
+    return turn.stamp
 
 
 def take(priority: Priority = "read", wait_max: float | None = None) -> Turn:
@@ -510,7 +565,9 @@ def _place(turn: Turn) -> None:
                 wait = _local().wait_time(now)
                 taken = (clock.now(), None) if not wait else None
         if taken is not None:
-            turn.stamp, turn.slot = taken
+            stamp, turn.slot = taken
+            # Held until its stamp only now, its old mark off: the next in line may look meanwhile.
+            turn.stamp = stamp if turn.slot is None else _when_due(turn.slot, stamp)
             if waited:
                 count("BudgetWait")
             return
@@ -548,72 +605,75 @@ def _give_back(turn: Turn) -> None:
 
 
 def sending(turn: Turn) -> None:
-    """Right before the request is written: the turn holds only if the call goes out within MAX_SEND_LAG
-    of its stamp. A process descheduled since the slot was taken (a starved CPU, a slow DynamoDB write)
-    would send later than the slot says, and the slot's next user, keeping SLOT_SPACING from the stamp,
-    could then put a sixth call into Altegio's second. So the turn's own slot is stamped again with when
-    the call now goes out (later is always safe: it only widens the gap to the slot's last call, and its
-    next user keeps SLOT_SPACING from the new stamp), unless another turn took the slot meanwhile (a long
-    stall): then a new slot is taken, waiting within the turn's deadline; past it, BudgetExhausted and
-    nothing sent."""
+    """Right before the request is written: the turn's slot is held until sent() (or HOLD), so a call that
+    goes out late still keeps SLOT_SPACING from the slot's last call and its next. Past SEND_LATE after its
+    stamp (a process descheduled since the slot was taken), the hold may end before the write: the slot is
+    let go and a new one taken, waiting within the turn's deadline; past it, BudgetExhausted and nothing
+    sent."""
     for _ in range(RETAKES):
         lag = clock.now() - turn.stamp
-        if lag <= MAX_SEND_LAG:
+        if lag <= SEND_LATE:
             return
         count("BudgetRetake")
         logger.info(
-            "budget turn went stale before the send; taking it again", extra={"lag_ms": int(lag * 1000)}
+            "budget turn went stale before the send; taking another", extra={"lag_ms": int(lag * 1000)}
         )
+        _release(turn)
         if clock.monotonic() > turn.deadline:
             break
-        if turn.slot is not None and _restamp(turn):
-            continue
         _place(turn)
-    if clock.now() - turn.stamp > MAX_SEND_LAG:  # starved throughout: better not sent than over the limit
+    if clock.now() - turn.stamp > SEND_LATE:  # starved throughout: better not sent than over the limit
+        _release(turn)
         _give_back(turn)
         raise BudgetExhausted(1.0, "upstream call could not be sent on its budget turn")
 
 
-def _restamp(turn: Turn) -> bool:
-    """Move the turn's own slot's stamp to when its call can now go out (held until then); False if
-    another turn has taken the slot meanwhile, or the table cannot say."""
-    later = clock.now() + _ahead()
-    try:
-        dynamo.stamp_client().update_item(
-            TableName=_table(),
-            Key=turn.slot,
-            UpdateExpression="SET t = :later",
-            ConditionExpression="t = :mine",
-            ExpressionAttributeValues={":later": dynamo.n(later), ":mine": dynamo.n(turn.stamp)},
-        )
-    except (ClientError, BotoCoreError):
-        return False
-    turn.stamp = _when_due(turn.slot, later)
-    return True
-
-
 def sent(turn: Turn, at: float) -> None:
-    """The request was written at `at` (epoch seconds). Later than its stamp by over MAX_SEND_LAG (the
-    process descheduled between sending() and the write, a new connection's handshake): the slot is
-    stamped with `at`, so its next user keeps a full SLOT_SPACING from when Altegio saw the call. Never
-    raises."""
-    if at - turn.stamp <= MAX_SEND_LAG:
-        return
-    count("BudgetLateSend")
+    """The request was written at `at` (epoch seconds): the turn's hold ends. Later than its stamp by over
+    MAX_SEND_LAG (the process descheduled between sending() and the write, a new connection's handshake),
+    the slot is stamped with `at`, so its next user keeps a full SLOT_SPACING from when Altegio saw the
+    call. Never raises."""
+    late = at - turn.stamp > MAX_SEND_LAG
+    if late:
+        count("BudgetLateSend")
     if turn.slot is None:  # the local limiter's turn
-        local = _local()
-        with local.lock:
-            local.times.append(at)  # counted twice: more conservative, never less
+        if late:
+            local = _local()
+            with local.lock:
+                local.times.append(at)  # counted twice: more conservative, never less
         return
-    with contextlib.suppress(ClientError, BotoCoreError):  # taken over meanwhile: only after a long stall
+    went_out = at if late else turn.stamp
+    try:
+        _retried(
+            dynamo.stamp_client().update_item,
+            TableName=_table(),
+            Key=turn.slot,
+            UpdateExpression="SET t = :t REMOVE h",
+            ConditionExpression="h = :hold AND t <= :t",  # still its hold; a pause's later t is kept
+            ExpressionAttributeValues={":t": dynamo.n(went_out), ":hold": dynamo.n(_hold(turn.stamp))},
+        )
+    except ClientError as exc:
+        if dynamo.conditional_failed(exc):
+            _release(turn)  # paused meanwhile (or the hold is over): only the hold ends
+    except BotoCoreError:
+        pass  # the hold ends by itself
+    turn.stamp = went_out
+
+
+def _release(turn: Turn) -> None:
+    """End the turn's hold on its slot (its t left as it is) and let the slot go. Never raises: a hold
+    left ends by itself."""
+    if turn.slot is None:
+        return
+    with contextlib.suppress(ClientError, BotoCoreError):
         dynamo.stamp_client().update_item(
             TableName=_table(),
             Key=turn.slot,
-            UpdateExpression="SET t = :at",
-            ConditionExpression="t = :mine",
-            ExpressionAttributeValues={":at": dynamo.n(at), ":mine": dynamo.n(turn.stamp)},
+            UpdateExpression="REMOVE h",
+            ConditionExpression="h = :hold",
+            ExpressionAttributeValues={":hold": dynamo.n(_hold(turn.stamp))},
         )
-    turn.stamp = at
+    turn.slot = None
 
 
 def pause(seconds: float) -> None:

@@ -14,14 +14,15 @@ sending() right before the request is written and sent() right after (the client
   go out. So the slot's next user keeps its distance from the actual send, however slow DynamoDB or
   the container is (throttled writes are retried here with a fresh stamp, never by botocore).
 - The send itself: a slot is held (`h`) from its taking until sent() says when the request was written
-  (its t moved there if that lagged the stamp by over MAX_SEND_LAG), or at the latest until HOLD after the
-  stamp; nobody else takes a held slot. So a call's send, however late (a starved CPU between sending()
-  and the write, a slow DynamoDB write), is known before the slot's next call is granted: the slot's next
-  call comes SLOT_SPACING after the send, not after the grant (until 2026-12-06 a late send was only
-  corrected after the fact, and a correction landing after the slot was granted again put two of its
-  calls into one second: 6 in a second under two CPU hogs, tests/unit/test_budget_throughput.py).
-  sending() lets a held turn go until SEND_LATE after its stamp and takes a new one after that, so the
-  write may still lag the check by HOLD - SEND_LATE before the hold ends.
+  (its t moved there if that lagged the stamp by over MAX_SEND_LAG; one more write per call), HOLD after
+  the stamp at the latest; nobody takes a held slot. So however late a send (a starved CPU between
+  sending() and the write, a slow or throttled table), the slot's next call keeps SLOT_SPACING from the
+  send, not from the grant (until 2026-12-06 a late send was corrected only after the fact, and a
+  correction landing after the slot was granted again put two of its calls into one second: 6 in a
+  second under two CPU hogs; tests/unit/test_budget_throughput.py). sending() lets a turn go until
+  SEND_LATE after its stamp and takes a new one after that, so the write may lag the check by up to
+  HOLD - SEND_LATE. The minute counts grants: sends lag them by HOLD at most, 8 calls of 4 slots, which
+  the 180 a minute (Altegio: 200) absorb.
 - Priority and order: a turn that must wait marks the earliest slot it may wait for (`w` until when, `wr`
   its rank: write > miss > refresh > warm, `ws` since when it waits). A marked slot goes only to its
   marker or a turn before it (higher rank, or the same and waiting longer); a turn that takes a marked slot
@@ -666,7 +667,8 @@ def _release(turn: Turn) -> None:
     if turn.slot is None:
         return
     with contextlib.suppress(ClientError, BotoCoreError):
-        dynamo.stamp_client().update_item(
+        _retried(
+            dynamo.stamp_client().update_item,
             TableName=_table(),
             Key=turn.slot,
             UpdateExpression="REMOVE h",

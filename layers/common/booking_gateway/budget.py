@@ -6,7 +6,7 @@ sending() right before the request is written and sent() right after (the client
   current bucket plus the twelve before it (any sliding minute lies within thirteen buckets) stay within
   the minute's allowance; the increment is conditional, so concurrent callers cannot overshoot.
 - Per second: a ring of `per_second` slot items (`sec#<i>`, t = when last used). A slot is taken by a
-  conditional write only when its t is over SLOT_SPACING (1.05 s) old, so no sliding second holds more
+  conditional write only when its t is over SLOT_SPACING (1.1 s) old, so no sliding second holds more
   calls than there are slots, whichever container sends them (Altegio counts sliding windows; fixed
   one-second counters would let two halves add up to twice the limit). The stamp says when the call
   will go out: the slot write's round trip ahead, as this container has lately seen it, and the caller
@@ -65,13 +65,13 @@ from .observability import count, logger
 from .settings import get_settings
 
 Priority = Literal["warm", "refresh", "read", "write"]
-SLOT_SPACING = 1.05  # a little over a second: clock and network jitter between containers
+SLOT_SPACING = 1.1  # a slot's sends >= 1.05 s apart (MAX_SEND_LAG): 50 ms for the way to Altegio
 STAMP_SLACK = 0.02  # a slot taken slower than foreseen by this is stamped again with the time it goes out
 HOLD = 2.0  # a slot whose call sent() has not confirmed is nobody else's until this long after its stamp
 SEND_LATE = 0.5  # a turn goes out at most this long after its stamp (the rest of HOLD is for the write)
 HELD_POLL = 0.05  # a slot due to free but still held (its send not yet confirmed) is looked at this often
 AHEAD_MIN, AHEAD_MAX = 0.01, 0.5  # how far ahead a slot's stamp is put (its write's round trip, foreseen)
-MAX_SEND_LAG = 0.05  # SLOT_SPACING - this = 1 s; a send later than this after its stamp moves the slot's t
+MAX_SEND_LAG = 0.05  # a send later than this after its stamp moves the slot's t to it
 BUCKET = 5  # seconds per minute-bucket: the checked span is 60 s to 60 + BUCKET, so finer admits more
 WINDOW_BUCKETS = 60 // BUCKET  # buckets before the current one that a sliding minute can still reach
 WRITE_SHARE = 0.1  # of the minute, kept for writes
@@ -131,8 +131,8 @@ def _take_slot(turn: Turn, slots: list[int], defer: float) -> tuple[tuple[float,
     if taken is not None:
         return taken, 0.0
     found = _look(turn, slots, defer)  # still held, or moved later by its last call's late send
-    if turn.target is None or turn.target[0] != target:
-        _unmark(turn, target)  # it goes out on another slot, or waits for one: the next in line may have it
+    if found[0] is None and (turn.target is None or turn.target[0] != target):
+        _unmark(turn, target)  # it waits for another one: the next in line may have this
     return found
 
 

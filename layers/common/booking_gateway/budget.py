@@ -69,7 +69,7 @@ SLOT_SPACING = 1.1  # a slot's sends >= 1.05 s apart (MAX_SEND_LAG): 50 ms for t
 STAMP_SLACK = 0.02  # a slot taken slower than foreseen by this is stamped again with the time it goes out
 HOLD = 2.0  # a slot whose call sent() has not confirmed is nobody else's until this long after its stamp
 SEND_LATE = 0.5  # a turn goes out at most this long after its stamp (the rest of HOLD is for the write)
-HELD_POLL = 0.05  # a slot due to free but still held (its send not yet confirmed) is looked at this often
+HELD_POLL = 0.2  # a slot due to free but still held (its send not yet confirmed) is looked at this often
 AHEAD_MIN, AHEAD_MAX = 0.01, 0.5  # how far ahead a slot's stamp is put (its write's round trip, foreseen)
 MAX_SEND_LAG = 0.05  # a send later than this after its stamp moves the slot's t to it
 BUCKET = 5  # seconds per minute-bucket: the checked span is 60 s to 60 + BUCKET, so finer admits more

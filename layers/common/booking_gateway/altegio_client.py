@@ -83,15 +83,18 @@ _turn: contextvars.ContextVar[budget.Turn | None] = contextvars.ContextVar("budg
 class _OnTurn:
     """A connection that writes a request only on its budget turn: budget.sending() right before the
     write (a turn gone stale while the process was descheduled is taken again), budget.sent() with the
-    time the request was written, right after."""
+    time the request was written, right after, even if the write failed (part of it may be out), so the
+    turn's slot is held no longer than needed."""
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         turn = _turn.get()
         if turn is not None:
             budget.sending(turn)
-        super().request(*args, **kwargs)  # type: ignore[misc]
-        if turn is not None:
-            budget.sent(turn, clock.now())
+        try:
+            super().request(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            if turn is not None:
+                budget.sent(turn, clock.now())
 
 
 class _HTTPConnection(_OnTurn, urllib3.connection.HTTPConnection):

@@ -6,24 +6,37 @@ sending() right before the request is written and sent() right after (the client
   current bucket plus the twelve before it (any sliding minute lies within thirteen buckets) stay within
   the minute's allowance; the increment is conditional, so concurrent callers cannot overshoot.
 - Per second: a ring of `per_second` slot items (`sec#<i>`, t = when last used). A slot is taken by a
-  conditional write only when its t is over SLOT_SPACING (1.05 s) old, so no sliding second holds more
+  conditional write only when its t is over SLOT_SPACING (1.1 s) old, so no sliding second holds more
   calls than there are slots, whichever container sends them (Altegio counts sliding windows; fixed
   one-second counters would let two halves add up to twice the limit). The stamp says when the call
   will go out: the slot write's round trip ahead, as this container has lately seen it, and the caller
   is held until then; if the write was slower than foreseen, the stamp is moved to when the call can
   go out. So the slot's next user keeps its distance from the actual send, however slow DynamoDB or
   the container is (throttled writes are retried here with a fresh stamp, never by botocore).
-- The send itself: a process descheduled between taking its slot and writing the request (a starved
-  CPU) would send later than its stamp. sending() checks the stamp right before the write and takes a
-  new slot when it has gone stale; sent() stamps the slot again with when the request was actually
-  written if that still lagged (a new connection's handshake), so whatever the scheduling no slot's
-  next call comes within SLOT_SPACING of its last one as Altegio sees them.
-- Priority: a freed slot belongs to writes for READ_DEFER (0.3 s) before a read may take it, so a
-  waiting booking always gets the next slot while reads still use every slot nobody else wants; reads
-  also leave a tenth of the minute to writes, and refreshes of copies that can stand in (stale served
-  instead) leave a further quarter to misses. The warmer (warmer.py) is lowest: it counts only while the
-  minute is at most WARM_UNTIL spent and takes a slot only after WARM_DEFER, so it spends what visitors
-  leave and never a slot a miss or a write is waiting for.
+- The send itself: a slot is held (`h`) from its taking until sent() says when the request was written
+  (its t moved there if that lagged the stamp by over MAX_SEND_LAG; one more write per call), HOLD after
+  the stamp at the latest; nobody takes a held slot. So however late a send (a starved CPU between
+  sending() and the write, a slow or throttled table), the slot's next call keeps SLOT_SPACING from the
+  send, not from the grant (until 2026-12-06 a late send was corrected only after the fact, and a
+  correction landing after the slot was granted again put two of its calls into one second: 6 in a
+  second under two CPU hogs; tests/unit/test_budget_throughput.py). sending() lets a turn go until
+  SEND_LATE after its stamp and takes a new one after that, so the write may lag the check by up to
+  HOLD - SEND_LATE. The minute counts grants: sends lag them by HOLD at most, 8 calls of 4 slots, which
+  the 180 a minute (Altegio: 200) absorb.
+- Priority and order: a turn that must wait marks the earliest slot it may wait for (`w` until when, `wr`
+  its rank: write > miss > refresh > warm, `ws` since when it waits). A marked slot goes only to its
+  marker or a turn before it (higher rank, or the same and waiting longer); a turn that takes a marked slot
+  from a later one moves that one's mark to the next slot, so the marks are the waiters' queue, kept on
+  the slots themselves, and the marker is woken when its slot frees and stamped right then. So a waiting
+  booking gets the next slot, waiting misses go out in the order they came and before refreshes (a copy
+  can stand in for those), and nobody else waiting, a read takes a slot the moment it frees: reads use
+  all four slots a second (until 2026-12-06 every freed slot was kept from reads for 0.3 s, which left
+  them at most 4 / 1.35 s, and waiters won a freed slot by lottery, so some waited out their 6 s while
+  younger ones went out: tests/unit/test_budget_throughput.py). Reads also leave a tenth of the minute to
+  writes, and refreshes of copies that can stand in (stale served instead) leave a further quarter to
+  misses. The warmer (warmer.py) is lowest: it counts only while the minute is at most WARM_UNTIL spent and
+  takes a slot only after WARM_DEFER, so it spends what visitors leave and never a slot a miss or a write
+  is waiting for.
 - Fair share: reads are also counted per caller class (the page, each partner key: caller.py) in buckets
   of their own (`min#<class>#<epoch//5>`). A class's reads may take at most CALLER_READ_SHARE of the
   minute's reads while another class has read within the minute (each bucket notes the classes that read
@@ -52,20 +65,30 @@ from .observability import count, logger
 from .settings import get_settings
 
 Priority = Literal["warm", "refresh", "read", "write"]
-SLOT_SPACING = 1.05  # a little over a second: clock and network jitter between containers
+SLOT_SPACING = 1.1  # a slot's sends >= 1.05 s apart (MAX_SEND_LAG): 50 ms for the way to Altegio
 STAMP_SLACK = 0.02  # a slot taken slower than foreseen by this is stamped again with the time it goes out
+HOLD = 2.0  # a slot whose call sent() has not confirmed is nobody else's until this long after its stamp
+SEND_LATE = 0.5  # a turn goes out at most this long after its stamp (the rest of HOLD is for the write)
+HELD_POLL = 0.2  # a slot due to free but still held (its send not yet confirmed) is looked at this often
 AHEAD_MIN, AHEAD_MAX = 0.01, 0.5  # how far ahead a slot's stamp is put (its write's round trip, foreseen)
-MAX_SEND_LAG = 0.05  # SLOT_SPACING - this = 1 s; a send later than this after its stamp is counted
+MAX_SEND_LAG = 0.05  # a send later than this after its stamp moves the slot's t to it
 BUCKET = 5  # seconds per minute-bucket: the checked span is 60 s to 60 + BUCKET, so finer admits more
 WINDOW_BUCKETS = 60 // BUCKET  # buckets before the current one that a sliding minute can still reach
 WRITE_SHARE = 0.1  # of the minute, kept for writes
 MISS_SHARE = 0.25  # of the minute, kept from refreshes (a stale copy can stand in) for misses (none can)
-READ_DEFER = 0.3  # a freed slot is the writes' alone for this long before a read may take it
+MARK_GRACE = 0.3  # a waiting turn's mark on its slot holds this long past the slot's freeing (its wake-up)
+MIN_POLL = 0.02  # a turn with every slot marked by turns before it looks again after at least this
+RANKS = {"warm": 0, "refresh": 1, "read": 2, "write": 3}  # who goes first: writes, misses, refreshes, warmer
+# A turn may take (or mark) a slot unless a live mark on it is of a turn before it: higher priority, or the
+# same and waiting longer (marks are the waiters' queue, kept on the slots themselves).
+_MAY_USE = "(attribute_not_exists(w) OR w < :now OR wr < :rank OR (wr = :rank AND ws >= :since))"
+# Free: its last call SLOT_SPACING (+ defer) before :free's, and known to be out (no hold, or one ended).
+_FREE = "(attribute_not_exists(t) OR t <= :free) AND (attribute_not_exists(h) OR h <= :free)"
 WARM_UNTIL = 0.4  # of the minute: the warmer counts only while everyone's calls stay below this
-WARM_DEFER = 0.8  # a freed slot waits this long (reads: READ_DEFER) for a visitor before the warmer takes it
+WARM_DEFER = 0.8  # a freed slot waits this long for a visitor before the warmer takes it
 THROTTLE_RETRIES = 4  # a throttled budget write is tried again (fresh stamp) before the local limiter
 THROTTLE_PATIENCE = 1.5  # seconds of a throttled budget table waited out before the local limiter
-RETAKES = 3  # a turn gone stale before its send is taken again at most this often
+RETAKES = 3  # a turn gone stale (SEND_LATE) before its send is taken again at most this often
 
 
 # When this container last found the minute spent for refreshes: until then, refreshes are not tried
@@ -95,43 +118,207 @@ def _table() -> str:
     return get_settings().budget_table
 
 
-def _take_slot(slots: list[int], defer: float) -> tuple[tuple[float, dict] | None, float]:
-    """Take one per-second slot free for `defer` seconds past SLOT_SPACING: ((its stamp, its key), 0) on
-    success, else (None, seconds until one frees)."""
+def _take_slot(turn: Turn, slots: list[int], defer: float) -> tuple[tuple[float, dict] | None, float]:
+    """Take one per-second slot free for `defer` seconds past SLOT_SPACING and not waited for by a turn
+    before this one: ((its stamp, its key), 0) on success, else (None, seconds until this turn should try
+    again). A turn that must wait marks the earliest slot it may wait for (_mark), so the slot goes to it
+    when it frees, and tries that slot first when it wakes."""
+    if turn.target is None:
+        return _look(turn, slots, defer)
+    # Woke for the slot it marked: straight to it, no look first.
+    (target, free_at), turn.target = turn.target, None
+    taken = _try_slot(turn, target, defer, free_at)
+    if taken is not None:
+        return taken, 0.0
+    found = _look(turn, slots, defer)  # still held, or moved later by its last call's late send
+    if found[0] is None and (turn.target is None or turn.target[0] != target):
+        _unmark(turn, target)  # it waits for another one: the next in line may have this
+    return found
+
+
+def _look(turn: Turn, slots: list[int], defer: float) -> tuple[tuple[float, dict] | None, float]:
+    """_take_slot after a look at every slot: the earliest free one this turn may use, else a mark."""
+    items = _slot_items(slots)
+    now = clock.now()
+    stamp = now + _ahead()
+    frees = {slot: _free_at(items.get(slot, {}), defer, stamp) for slot in slots}
+    order = sorted(slots, key=lambda s: (frees[s], random.random()))
     earliest: float | None = None
-    for slot in random.sample(slots, len(slots)):
-        key = {"pk": dynamo.s(f"sec#{slot}")}
-        for attempt in range(THROTTLE_RETRIES + 1):
-            # Stamped with when the call will go out: after this write's round trip, foreseen.
-            stamp = clock.now() + _ahead()
-            sent_at = clock.monotonic()
-            try:
-                dynamo.stamp_client().update_item(
-                    TableName=_table(),
-                    Key=key,
-                    UpdateExpression="SET t = :stamp, expires_at = :exp",
-                    ConditionExpression="attribute_not_exists(t) OR t <= :free",
-                    ExpressionAttributeValues={
-                        ":stamp": dynamo.n(stamp),
-                        ":free": dynamo.n(stamp - SLOT_SPACING - defer),
-                        ":exp": dynamo.n(int(stamp) + 3600),
-                    },
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                )
-                _note_round_trip(clock.monotonic() - sent_at)
-                return (_when_due(key, stamp), key), 0.0
-            except ClientError as exc:
-                _note_round_trip(clock.monotonic() - sent_at)
-                if dynamo.throttled(exc) and attempt < THROTTLE_RETRIES:
-                    clock.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
-                    continue
-                if not dynamo.conditional_failed(exc):
-                    raise
-                last = dynamo.num(exc.response.get("Item", {}), "t", stamp)
-                wait = last + SLOT_SPACING + defer - stamp
-                earliest = wait if earliest is None else min(earliest, wait)
-                break
-    return None, max(0.01, earliest if earliest is not None else 0.05)
+    for slot in order:
+        item, free_at = items.get(slot, {}), frees[slot]
+        earliest = free_at if earliest is None else min(earliest, free_at)
+        if not _may_use(turn, item, now):
+            continue  # a turn before this one (a write, or an older miss) waits for it
+        if free_at <= stamp:
+            taken = _try_slot(turn, slot, defer)
+            if taken is not None:
+                return taken, 0.0
+            continue  # someone was quicker: the next one
+        wait = free_at - stamp
+        if clock.monotonic() + wait > turn.deadline:
+            return None, wait  # it would not wait that long: no mark to hold others back for nothing
+        if _mark_queue(turn, slot, items, order, defer, stamp):
+            turn.target = slot, free_at
+            return None, max(0.0, free_at - clock.now() - _ahead())
+    # Every slot is free only for turns before this one: look again when the first of them has gone out.
+    wait = (earliest if earliest is not None else stamp) - clock.now() - _ahead()
+    return None, max(MIN_POLL, _ahead(), wait)
+
+
+def _rank_values(turn: Turn) -> dict:
+    return {
+        ":now": dynamo.n(clock.now()),
+        ":rank": dynamo.n(RANKS[turn.priority]),
+        ":since": dynamo.n(turn.since),
+    }
+
+
+def _may_use(turn: Turn, item: dict, now: float) -> bool:
+    """No live mark on the slot, or one of a turn not before this one (what _MAY_USE says to DynamoDB)."""
+    if dynamo.num(item, "w", 0.0) < now:
+        return True
+    rank, mine = dynamo.num(item, "wr", 0.0), RANKS[turn.priority]
+    return rank < mine or (rank == mine and dynamo.num(item, "ws", 0.0) >= _stored(turn.since))
+
+
+def _stored(value: float) -> float:
+    return float(dynamo.n(value)["N"])
+
+
+def _slot_items(slots: list[int]) -> dict[int, dict]:
+    """Every slot item as it is now (one consistent read): whose turn is next and when each frees."""
+    table = _table()
+    keys = [{"pk": dynamo.s(f"sec#{slot}")} for slot in slots]
+    got = _retried(
+        dynamo.stamp_client().batch_get_item, RequestItems={table: {"Keys": keys, "ConsistentRead": True}}
+    )
+    return {int(i["pk"]["S"][4:]): i for i in got["Responses"].get(table, [])}
+
+
+def _retried(call, **kwargs):
+    """A budget table call, tried again (briefly) while throttled; its round trip noted for _ahead."""
+    for attempt in range(THROTTLE_RETRIES + 1):
+        sent_at = clock.monotonic()
+        try:
+            return call(**kwargs)
+        except ClientError as exc:
+            if not dynamo.throttled(exc) or attempt == THROTTLE_RETRIES:
+                raise
+            clock.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+        finally:
+            _note_round_trip(clock.monotonic() - sent_at)
+    return None  # not reached
+
+
+def _try_slot(turn: Turn, slot: int, defer: float, free_at: float = 0.0) -> tuple[float, dict] | None:
+    """Take and hold `slot` if it is free for `defer` past SLOT_SPACING (its last call known to be out, or
+    its hold over) and no turn before this one waits for it (clearing any mark: a mark's owner that finds
+    its slot gone marks another); None if not. `free_at`: when the slot was seen to free, so a turn woken
+    for it a little early (the round trip foreseen has changed meanwhile) is stamped then, not refused."""
+    key = {"pk": dynamo.s(f"sec#{slot}")}
+    # Stamped with when the call will go out: after this write's round trip, foreseen.
+    stamp = max(clock.now() + _ahead(), free_at + 1e-4)
+    try:
+        _retried(
+            dynamo.stamp_client().update_item,
+            TableName=_table(),
+            Key=key,
+            UpdateExpression="SET t = :stamp, h = :hold, expires_at = :exp REMOVE w, wr, ws",
+            ConditionExpression=f"{_FREE} AND {_MAY_USE}",
+            ExpressionAttributeValues={
+                ":stamp": dynamo.n(stamp),
+                ":hold": dynamo.n(_hold(stamp)),
+                ":free": dynamo.n(stamp - SLOT_SPACING - defer),
+                ":exp": dynamo.n(int(stamp) + 3600),
+                **_rank_values(turn),
+            },
+        )
+    except ClientError as exc:
+        if not dynamo.conditional_failed(exc):
+            raise
+        return None
+    return stamp, key
+
+
+def _mark(who: tuple[int, float], slot: int, free_at: float) -> tuple[bool, tuple[int, float] | None]:
+    """Note on `slot` that the turn `who` (its rank, since when it waits) waits for it, unless a turn before
+    it already does: turns after it (lower priority, or the same and younger) leave the slot alone until
+    MARK_GRACE after it frees. Returns (marked, the live mark it replaced, of a turn after it, if any)."""
+    rank, since = who
+    try:
+        got = _retried(
+            dynamo.stamp_client().update_item,
+            TableName=_table(),
+            Key={"pk": dynamo.s(f"sec#{slot}")},
+            UpdateExpression="SET w = :until, wr = :rank, ws = :since",
+            ConditionExpression=_MAY_USE,
+            ExpressionAttributeValues={
+                ":until": dynamo.n(free_at + MARK_GRACE),
+                ":now": dynamo.n(clock.now()),
+                ":rank": dynamo.n(rank),
+                ":since": dynamo.n(since),
+            },
+            ReturnValues="ALL_OLD",
+        )
+    except ClientError as exc:
+        if not dynamo.conditional_failed(exc):
+            raise
+        return False, None
+    old = (got or {}).get("Attributes", {})
+    replaced = (int(dynamo.num(old, "wr")), dynamo.num(old, "ws"))
+    live = dynamo.num(old, "w", 0.0) >= clock.now() and replaced != (rank, _stored(since))
+    return True, replaced if live else None
+
+
+def _unmark(turn: Turn, slot: int) -> None:
+    """Take the turn's own mark off `slot`. Never raises: a mark left ends by itself (MARK_GRACE)."""
+    with contextlib.suppress(ClientError, BotoCoreError):
+        dynamo.stamp_client().update_item(
+            TableName=_table(),
+            Key={"pk": dynamo.s(f"sec#{slot}")},
+            UpdateExpression="REMOVE w, wr, ws",
+            ConditionExpression="wr = :rank AND ws = :since",
+            ExpressionAttributeValues={
+                ":rank": dynamo.n(RANKS[turn.priority]),
+                ":since": dynamo.n(turn.since),
+            },
+        )
+
+
+def _mark_queue(
+    turn: Turn, slot: int, items: dict[int, dict], order: list[int], defer: float, stamp: float
+) -> bool:
+    """Mark `slot` for `turn`; a turn after it whose mark this replaces is moved to the next slot it may
+    hold (and so on down the queue), so it still goes out in its place rather than a round later, when it
+    wakes for the slot it lost and finds its mark elsewhere. Only while that leaves this turn time for its
+    own slot: a displaced turn that wakes to find its slot gone marks another itself."""
+    free_at = _free_at(items.get(slot, {}), defer, stamp)
+    marked, displaced = _mark((RANKS[turn.priority], turn.since), slot, free_at)
+    if not marked:
+        return False
+    rest = [s for s in order if s != slot]
+    while displaced is not None and rest and clock.now() + _ahead() < free_at:
+        other = rest.pop(0)
+        other_defer = WARM_DEFER if displaced[0] == RANKS["warm"] else 0.0
+        moved, next_displaced = _mark(displaced, other, _free_at(items.get(other, {}), other_defer, stamp))
+        if moved:
+            displaced = next_displaced
+    return True
+
+
+def _free_at(item: dict, defer: float, stamp: float) -> float:
+    """When the slot `item` frees for a turn that would go out at `stamp`: SLOT_SPACING (+ `defer`) after its
+    last call. A held slot due by then waits for its send to be confirmed (looked at again HELD_POLL on),
+    and for its hold's end at the latest."""
+    free_at = dynamo.num(item, "t", 0.0) + SLOT_SPACING + defer
+    if "h" in item:
+        ends = dynamo.num(item, "h") + SLOT_SPACING + defer
+        free_at = max(free_at, min(ends, stamp + HELD_POLL))
+    return free_at
+
+
+def _hold(stamp: float) -> float:
+    return stamp + HOLD
 
 
 def _ahead() -> float:
@@ -154,9 +341,13 @@ def _when_due(key: dict, stamp: float) -> float:
             dynamo.stamp_client().update_item(
                 TableName=_table(),
                 Key=key,
-                UpdateExpression="SET t = :later",
-                ConditionExpression="t = :mine",  # unless taken over meanwhile (only after a long stall)
-                ExpressionAttributeValues={":later": dynamo.n(later), ":mine": dynamo.n(stamp)},
+                UpdateExpression="SET t = :later, h = :hold",
+                ConditionExpression="t = :mine",  # unless a pause moved it meanwhile
+                ExpressionAttributeValues={
+                    ":later": dynamo.n(later),
+                    ":hold": dynamo.n(_hold(later)),
+                    ":mine": dynamo.n(stamp),
+                },
             )
             stamp = later
         except (ClientError, BotoCoreError):
@@ -324,11 +515,16 @@ class Turn:
     stamp: float = 0.0
     slot: dict | None = None  # the slot item's key; None: a turn of the local limiter
     counted_at: float | None = None  # when it was counted in the minute's buckets
+    since: float = 0.0  # when it started waiting (epoch seconds): among equals, the oldest goes first
+    target: tuple[int, float] | None = None  # the slot it marked and waits for, and when that frees
 
 
 def acquire(priority: Priority = "read", wait_max: float | None = None) -> float:
-    """take()'s stamp (epoch seconds): when the call may go out."""
-    return take(priority, wait_max).stamp
+    """take()'s stamp (epoch seconds), for a call that goes out on it at once: it is confirmed as sent then
+    (sent()), so its slot is not held."""
+    turn = take(priority, wait_max)
+    sent(turn, turn.stamp)
+    return turn.stamp
 
 
 def take(priority: Priority = "read", wait_max: float | None = None) -> Turn:
@@ -340,7 +536,7 @@ def take(priority: Priority = "read", wait_max: float | None = None) -> Turn:
     """
     wait = get_settings().budget_wait_seconds if wait_max is None else wait_max
     klass = None if priority in ("write", "warm") else _class()  # reads count towards their caller's share
-    turn = Turn(priority, clock.monotonic() + wait, klass)
+    turn = Turn(priority, clock.monotonic() + wait, klass, since=clock.now())
     _place(turn)
     return turn
 
@@ -349,7 +545,7 @@ def _place(turn: Turn) -> None:
     """Give `turn` a slot, counting it in the minute first if it is not yet (so the slot is the last step),
     waiting until its deadline; BudgetExhausted (the minute's count given back) if none comes in time."""
     slots, allowance = _slots(), _allowance(turn.priority)
-    defer = {"write": 0.0, "warm": WARM_DEFER}.get(turn.priority, READ_DEFER)
+    defer = WARM_DEFER if turn.priority == "warm" else 0.0  # the others' order: the marks (_take_slot)
     started = clock.monotonic()
     waited = False
     while True:
@@ -357,7 +553,7 @@ def _place(turn: Turn) -> None:
         try:
             if turn.counted_at is None:
                 _count(turn, allowance, now)
-            taken, wait = _take_slot(slots, defer)
+            taken, wait = _take_slot(turn, slots, defer)
         except (ClientError, BotoCoreError) as exc:
             throttled = isinstance(exc, ClientError) and dynamo.throttled(exc)
             if throttled and clock.monotonic() - started < THROTTLE_PATIENCE:
@@ -370,7 +566,9 @@ def _place(turn: Turn) -> None:
                 wait = _local().wait_time(now)
                 taken = (clock.now(), None) if not wait else None
         if taken is not None:
-            turn.stamp, turn.slot = taken
+            stamp, turn.slot = taken
+            # Held until its stamp only now, its old mark off: the next in line may look meanwhile.
+            turn.stamp = stamp if turn.slot is None else _when_due(turn.slot, stamp)
             if waited:
                 count("BudgetWait")
             return
@@ -379,7 +577,7 @@ def _place(turn: Turn) -> None:
             _give_back(turn)  # no call goes out: the minute's allowance is not spent
             raise BudgetExhausted(wait)
         waited = True
-        clock.sleep(wait + random.uniform(0, 0.02))
+        clock.sleep(wait + (0.0 if turn.target is not None else random.uniform(0, 0.02)))
 
 
 def _count(turn: Turn, allowance: int, now: float) -> None:
@@ -408,47 +606,76 @@ def _give_back(turn: Turn) -> None:
 
 
 def sending(turn: Turn) -> None:
-    """Right before the request is written: the turn holds only if the call goes out within MAX_SEND_LAG
-    of its stamp. A process descheduled since the slot was taken (a starved CPU, a slow DynamoDB write)
-    would send later than the slot says, and the slot's next user, keeping SLOT_SPACING from the stamp,
-    could then put a sixth call into Altegio's second: a new slot is taken instead (waiting within the
-    turn's deadline; BudgetExhausted if none comes, nothing sent)."""
+    """Right before the request is written: the turn's slot is held until sent() (or HOLD), so a call that
+    goes out late still keeps SLOT_SPACING from the slot's last call and its next. Past SEND_LATE after its
+    stamp (a process descheduled since the slot was taken), the hold may end before the write: the slot is
+    let go and a new one taken, waiting within the turn's deadline; past it, BudgetExhausted and nothing
+    sent."""
     for _ in range(RETAKES):
         lag = clock.now() - turn.stamp
-        if lag <= MAX_SEND_LAG:
+        if lag <= SEND_LATE:
             return
         count("BudgetRetake")
         logger.info(
             "budget turn went stale before the send; taking another", extra={"lag_ms": int(lag * 1000)}
         )
+        _release(turn)
+        if clock.monotonic() > turn.deadline:
+            break
         _place(turn)
-    if clock.now() - turn.stamp > MAX_SEND_LAG:  # starved throughout: better not sent than over the limit
+    if clock.now() - turn.stamp > SEND_LATE:  # starved throughout: better not sent than over the limit
+        _release(turn)
         _give_back(turn)
         raise BudgetExhausted(1.0, "upstream call could not be sent on its budget turn")
 
 
 def sent(turn: Turn, at: float) -> None:
-    """The request was written at `at` (epoch seconds). Later than its stamp by over MAX_SEND_LAG (the
-    process descheduled between sending() and the write, a new connection's handshake): the slot is
-    stamped with `at`, so its next user keeps a full SLOT_SPACING from when Altegio saw the call. Never
-    raises."""
-    if at - turn.stamp <= MAX_SEND_LAG:
-        return
-    count("BudgetLateSend")
+    """The request was written at `at` (epoch seconds): the turn's hold ends. Later than its stamp by over
+    MAX_SEND_LAG (the process descheduled between sending() and the write, a new connection's handshake),
+    the slot is stamped with `at`, so its next user keeps a full SLOT_SPACING from when Altegio saw the
+    call. Never raises."""
+    late = at - turn.stamp > MAX_SEND_LAG
+    if late:
+        count("BudgetLateSend")
     if turn.slot is None:  # the local limiter's turn
-        local = _local()
-        with local.lock:
-            local.times.append(at)  # counted twice: more conservative, never less
+        if late:
+            local = _local()
+            with local.lock:
+                local.times.append(at)  # counted twice: more conservative, never less
         return
-    with contextlib.suppress(ClientError, BotoCoreError):  # taken over meanwhile: only after a long stall
-        dynamo.stamp_client().update_item(
+    went_out = at if late else turn.stamp
+    try:
+        _retried(
+            dynamo.stamp_client().update_item,
             TableName=_table(),
             Key=turn.slot,
-            UpdateExpression="SET t = :at",
-            ConditionExpression="t = :mine",
-            ExpressionAttributeValues={":at": dynamo.n(at), ":mine": dynamo.n(turn.stamp)},
+            UpdateExpression="SET t = :t REMOVE h",
+            ConditionExpression="h = :hold AND t <= :t",  # still its hold; a pause's later t is kept
+            ExpressionAttributeValues={":t": dynamo.n(went_out), ":hold": dynamo.n(_hold(turn.stamp))},
         )
-    turn.stamp = at
+    except ClientError as exc:
+        if dynamo.conditional_failed(exc):
+            _release(turn)  # paused meanwhile (or the hold is over): only the hold ends
+    except BotoCoreError:
+        pass  # the hold ends by itself
+    turn.stamp = went_out
+
+
+def _release(turn: Turn) -> None:
+    """End the turn's hold on its slot (its t left as it is) and let the slot go. Never raises: a hold
+    left ends by itself."""
+    if turn.slot is None:
+        return
+    with contextlib.suppress(ClientError, BotoCoreError):
+        _retried(
+            dynamo.stamp_client().update_item,
+            TableName=_table(),
+            Key=turn.slot,
+            UpdateExpression="REMOVE h",
+            ConditionExpression="h = :hold",
+            ExpressionAttributeValues={":hold": dynamo.n(_hold(turn.stamp))},
+        )
+    turn.slot = None
 
 
 def pause(seconds: float) -> None:

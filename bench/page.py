@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import statistics
+from datetime import datetime
 
 from .contenders import StackProcess
 from .procs import SandboxProcess
@@ -36,10 +37,14 @@ TAP_TO_SLOTS = (
 )
 
 
-def _visit(browser, url: str, click_day: bool) -> dict:
+def _visit(browser, url: str, click_day: bool, now: datetime | None = None) -> dict:
+    """One visit's figures. `now`: the page's clock starts there (a sandbox pinned at another instant, as
+    the date matrix runs it), else the browser's own."""
     ctx = browser.new_context(
         viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="Europe/Riga"
     )
+    if now is not None:
+        ctx.clock.install(time=now)
     ctx.set_default_timeout(TIMEOUT_MS)
     page = ctx.new_page()
     seen: dict[str, dict] = {}

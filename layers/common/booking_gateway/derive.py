@@ -22,7 +22,7 @@ import functools
 import json
 from collections.abc import Callable
 
-from . import cache, clock, hints_patch, holds
+from . import cache, clock, read_path
 from .observability import logger
 
 
@@ -45,15 +45,12 @@ def _fresh(
     operation: str, location_id: int, path: str, query: list, day: str | None, member: int = 0
 ) -> cache.Entry | None:
     """The entry while fresh: of the current generation, or from before changes that only took time and
-    patched without them (a team member's times: holds.stand_in; the team members: hints_patch.staff)."""
+    patched without them (read_path.patched_copy)."""
     entry, gen = cache.read(cache.cache_key(operation, location_id, path, query), location_id, day)
     if entry is None or entry.in_flight:
         return None
     if entry.gen != gen:
-        if day is not None:
-            entry = holds.stand_in(entry, gen, location_id, day, member)
-        else:
-            entry = hints_patch.staff(entry, gen, location_id, query)
+        entry = read_path.patched_copy(operation, entry, gen, location_id, day, member, query)
     if entry is None or clock.now() >= entry.fresh_until:
         return None
     return entry

@@ -51,7 +51,8 @@ def dates(
     except (*cache.CacheUnavailable, ValueError, KeyError, TypeError, AttributeError):
         return None
     count("DatesPatched")
-    return dataclasses.replace(entry, body=json.dumps(body, ensure_ascii=False), gen=gen)
+    text = json.dumps(body, ensure_ascii=False) if full else entry.body  # unchanged: not encoded again
+    return dataclasses.replace(entry, body=text, gen=gen)
 
 
 def staff(

@@ -4,6 +4,7 @@ same latency), with the same visitors and the same front desk changing records b
 from __future__ import annotations
 
 import json
+import re
 import resource
 import sys
 import time
@@ -23,6 +24,17 @@ JSON_HEADERS = {"Accept": ACCEPT, "Content-Type": "application/json"}
 def _self_cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
+
+
+def _warning(doc: dict) -> str:
+    """A log line's message; for an exception also its type and innermost frame, so a run's JSON says
+    what failed where (the stack's logs are not kept)."""
+    message = str(doc.get("message", ""))[:80]
+    if not doc.get("exception_name"):
+        return message
+    frames = re.findall(r'File "([^"]+)", line (\d+), in (\S+)', str(doc.get("exception", "")))
+    where = f" at {frames[-1][0].rsplit('/', 1)[-1]}:{frames[-1][1]} {frames[-1][2]}" if frames else ""
+    return f"{message} [{doc['exception_name']}{where}]"
 
 
 class StackProcess:
@@ -48,7 +60,7 @@ class StackProcess:
                     value = doc.get(metric["Name"], 0)
                     self.metrics[metric["Name"]] += sum(value) if isinstance(value, list) else value
         elif '"level":"WARNING"' in line.replace(" ", "") or '"level":"ERROR"' in line.replace(" ", ""):
-            self.warnings[str(json.loads(line).get("message", ""))[:80]] += 1
+            self.warnings[_warning(json.loads(line))] += 1
 
     def stop(self) -> None:
         self.child.stop()

@@ -146,3 +146,21 @@ def test_a_late_send_whose_correction_lands_late_keeps_its_slot_from_the_next_ca
     print("sent at", [round(t - start, 3) for t in sorted(sent)])
     assert len(sent) == 8
     assert _max_in_window(sent, 1.0) <= 4
+
+
+def test_what_waiting_costs_the_budget_table(ddb, clock, settings_env, monkeypatch):
+    """Every waiting turn looks at the slots whenever one of them frees, so the table's calls grow with the
+    waiters: 6, 16 and 47 DynamoDB calls per call sent with 4, 12 and 40 waiters (2026-12-06). Cheap on
+    DynamoDB, but on the local stack they are most of moto's CPU in a cold run (README: the cold run), so
+    the figure is kept here and must not grow unnoticed."""
+    settings_env(UPSTREAM_PER_SECOND=4, UPSTREAM_PER_MINUTE=180)
+    monkeypatch.setattr(budget, "random", random.Random(1))
+    made: list[str] = []
+    for client in {id(c): c for c in (dynamo.client(), dynamo.stamp_client())}.values():
+        client.meta.events.register("before-call.dynamodb.*", lambda model, **_: made.append(model.name))
+    _slow_table(monkeypatch, clock, 0.01)
+    sent, refused = run_misses(clock, 12)
+    per_call = len(made) / len(sent)
+    print(f"12 waiters: {len(sent)} sent, {len(refused)} refused, {per_call:.1f} table calls a call sent")
+    assert refused == [] and len(sent) >= 0.9 * 4 / budget.SLOT_SPACING * SECONDS
+    assert per_call <= 20

@@ -178,7 +178,16 @@ def test_waf_counts_the_visitor_behind_cloudfront_and_the_address_otherwise():
         else:
             assert rate["AggregateKeyType"] == "IP" and "ForwardedIPConfig" not in rate
         assert scope(name)[0] == (verified if trusted else not_verified)
-        assert len(scope(name)) == (2 if auth else 1)
+        assert len(scope(name)) == (2 if auth or name == "rate-per-address" else 1)
+    # Altegio's webhook sender is not a partner: its deliveries count against a limit of their own.
+    webhooks = rules["webhooks-per-address"]
+    rate = webhooks["Statement"]["RateBasedStatement"]
+    assert webhooks["Action"] == {"Block": {}} and rate["Limit"] == {"Ref": "WafWebhookRateLimit"}
+    assert rate["AggregateKeyType"] == "IP" and "ForwardedIPConfig" not in rate
+    route = rate["ScopeDownStatement"]
+    assert route["RegexMatchStatement"]["RegexString"] == _webhook_route_regex()
+    assert scope("rate-per-address")[1] == {"NotStatement": {"Statement": route}}
+    assert len({r["Priority"] for r in rules.values()}) == len(rules)
     # The page's key without the origin secret is blocked before any rate rule.
     first = min(rules.values(), key=lambda r: r["Priority"])
     assert first["Name"] == "page-key-only-through-cloudfront" and first["Action"] == {"Block": {}}

@@ -56,11 +56,11 @@ KINDS = ("cached+copy", "cached", "cabinet", "write")
 # fmt: off
 EXPECT: dict[str, tuple[Expect, ...]] = {
     # fault       cached + copy  cached                   cabinet read             write
-    "down":      (STALE,         E(502, RA),              E(502),                  E(502, NO_RA, "whether")),
-    "slow":      (STALE,         E(504, RA),              E(504),                  E(504, NO_RA, "look")),
-    "5xx":       (STALE,         E(502, RA),              E(502),                  E(502, NO_RA, "whether")),
+    "down":      (STALE,         E(502, RA),              E(502, RA),              E(502, NO_RA, "whether")),
+    "slow":      (STALE,         E(504, RA),              E(504, RA),              E(504, NO_RA, "look")),
+    "5xx":       (STALE,         E(502, RA),              E(502, RA),              E(502, NO_RA, "whether")),
     "429":       (STALE,         E(503, RA),              E(503, RA),              E(503, RA)),
-    "malformed": (STALE,         E(502, RA),              E(502),                  E(502, NO_RA, "whether")),
+    "malformed": (STALE,         E(502, RA),              E(502, RA),              E(502, NO_RA, "whether")),
     "revoked":   (STALE,         E(502, NO_RA, "authen"), E(502, NO_RA, "authen"), E(502, NO_RA, "authen")),
 }
 # fmt: on

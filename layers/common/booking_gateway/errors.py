@@ -35,7 +35,7 @@ UNKNOWN_MESSAGE = (
     "Look it up before retrying."
 )
 BUDGET_MESSAGE = "The upstream request budget is spent; retry shortly."
-RETRY_AFTER = 2  # seconds, for a cached read that Altegio failed and no copy could stand in for
+RETRY_AFTER = 2  # seconds, for a read Altegio failed (cached with no copy to stand in, or forwarded)
 
 
 class Rejected(Exception):
@@ -105,10 +105,8 @@ class UpstreamTimeout(UpstreamError):
     """The request went out and no answer came in time: for a write, its effect is unknown."""
 
     def answer(self, kind: Kind) -> Answer:
-        if kind == "cached":
+        if kind in ("cached", "read"):  # a GET: asking again is safe, and when is said the same way
             return Answer(504, "Altegio did not answer in time; retry shortly.", RETRY_AFTER)
-        if kind == "read":
-            return Answer(504, "Altegio did not answer in time; retry shortly.", None)
         message = BOOKING_TIMEOUT_MESSAGE if kind == "booking" else TIMEOUT_MESSAGE
         return Answer(504, message, None, "unknown")
 
@@ -118,8 +116,7 @@ class UpstreamUnavailable(UpstreamError):
 
     def answer(self, kind: Kind) -> Answer:
         if kind in ("cached", "read"):
-            retry = RETRY_AFTER if kind == "cached" else None
-            return Answer(502, "Altegio is unavailable; retry shortly.", retry)
+            return Answer(502, "Altegio is unavailable; retry shortly.", RETRY_AFTER)
         return Answer(502, UNKNOWN_MESSAGE, None, "unknown")
 
 

@@ -4,7 +4,19 @@ import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from wr_kit import NEW_YORK, appointment, appointments_made, bookable_member, client, day, event_for, new_key
+import pytest
+from wr_kit import (
+    NEW_YORK,
+    SERVICE,
+    appointment,
+    appointments_made,
+    bookable_member,
+    client,
+    day,
+    event_for,
+    new_key,
+    times,
+)
 
 from sandbox import FaultRule
 
@@ -194,3 +206,56 @@ def test_a_key_is_kept_for_a_day_then_it_is_new(gw, clock):
     clock.advance(120)
     assert "idempotent-replayed" not in post().headers  # a new request: Altegio is asked again
     assert len([r for r in gw.bookings() if r["method"] == "POST"]) == 2
+
+
+def _two_free_at_once(gw):
+    """A day and a time at which two team members of New York are free (so "any" has a choice)."""
+    when = day(gw, NEW_YORK, 1)
+    world, service, free = gw.sandbox.state.world, SERVICE[NEW_YORK], {}
+    for member in sorted(m.id for m in world.staff.values() if m.location_id == NEW_YORK):
+        if service in world.staff[member].service_ids:
+            url = f"/book_times/{NEW_YORK}/{member}/{when.isoformat()}?service_ids[]={service}"
+            for slot in gw.upstream("GET", url).data or []:
+                free.setdefault(slot["datetime"], []).append(member)
+    slot = min(t for t, members in free.items() if len(members) >= 2)
+    for member in free[slot]:
+        assert slot in times(gw, NEW_YORK, member, when)  # cached through the gateway
+    return when, slot
+
+
+class _Stopped(BaseException):
+    """Lambda's timeout: the invocation stops where it is; nothing after it runs, not even Powertools'
+    clean-up of the key's INPROGRESS record (which ages out with the invocation's time)."""
+
+
+def test_a_booking_whose_invocation_stopped_after_sending_is_never_sent_again(gw, clock, monkeypatch):
+    """The key's lock ages out with a stopped invocation, so a retry would run the booking again: with "any
+    team member" Altegio gives it another one (a double), with a named one a 433 for the visitor's own
+    booking. The retry is the 504 of an unknown outcome instead, and the booked day's lists are bumped
+    (the stopped invocation never did)."""
+    from booking_gateway import forward
+
+    clock.pin_datetime()
+    when, slot = _two_free_at_once(gw)
+    body = {**client(1), "appointments": [appointment(0, slot, SERVICE[NEW_YORK])]}
+    event = event_for(
+        "book_record", f"/api/v1/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": new_key()}
+    )
+
+    def stop(*_, **__):
+        raise _Stopped  # Altegio has booked; the gateway is stopped before it bumps, stores or answers
+
+    with monkeypatch.context() as timeout:
+        timeout.setattr(forward, "invalidate_availability", stop)
+        with pytest.raises(_Stopped):
+            gw.invoke("book_record", event)
+    [made] = appointments_made(gw)
+    assert slot in times(gw, NEW_YORK, made["staff_id"], when, SERVICE[NEW_YORK])  # the cached list is old
+    clock.advance(60)  # past the function's timeout: the lock has aged out
+    again = gw.invoke("book_record", event)
+    assert again.status == 504 and "look the booking up" in again.message.lower(), again.body
+    assert len(appointments_made(gw)) == 1
+    assert slot not in times(gw, NEW_YORK, made["staff_id"], when, SERVICE[NEW_YORK])
+    replay = gw.invoke("book_record", event)
+    assert replay.status == 504 and replay.headers.get("idempotent-replayed") == "true"
+    assert len(appointments_made(gw)) == 1

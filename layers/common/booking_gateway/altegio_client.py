@@ -24,11 +24,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -78,6 +79,21 @@ __all__ = [  # the errors, for callers that import them from the client that rai
 
 
 _turn: contextvars.ContextVar[budget.Turn | None] = contextvars.ContextVar("budget_turn", default=None)
+_first_write: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
+    "first_write", default=None
+)
+
+
+@contextlib.contextmanager
+def on_first_write(hook: Callable[[], None]) -> Iterator[None]:
+    """Run `hook` once, right before the first request made inside is written (on its budget turn, so a
+    call that never got one never runs it): idempotency.py notes there that a booking may have reached
+    Altegio. What it raises is the call's, and nothing is written."""
+    token = _first_write.set(hook)
+    try:
+        yield
+    finally:
+        _first_write.reset(token)
 
 
 class _OnTurn:
@@ -88,6 +104,15 @@ class _OnTurn:
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         turn = _turn.get()
+        hook = _first_write.get()
+        if hook is not None:
+            _first_write.set(None)  # once: the booking, not the read-back after it
+            try:
+                hook()  # before sending(): its time counts towards the turn's lateness
+            except BaseException:
+                if turn is not None:
+                    budget.sent(turn, clock.now())  # the slot's hold ends (counted as used: the safe side)
+                raise
         if turn is not None:
             budget.sending(turn)
         try:

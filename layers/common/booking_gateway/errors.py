@@ -30,6 +30,11 @@ BOOKING_TIMEOUT_MESSAGE = (
     "Do not retry blindly: look the booking up first (sign in with POST /user/auth, then "
     "GET /user/records) and book again only if it is not there."
 )
+SENT_BEFORE_MESSAGE = (
+    "An earlier request with this Idempotency-Key reached Altegio and its answer was lost, so the booking "
+    "may or may not have been created. Do not retry blindly: look the booking up first (sign in with "
+    "POST /user/auth, then GET /user/records) and book again, with a new key, only if it is not there."
+)
 UNKNOWN_MESSAGE = (
     "Altegio failed while handling this request, so it is not known whether it took effect. "
     "Look it up before retrying."
@@ -109,6 +114,15 @@ class UpstreamTimeout(UpstreamError):
             return Answer(504, "Altegio did not answer in time; retry shortly.", RETRY_AFTER)
         message = BOOKING_TIMEOUT_MESSAGE if kind == "booking" else TIMEOUT_MESSAGE
         return Answer(504, message, None, "unknown")
+
+
+class SentBefore(UpstreamError):
+    """An earlier request with this Idempotency-Key was written to Altegio, and its invocation stopped
+    before its answer was kept (the function's timeout): its effect is unknown, and sending it again could
+    book twice (with "any team member", Altegio would pick another one)."""
+
+    def answer(self, kind: Kind) -> Answer:
+        return Answer(504, SENT_BEFORE_MESSAGE, None, "unknown")
 
 
 class UpstreamUnavailable(UpstreamError):

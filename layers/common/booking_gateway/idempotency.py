@@ -14,6 +14,12 @@
   5xx) so that a blind retry with the same key can never book twice. Nothing is stored when nothing
   happened upstream (budget spent, upstream auth failure, 429, Cloudflare's page, an error in Altegio's
   older shape): the key is released and a retry works.
+- A stopped invocation (the function's timeout) leaves Powertools' INPROGRESS record to age out with it,
+  and a retry would run the booking again: with "any team member" Altegio books another one. So right
+  before the booking is written (altegio_client.on_first_write) a `sent#` mark is put beside the records;
+  a retry that finds it sends nothing and gets the unknown outcome's 504 (errors.SentBefore), which is
+  stored, and the booked days are bumped as for a timeout. A booking Altegio did nothing with (429,
+  Cloudflare's page, the token refused) takes its mark back, so the key can book.
 - The key is scoped by the caller's API key, so one partner can never replay another's answer (which
   carries a record_hash).
 - The store's calls are bounded by the invocation's time (dynamo.guard): a stalled table fails within
@@ -26,6 +32,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -42,10 +49,11 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
+from botocore.exceptions import BotoCoreError, ClientError
 
-from . import clock, container, dynamo
+from . import altegio_client, clock, container, dynamo
 from .envelope import NO_STORE, error_response
-from .errors import Rejected
+from .errors import Rejected, SentBefore
 from .forward import WriteResult, respond
 from .observability import logger
 from .settings import get_settings
@@ -59,6 +67,7 @@ EXPIRES_AFTER_SECONDS = 24 * 3600
 WAIT_MARGIN_SECONDS = 2.0  # a duplicate waits for the first request: its upstream write timeout + this
 WAIT_SECONDS: float | None = None  # fixed wait instead (tests)
 STORE_RETRY_AFTER = 2  # seconds, when the store could not take the key before a booking
+SENT = "sent#"  # the mark of a booking written to Altegio, beside Powertools' records
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
 
 
@@ -82,6 +91,47 @@ def caller_of(event: Mapping[str, Any]) -> str:
     if identity.get("apiKey"):
         return "key:" + hashlib.sha256(str(identity["apiKey"]).encode()).hexdigest()[:32]
     return "anonymous"
+
+
+def _sent_id(data: dict) -> str:
+    scoped = json.dumps([data["scope"], data["key"]], sort_keys=True, default=str)
+    return SENT + hashlib.sha256(scoped.encode()).hexdigest()
+
+
+def _mark_sent(item_id: str) -> None:
+    """Right before the booking is written. Already there: an earlier invocation with this key wrote it
+    and stopped before its answer was kept, so SentBefore and nothing is sent. The table failing is no
+    refusal: without the mark only a stopped invocation's retry is unprotected, as before it existed."""
+    now = clock.now()
+    try:
+        dynamo.store_client().put_item(
+            TableName=get_settings().idempotency_table,
+            Item={"id": dynamo.s(item_id), "expiration": dynamo.n(int(now + EXPIRES_AFTER_SECONDS))},
+            ConditionExpression="attribute_not_exists(id) OR expiration < :now",
+            ExpressionAttributeValues={":now": dynamo.n(int(now))},
+        )
+    except ClientError as exc:
+        if dynamo.conditional_failed(exc):
+            logger.warning("an earlier request with this key was sent and stopped; not sent again")
+            raise SentBefore(
+                "an earlier request with this Idempotency-Key was sent; its answer was lost"
+            ) from exc
+        logger.warning("sent mark not saved", extra={"error": type(exc).__name__})
+    except BotoCoreError as exc:
+        logger.warning("sent mark not saved", extra={"error": type(exc).__name__})
+
+
+def _unmark_sent(item_id: str) -> None:
+    """Altegio did nothing with the booking: the key may book again."""
+    try:
+        dynamo.store_client().delete_item(
+            TableName=get_settings().idempotency_table, Key={"id": dynamo.s(item_id)}
+        )
+    except (ClientError, BotoCoreError) as exc:
+        logger.error(
+            "sent mark not taken back; a retry with this key will be a 504",
+            extra={"error": type(exc).__name__},
+        )
 
 
 class _NotStored(Exception):
@@ -123,9 +173,12 @@ def _build() -> tuple[Callable[..., dict], IdempotencyConfig]:
 
     @idempotent_function(data_keyword_argument="data", config=config, persistence_store=persistence)
     def run(*, data: dict, action: Callable[[], WriteResult], made: list[WriteResult]) -> dict:
-        result = action()
+        sent_id = _sent_id(data)
+        with altegio_client.on_first_write(lambda: _mark_sent(sent_id)):
+            result = action()
         made.append(result)
         if result.outcome == "not_sent":
+            _unmark_sent(sent_id)
             raise _NotStored(result)
         return result.to_dict()
 

@@ -259,3 +259,31 @@ def test_a_booking_whose_invocation_stopped_after_sending_is_never_sent_again(gw
     replay = gw.invoke("book_record", event)
     assert replay.status == 504 and replay.headers.get("idempotent-replayed") == "true"
     assert len(appointments_made(gw)) == 1
+
+
+def test_the_sent_mark_not_saved_does_not_refuse_the_booking(gw, monkeypatch):
+    """The mark only protects a stopped invocation's retry: the table refusing it sends the booking anyway."""
+    from booking_gateway import dynamo, idempotency
+    from botocore.exceptions import ClientError
+
+    real, refused = dynamo.store_client(), []
+
+    class Refusing:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def put_item(self, **kwargs):
+            if kwargs["Item"]["id"]["S"].startswith(idempotency.SENT):
+                refused.append(kwargs["Item"]["id"]["S"])
+                error = {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}
+                raise ClientError(error, "PutItem")
+            return real.put_item(**kwargs)
+
+    monkeypatch.setattr(dynamo, "store_client", Refusing)
+    body, key = _booking(gw), new_key()
+    first = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
+    assert first.status == 201, first.body
+    assert len(refused) == 1
+    again = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
+    assert again.status == 201 and again.headers["idempotent-replayed"] == "true"
+    assert len(appointments_made(gw)) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -23,15 +24,21 @@ def test_fifty_concurrent_misses_make_one_upstream_call(gateway):
     assert states.count("miss") == 1 and states.count("hit") == 49
 
 
-def test_concurrent_refresh_of_a_stale_entry_serves_the_copy_at_once(gateway):
+def test_concurrent_refresh_of_a_stale_entry_serves_the_copy_at_once(gateway, caplog):
     first = gateway.get("/book_staff/101")
     gateway.update_items("c#book_staff#", fresh_until=time.time() - 1)
     gateway.sandbox.configure(latency_ms=800)
     started = time.monotonic()
-    answers = _together(gateway, "/book_staff/101", 20)
-    assert len(gateway.upstream("/book_staff/101")) == 2  # the first miss, then one refresh
+    with caplog.at_level(logging.INFO):
+        answers = _together(gateway, "/book_staff/101", 20)
+    refreshes = len(gateway.upstream("/book_staff/101")) - 1  # after the first miss
+    # One refresh for all twenty. None only when the CPU was starved between the refresh's budget turn and
+    # its send: the budget then sends nothing rather than risk Altegio's limit, and the copy stands in
+    # (hog run 2 on 68471a7, two busy loops on 2 cores: the turn 905 ms late).
+    starved = "budget turn went stale before the send" in caplog.text
+    assert refreshes == 1 or (refreshes == 0 and starved), (refreshes, starved)
     states = sorted(a.headers["x-cache"] for a in answers)
-    assert states.count("miss") == 1 and set(states) <= {"miss", "stale", "hit"}
+    assert states.count("miss") == refreshes and set(states) <= {"miss", "stale", "hit"}
     stale_bodies = {a.body for a in answers if a.headers["x-cache"] == "stale"}
     assert stale_bodies <= {first.body}
     assert time.monotonic() - started < 3

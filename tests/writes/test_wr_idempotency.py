@@ -287,3 +287,42 @@ def test_the_sent_mark_not_saved_does_not_refuse_the_booking(gw, monkeypatch):
     again = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
     assert again.status == 201 and again.headers["idempotent-replayed"] == "true"
     assert len(appointments_made(gw)) == 1
+
+
+def test_a_booking_the_budget_refuses_at_the_send_leaves_no_mark(gw, monkeypatch):
+    """The budget may refuse a turn gone stale right before the write (a starved CPU): nothing is sent, so
+    nothing may be marked, or a mark the table would not take back makes the key's retry a 504 for a
+    booking never made (hog run 2 on 5470c3d: test_load_bounded, DynamoDB throttled every other call)."""
+    from booking_gateway import budget, dynamo, idempotency
+    from booking_gateway.errors import BudgetExhausted
+    from botocore.exceptions import ClientError
+
+    real_sending, refused = budget.sending, []
+
+    def stale_once(turn):
+        if not refused:
+            refused.append(turn)
+            raise BudgetExhausted(1.0, "upstream call could not be sent on its budget turn")
+        return real_sending(turn)
+
+    real = dynamo.store_client()
+
+    class NoDeletes:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def delete_item(self, **kwargs):
+            if not kwargs["Key"]["id"]["S"].startswith(idempotency.SENT):
+                return real.delete_item(**kwargs)  # Powertools' own records (its client may be this one)
+            error = {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}
+            raise ClientError(error, "DeleteItem")
+
+    monkeypatch.setattr(budget, "sending", stale_once)
+    monkeypatch.setattr(dynamo, "store_client", NoDeletes)
+    body, key = _booking(gw), new_key()
+    first = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
+    assert first.status == 503 and "budget" in first.message and refused, first.body
+    assert appointments_made(gw) == []
+    again = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
+    assert again.status == 201, again.body
+    assert len(appointments_made(gw)) == 1

@@ -86,9 +86,9 @@ _first_write: contextvars.ContextVar[Callable[[], None] | None] = contextvars.Co
 
 @contextlib.contextmanager
 def on_first_write(hook: Callable[[], None]) -> Iterator[None]:
-    """Run `hook` once, right before the first request made inside is written (on its budget turn, so a
-    call that never got one never runs it): idempotency.py notes there that a booking may have reached
-    Altegio. What it raises is the call's, and nothing is written."""
+    """Run `hook` once, right before the first request made inside is written (on its budget turn, after
+    budget.sending() let it go, so a call the budget refused never runs it): idempotency.py notes there
+    that a booking may reach Altegio. What it raises is the call's, and nothing is written."""
     token = _first_write.set(hook)
     try:
         yield
@@ -104,17 +104,19 @@ class _OnTurn:
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         turn = _turn.get()
+        if turn is not None:
+            budget.sending(turn)  # may refuse: then nothing is sent, and the hook never runs
         hook = _first_write.get()
         if hook is not None:
             _first_write.set(None)  # once: the booking, not the read-back after it
             try:
-                hook()  # before sending(): its time counts towards the turn's lateness
+                hook()
             except BaseException:
                 if turn is not None:
                     budget.sent(turn, clock.now())  # the slot's hold ends (counted as used: the safe side)
                 raise
-        if turn is not None:
-            budget.sending(turn)
+            if turn is not None:
+                budget.sending(turn)  # the hook's time may have made the turn stale
         try:
             super().request(*args, **kwargs)  # type: ignore[misc]
         finally:

@@ -68,6 +68,7 @@ WAIT_MARGIN_SECONDS = 2.0  # a duplicate waits for the first request: its upstre
 WAIT_SECONDS: float | None = None  # fixed wait instead (tests)
 STORE_RETRY_AFTER = 2  # seconds, when the store could not take the key before a booking
 SENT = "sent#"  # the mark of a booking written to Altegio, beside Powertools' records
+UNMARK_TRIES = 3
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
 
 
@@ -98,7 +99,7 @@ def _sent_id(data: dict) -> str:
     return SENT + hashlib.sha256(scoped.encode()).hexdigest()
 
 
-def _mark_sent(item_id: str) -> None:
+def _mark_sent(item_id: str, marked: list[str]) -> None:
     """Right before the booking is written. Already there: an earlier invocation with this key wrote it
     and stopped before its answer was kept, so SentBefore and nothing is sent. The table failing is no
     refusal: without the mark only a stopped invocation's retry is unprotected, as before it existed."""
@@ -110,6 +111,7 @@ def _mark_sent(item_id: str) -> None:
             ConditionExpression="attribute_not_exists(id) OR expiration < :now",
             ExpressionAttributeValues={":now": dynamo.n(int(now))},
         )
+        marked.append(item_id)
     except ClientError as exc:
         if dynamo.conditional_failed(exc):
             logger.warning("an earlier request with this key was sent and stopped; not sent again")
@@ -122,16 +124,22 @@ def _mark_sent(item_id: str) -> None:
 
 
 def _unmark_sent(item_id: str) -> None:
-    """Altegio did nothing with the booking: the key may book again."""
-    try:
-        dynamo.store_client().delete_item(
-            TableName=get_settings().idempotency_table, Key={"id": dynamo.s(item_id)}
-        )
-    except (ClientError, BotoCoreError) as exc:
-        logger.error(
-            "sent mark not taken back; a retry with this key will be a 504",
-            extra={"error": type(exc).__name__},
-        )
+    """Altegio did nothing with the booking: the key may book again. Tried UNMARK_TRIES times (a mark left
+    behind would make the key's retry a 504 for a booking that was never made)."""
+    for attempt in range(UNMARK_TRIES):
+        try:
+            dynamo.store_client().delete_item(
+                TableName=get_settings().idempotency_table, Key={"id": dynamo.s(item_id)}
+            )
+            return
+        except (ClientError, BotoCoreError) as exc:
+            if attempt + 1 == UNMARK_TRIES:
+                logger.error(
+                    "sent mark not taken back; a retry with this key will be a 504",
+                    extra={"error": type(exc).__name__},
+                )
+            else:
+                clock.sleep(0.05 * 2**attempt)
 
 
 class _NotStored(Exception):
@@ -173,12 +181,13 @@ def _build() -> tuple[Callable[..., dict], IdempotencyConfig]:
 
     @idempotent_function(data_keyword_argument="data", config=config, persistence_store=persistence)
     def run(*, data: dict, action: Callable[[], WriteResult], made: list[WriteResult]) -> dict:
-        sent_id = _sent_id(data)
-        with altegio_client.on_first_write(lambda: _mark_sent(sent_id)):
+        sent_id, marked = _sent_id(data), []
+        with altegio_client.on_first_write(lambda: _mark_sent(sent_id, marked)):
             result = action()
         made.append(result)
         if result.outcome == "not_sent":
-            _unmark_sent(sent_id)
+            if marked:
+                _unmark_sent(sent_id)
             raise _NotStored(result)
         return result.to_dict()
 

@@ -261,8 +261,9 @@ def test_a_booking_whose_invocation_stopped_after_sending_is_never_sent_again(gw
     assert len(appointments_made(gw)) == 1
 
 
-def test_the_sent_mark_not_saved_does_not_refuse_the_booking(gw, monkeypatch):
-    """The mark only protects a stopped invocation's retry: the table refusing it sends the booking anyway."""
+def _marks_refused(monkeypatch, call: str) -> list[str]:
+    """The idempotency store throttles `call` ("put_item" or "delete_item") on the sent marks only
+    (Powertools' own records, which may go through the same client, pass); returns the marks refused."""
     from booking_gateway import dynamo, idempotency
     from botocore.exceptions import ClientError
 
@@ -270,16 +271,27 @@ def test_the_sent_mark_not_saved_does_not_refuse_the_booking(gw, monkeypatch):
 
     class Refusing:
         def __getattr__(self, name):
-            return getattr(real, name)
+            real_call = getattr(real, name)
+            if name != call:
+                return real_call
 
-        def put_item(self, **kwargs):
-            if kwargs["Item"]["id"]["S"].startswith(idempotency.SENT):
-                refused.append(kwargs["Item"]["id"]["S"])
+            def refuse(**kwargs):
+                item_id = (kwargs.get("Item") or kwargs.get("Key"))["id"]["S"]
+                if not item_id.startswith(idempotency.SENT):
+                    return real_call(**kwargs)
+                refused.append(item_id)
                 error = {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}
-                raise ClientError(error, "PutItem")
-            return real.put_item(**kwargs)
+                raise ClientError(error, name)
+
+            return refuse
 
     monkeypatch.setattr(dynamo, "store_client", Refusing)
+    return refused
+
+
+def test_the_sent_mark_not_saved_does_not_refuse_the_booking(gw, monkeypatch):
+    """The mark only protects a stopped invocation's retry: the table refusing it sends the booking anyway."""
+    refused = _marks_refused(monkeypatch, "put_item")
     body, key = _booking(gw), new_key()
     first = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
     assert first.status == 201, first.body
@@ -293,9 +305,8 @@ def test_a_booking_the_budget_refuses_at_the_send_leaves_no_mark(gw, monkeypatch
     """The budget may refuse a turn gone stale right before the write (a starved CPU): nothing is sent, so
     nothing may be marked, or a mark the table would not take back makes the key's retry a 504 for a
     booking never made (hog run 2 on 5470c3d: test_load_bounded, DynamoDB throttled every other call)."""
-    from booking_gateway import budget, dynamo, idempotency
+    from booking_gateway import budget
     from booking_gateway.errors import BudgetExhausted
-    from botocore.exceptions import ClientError
 
     real_sending, refused = budget.sending, []
 
@@ -305,20 +316,8 @@ def test_a_booking_the_budget_refuses_at_the_send_leaves_no_mark(gw, monkeypatch
             raise BudgetExhausted(1.0, "upstream call could not be sent on its budget turn")
         return real_sending(turn)
 
-    real = dynamo.store_client()
-
-    class NoDeletes:
-        def __getattr__(self, name):
-            return getattr(real, name)
-
-        def delete_item(self, **kwargs):
-            if not kwargs["Key"]["id"]["S"].startswith(idempotency.SENT):
-                return real.delete_item(**kwargs)  # Powertools' own records (its client may be this one)
-            error = {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}
-            raise ClientError(error, "DeleteItem")
-
     monkeypatch.setattr(budget, "sending", stale_once)
-    monkeypatch.setattr(dynamo, "store_client", NoDeletes)
+    _marks_refused(monkeypatch, "delete_item")
     body, key = _booking(gw), new_key()
     first = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
     assert first.status == 503 and "budget" in first.message and refused, first.body

@@ -25,15 +25,14 @@ TIMEOUT_MESSAGE = (
     "Altegio did not answer in time, so it is not known whether this request took effect. "
     "Do not repeat it blindly: look it up first, then retry only if it did not happen."
 )
-BOOKING_TIMEOUT_MESSAGE = (
-    "Altegio did not answer in time, so the booking may or may not have been created. "
-    "Do not retry blindly: look the booking up first (sign in with POST /user/auth, then "
-    "GET /user/records) and book again only if it is not there."
+_LOOK_UP = (
+    "so the booking may or may not have been created. Do not retry blindly: look the booking up first "
+    "(sign in with POST /user/auth, then GET /user/records) and book again{} only if it is not there."
 )
+BOOKING_TIMEOUT_MESSAGE = "Altegio did not answer in time, " + _LOOK_UP.format("")
 SENT_BEFORE_MESSAGE = (
-    "An earlier request with this Idempotency-Key reached Altegio and its answer was lost, so the booking "
-    "may or may not have been created. Do not retry blindly: look the booking up first (sign in with "
-    "POST /user/auth, then GET /user/records) and book again, with a new key, only if it is not there."
+    "An earlier request with this Idempotency-Key reached Altegio and its answer was lost, "
+    + _LOOK_UP.format(", with a new key,")
 )
 UNKNOWN_MESSAGE = (
     "Altegio failed while handling this request, so it is not known whether it took effect. "

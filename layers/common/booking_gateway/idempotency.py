@@ -112,14 +112,12 @@ def _mark_sent(item_id: str, marked: list[str]) -> None:
             ExpressionAttributeValues={":now": dynamo.n(int(now))},
         )
         marked.append(item_id)
-    except ClientError as exc:
-        if dynamo.conditional_failed(exc):
+    except (ClientError, BotoCoreError) as exc:
+        if isinstance(exc, ClientError) and dynamo.conditional_failed(exc):
             logger.warning("an earlier request with this key was sent and stopped; not sent again")
             raise SentBefore(
                 "an earlier request with this Idempotency-Key was sent; its answer was lost"
             ) from exc
-        logger.warning("sent mark not saved", extra={"error": type(exc).__name__})
-    except BotoCoreError as exc:
         logger.warning("sent mark not saved", extra={"error": type(exc).__name__})
 
 

@@ -6,6 +6,10 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+from booking_gateway import budget, cache
+from booking_gateway.errors import BUDGET_MESSAGE
+
 from sandbox import FaultRule
 
 
@@ -53,3 +57,40 @@ def test_waiters_take_over_when_the_refresh_fails(gateway):
     statuses = sorted(a.status for a in answers)
     assert statuses.count(200) >= 9, statuses  # at most the holder itself answers 502
     assert len(gateway.upstream("/bookform/2")) <= 3  # 500, then one successful retry or take-over
+
+
+@pytest.mark.gw_env(UPSTREAM_PER_MINUTE="10")
+def test_waiters_answer_the_budget_refusal_their_lock_holder_got(gateway, clock, monkeypatch):
+    """The budget refused the lock holder's miss (the minute spent): a waiter gets the same 503 with
+    Retry-After from the lock, without asking the budget itself. Before, it took the lock over and asked
+    the budget again, and under load the waiters behind it ran into their own deadline and were told
+    "Altegio is slow to answer" (the one-minute load run's last seconds, the minute spent)."""
+    monkeypatch.setattr(budget, "SLOT_SPACING", 0.001)  # the per-second rule is not the subject here
+    for _ in range(9):  # the minute's reads (10 less the writes' tenth)
+        budget.acquire("read", wait_max=0)
+    takes, locks, holder = [], [], []
+    real_take, real_lock, real_peek = budget.take, cache.try_lock, cache.peek
+
+    def take(*args, **kwargs):
+        takes.append(args)
+        return real_take(*args, **kwargs)
+
+    def try_lock(key, seconds):
+        locks.append(key)
+        return len(locks) > 1 and real_lock(key, seconds)  # the waiter's first try: a peer holds it
+
+    def peek(key, *args):
+        if not holder:  # the peer, asking now, is refused by the budget and lets go
+            with ThreadPoolExecutor(1) as pool:
+                holder.append(pool.submit(gateway.get, "/book_services/101").result())
+        return real_peek(key, *args)
+
+    monkeypatch.setattr(budget, "take", take)
+    monkeypatch.setattr(cache, "try_lock", try_lock)
+    monkeypatch.setattr(cache, "peek", peek)
+    waiter = gateway.get("/book_services/101")
+    for answer in (holder[0], waiter):
+        assert answer.status == 503 and answer.json()["meta"]["message"] == BUDGET_MESSAGE
+        assert int(answer.headers["retry-after"]) >= 1
+    assert len(takes) == 1 and len(locks) == 2  # the holder's; the waiter neither locked nor asked
+    assert gateway.upstream("/book_services/101") == []

@@ -200,8 +200,9 @@ def test_a_turn_that_cannot_be_taken_again_in_time_is_not_sent(ddb, clock, setti
     settings_env(UPSTREAM_PER_SECOND=1)
     turn = budget.take("write", wait_max=0.2)
     clock.advance(budget.SEND_LATE + 0.1)
-    with pytest.raises(budget.BudgetExhausted):
+    with pytest.raises(budget.BudgetExhausted) as refused:
         budget.sending(turn)  # the only slot is its own stale one, free only after the deadline
+    assert refused.value.shared is False  # this caller's starved CPU, not the budget's state
     assert turn.counted_at is None  # its count in the minute was given back
 
 
@@ -277,6 +278,9 @@ def test_a_share_refused_read_leaves_everyones_minute_untouched(ddb, clock, sett
     settings_env(UPSTREAM_PER_MINUTE=20, UPSTREAM_PER_SECOND=5, CALLER_READ_SHARE_ALONE=0.1)
     _as("partner02")
     assert _reads_until_refused() == 1
+    with pytest.raises(budget.BudgetExhausted) as refused:
+        budget.acquire("read")
+    assert refused.value.shared is False  # its own share: other callers waiting on its lock may still ask
     bucket = int(clock.now() // budget.BUCKET)
     item = ddb.get_item(TableName="UnitBudgetTable", Key={"pk": {"S": f"min#{bucket}"}})["Item"]
     assert item["n"]["N"] == "1" and item["cls"]["SS"] == ["key:partner02"]

@@ -588,7 +588,7 @@ def _count(turn: Turn, allowance: int, now: float) -> None:
         count("BudgetShareSpent")
         if turn.priority == "refresh":
             _memo()[f"refresh:{turn.klass}"] = now + min(spent.wait, REFRESH_MEMO)
-        raise BudgetExhausted(spent.wait, str(spent)) from None
+        raise BudgetExhausted(spent.wait, str(spent), shared=False) from None
     if minute_wait is not None:
         count("BudgetExhausted")
         if turn.priority == "refresh":
@@ -626,7 +626,7 @@ def sending(turn: Turn) -> None:
     if clock.now() - turn.stamp > SEND_LATE:  # starved throughout: better not sent than over the limit
         _release(turn)
         _give_back(turn)
-        raise BudgetExhausted(1.0, "upstream call could not be sent on its budget turn")
+        raise BudgetExhausted(1.0, "upstream call could not be sent on its budget turn", shared=False)
 
 
 def sent(turn: Turn, at: float) -> None:

@@ -11,7 +11,8 @@ stores both (Gen); each only grows. What a bump of a scope took is noted beside 
 Item `held#<location>#<scope>#<g>`: p, what the bump of that scope to g took (holds.py).
 A generation item also carries the bookings in flight on its scope (`p_<token>`: {u: until, p: payload},
 holds.py), read with it, so a list is patched from the moment a booking is sent until its bump is noted.
-Item `lock#<key>`: until, taken by the one caller that refreshes a missing or stale entry.
+Item `lock#<key>`: until, taken by the one caller that refreshes a missing or stale entry. A holder the
+budget refused (or Altegio's 429) lets go leaving that answer (rs, rm, ra, re) until ru, for its waiters.
 DynamoDB deletes expired items lazily (moto never does), so reads check expiry themselves.
 Every function raises CacheUnavailable when DynamoDB fails, except bump_generation and unlock, which
 log and carry on. Item `pos#<location>#<record>`: a record's last known position (positions.py);
@@ -34,6 +35,7 @@ from .settings import get_settings
 
 CacheUnavailable = dynamo.Unavailable
 MAX_BODY = 350_000  # DynamoDB items stop at 400 KB
+REFUSAL_SECONDS = 2.0  # a lock holder's refusal answers its waiters this long at most
 IN_FLIGHT = "p_"  # prefix of a generation item's attributes that hold a booking in flight
 
 
@@ -42,6 +44,16 @@ class Gen(NamedTuple):
 
     location: int = 0
     scoped: int = 0
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A lock holder's call refused for want of budget: its waiters would be refused the same (read_path)."""
+
+    status: int
+    message: str
+    retry_after: int
+    stale_if_error: bool  # whether any kept copy may stand in (errors.Unanswered)
 
 
 @dataclass
@@ -77,16 +89,21 @@ def read(key: str, location_id: int | None, day: str | None = None) -> tuple[Ent
     """The entry (None if absent or past its hard expiry) and its scope's current generation.
 
     One strongly consistent BatchGetItem for both, so a bump is seen by the very next read."""
-    entry, gen, _ = _get(key, generation_keys(location_id, day), with_lock=False)
+    entry, gen, _, _ = _get(key, generation_keys(location_id, day), with_lock=False)
     return entry, gen
 
 
-def peek(key: str, location_id: int | None, day: str | None = None) -> tuple[Entry | None, Gen, bool]:
-    """read() plus whether another caller holds the refresh lock, in the same single request."""
+def peek(
+    key: str, location_id: int | None, day: str | None = None
+) -> tuple[Entry | None, Gen, bool, Refusal | None]:
+    """read() plus whether another caller holds the refresh lock and the refusal a holder left, in the same
+    single request."""
     return _get(key, generation_keys(location_id, day), with_lock=True)
 
 
-def _get(key: str, gen_keys: tuple[str, ...], with_lock: bool) -> tuple[Entry | None, Gen, bool]:
+def _get(
+    key: str, gen_keys: tuple[str, ...], with_lock: bool
+) -> tuple[Entry | None, Gen, bool, Refusal | None]:
     table = _table()
     keys = [{"pk": dynamo.s(k)} for k in (key, *gen_keys)]
     if with_lock:
@@ -95,10 +112,12 @@ def _get(key: str, gen_keys: tuple[str, ...], with_lock: bool) -> tuple[Entry | 
     by_pk = {item["pk"]["S"]: item for item in got["Responses"].get(table, [])}
     now = clock.now()
     gen = Gen(*(int(dynamo.num(by_pk.get(k, {}), "g")) for k in gen_keys))
-    locked = dynamo.num(by_pk.get(f"lock#{key}", {}), "until") > now
+    lock = by_pk.get(f"lock#{key}", {})
+    locked = dynamo.num(lock, "until") > now
+    refusal = _refusal(lock) if dynamo.num(lock, "ru") > now else None
     item = by_pk.get(key)
     if item is None or dynamo.num(item, "expires_at") <= now:
-        return None, gen, locked
+        return None, gen, locked, refusal
     entry = Entry(
         body=zlib.decompress(item["body"]["B"]).decode(),
         fetched_at=dynamo.num(item, "fetched_at"),
@@ -108,7 +127,16 @@ def _get(key: str, gen_keys: tuple[str, ...], with_lock: bool) -> tuple[Entry | 
         status=int(dynamo.num(item, "status", 200)),
         in_flight=tuple(p for k in gen_keys for p in _in_flight(by_pk.get(k, {}), now)),
     )
-    return entry, gen, locked
+    return entry, gen, locked, refusal
+
+
+def _refusal(lock: dict) -> Refusal:
+    return Refusal(
+        int(dynamo.num(lock, "rs", 503)),
+        lock.get("rm", {}).get("S", ""),
+        int(dynamo.num(lock, "ra", 1)),
+        bool(dynamo.num(lock, "re")),
+    )
 
 
 def _in_flight(gen_item: dict, now: float) -> list[str]:
@@ -171,9 +199,28 @@ def try_lock(key: str, seconds: float) -> bool:
         raise
 
 
-def unlock(key: str) -> None:
+def unlock(key: str, refusal: Refusal | None = None) -> None:
+    """Let go of the refresh lock; with `refusal`, leave it for the waiters until its Retry-After (at most
+    REFUSAL_SECONDS): they answer it rather than wait on, or ask a budget that just said no."""
     try:
-        dynamo.client().delete_item(TableName=_table(), Key={"pk": dynamo.s(f"lock#{key}")})
+        if refusal is None:
+            dynamo.client().delete_item(TableName=_table(), Key={"pk": dynamo.s(f"lock#{key}")})
+            return
+        now = clock.now()
+        dynamo.client().update_item(
+            TableName=_table(),
+            Key={"pk": dynamo.s(f"lock#{key}")},
+            UpdateExpression="REMOVE #u SET ru = :u, rs = :s, rm = :m, ra = :a, re = :r, expires_at = :e",
+            ExpressionAttributeNames={"#u": "until"},
+            ExpressionAttributeValues={
+                ":u": dynamo.n(round(now + min(refusal.retry_after, REFUSAL_SECONDS), 3)),
+                ":s": dynamo.n(refusal.status),
+                ":m": dynamo.s(refusal.message),
+                ":a": dynamo.n(refusal.retry_after),
+                ":r": dynamo.n(int(refusal.stale_if_error)),
+                ":e": dynamo.n(int(now + 600)),
+            },
+        )
     except CacheUnavailable:
         logger.warning("could not release a cache lock; it expires by itself")
 

@@ -70,16 +70,19 @@ class Unanswered(Exception, metaclass=ABCMeta):
         """What the caller gets when no copy stands in (each kind of failure its own answer)."""
 
 
-class _Limited(Unanswered):
-    def __init__(self, retry_after: float, message: str = "upstream budget spent") -> None:
+class NoBudget(Unanswered):
+    """Refused for want of budget (the gateway's own, or Altegio's 429): nothing was sent."""
+
+    def __init__(self, retry_after: float, message: str = "upstream budget spent", *, shared=True) -> None:
         super().__init__(message)
         self.retry_after = max(1, int(retry_after + 0.999))
+        self.shared = shared  # every caller would be refused the same now (not only this caller's share)
 
     def answer(self, kind: Kind) -> Answer:
         return Answer(503, BUDGET_MESSAGE, self.retry_after)
 
 
-class BudgetExhausted(_Limited):
+class BudgetExhausted(NoBudget):
     """The shared upstream budget (budget.py) has no call for this one now: nothing was sent."""
 
     stale_if_error = False  # the gateway chose not to ask: only a copy that merely aged stands in
@@ -97,7 +100,7 @@ class OutOfTime(Unanswered):
         return Answer(503, "The gateway ran out of time for this request; nothing was sent. Retry soon.", 1)
 
 
-class UpstreamRateLimited(_Limited):
+class UpstreamRateLimited(NoBudget):
     """Altegio answered 429: nothing was done; every container holds off for Retry-After (budget.pause)."""
 
 

@@ -7,7 +7,9 @@
   Altegio's webhooks): served patched without what they took (holds.py). An entry past its freshness or
   from before an unnoted change (older generation) is refreshed, and kept for stale-if-error.
 - Otherwise one caller (a conditional lock item) asks Altegio; concurrent callers for the same key
-  take the stale copy if there is one, else wait for the lock holder's entry.
+  take the stale copy if there is one, else wait for the lock holder's entry. A holder the budget (or
+  Altegio's 429) refused leaves that answer in the lock for its waiters: they would be refused the same,
+  and waiting on or taking over from it only ran them into their own timeout ("Altegio is slow").
 - Altegio's answer passes through unchanged (status, body); only 200s are stored.
 - Altegio failing or rate-limiting: the stale copy (X-Cache: stale), else 502/504/503 (+ Retry-After) in
   Altegio's envelope. The budget spent: the same. Never a slot list from before a booking, unless patched
@@ -26,7 +28,7 @@ from aws_lambda_powertools.event_handler import Response
 from . import altegio_client, budget, cache, clock, hints_patch, holds, reads
 from .allowlist import require_location
 from .envelope import error_response, upstream_response
-from .errors import Unanswered
+from .errors import NoBudget, Unanswered
 from .observability import count, logger
 from .operations import POLICIES, CachePolicy
 
@@ -83,6 +85,7 @@ def serve_get(
     key = cache.cache_key(operation, location_id, path, query)
     reads.note(reads.ReadKey(operation, path, tuple(query), location_id, day, member))  # for the warmer
     cache_ok = locked = True
+    refusal: cache.Refusal | None = None  # what the budget answered this lock holder, left for its waiters
     outdated = False  # a list of slots from before a change, which nothing may stand in for
     stale: cache.Entry | None = None
     gen = cache.Gen()
@@ -114,7 +117,12 @@ def serve_get(
             if _servable(stale, gen, policy):
                 return _from_entry(stale, "stale", policy)  # a peer is refreshing it
             # No copy, or one from before a booking: the peer's fresh answer is worth a short wait.
-            waited = _settled(_wait_for_peer(key, scope, day, deadline), policy, member)
+            waited = _wait_for_peer(key, scope, day, deadline)
+            if isinstance(waited, cache.Refusal):  # the budget refused the holder: so it would this caller
+                count("CoalescedRefusal")
+                copy = stale if waited.stale_if_error else None
+                return _unavailable(copy, policy, waited.status, waited.message, waited.retry_after)
+            waited = _settled(waited, policy, member)
             if waited is not None:
                 return _from_entry(waited, "hit", policy)
             if clock.monotonic() >= deadline:  # the holder is alive but slow: adding a call won't help
@@ -134,10 +142,11 @@ def serve_get(
         cache_ok = locked = False
     try:
         limit = max(1.0, REQUEST_LIMIT - (clock.monotonic() - started))
-        return _refresh(path, query, key, gen, stale, cache_ok, policy, limit, outdated)
+        response, refusal = _refresh(path, query, key, gen, stale, cache_ok, policy, limit, outdated)
+        return response
     finally:
         if locked:
-            cache.unlock(key)
+            cache.unlock(key, refusal)
 
 
 def patched_copy(
@@ -173,16 +182,21 @@ def _servable(stale: cache.Entry | None, gen: cache.Gen, policy: CachePolicy) ->
     return stale is not None and (stale.gen == gen or not policy.slots)
 
 
-def _wait_for_peer(key: str, scope: int | None, day: str | None, deadline: float) -> cache.Entry | None:
+def _wait_for_peer(
+    key: str, scope: int | None, day: str | None, deadline: float
+) -> cache.Entry | cache.Refusal | None:
     """Another caller is fetching this key: wait for its entry instead of calling Altegio again.
-    None when the holder lets go without leaving a fresh entry, or at the deadline."""
+    The refusal a holder left when the budget refused it; None when the holder lets go without leaving
+    a fresh entry, or at the deadline."""
     pause = 0.03
     while clock.monotonic() < deadline:
         clock.sleep(pause)
         pause = min(0.2, pause * 1.5)
-        entry, current, held = cache.peek(key, scope, day)
+        entry, current, held, refusal = cache.peek(key, scope, day)
         if entry is not None and entry.gen == current and clock.now() < entry.fresh_until:
             return entry
+        if refusal is not None:
+            return refusal
         if not held:
             return None
     return None
@@ -198,7 +212,9 @@ def _refresh(
     policy: CachePolicy,
     time_limit: float,
     outdated: bool = False,
-) -> Response:
+) -> tuple[Response, cache.Refusal | None]:
+    """Altegio's answer, or the unavailable one; and, for a miss the budget refused for everyone, that
+    refusal (for the waiters on this caller's lock)."""
     fetched_at = clock.now()
     # With a copy that may stand in, the refresh is the budget's lowest priority (misses first) and waits
     # little; a slot list from before a booking is known to be wrong, so its refresh waits like a miss
@@ -220,7 +236,10 @@ def _refresh(
             count("RefusedOutdated" if outdated or stale is not None else "RefusedNoCopy")
         answer = exc.answer("cached")
         copy = stale if exc.stale_if_error or usable else None
-        return _unavailable(copy, policy, answer.status, answer.message, answer.retry_after)
+        refusal = None
+        if isinstance(exc, NoBudget) and exc.shared and not usable and answer.retry_after:
+            refusal = cache.Refusal(answer.status, answer.message, answer.retry_after, exc.stale_if_error)
+        return _unavailable(copy, policy, answer.status, answer.message, answer.retry_after), refusal
     count("CacheMiss")
     body = up.body.decode("utf-8", "replace")
     if up.status == 200 and cache_ok:
@@ -232,4 +251,4 @@ def _refresh(
     headers = _cache_headers(state, 0, policy.fresh if up.status == 200 else 0, policy.availability)
     if up.status != 200:
         headers["Cache-Control"] = "no-store"
-    return upstream_response(up, headers)
+    return upstream_response(up, headers), None

@@ -376,8 +376,10 @@ class _Placer:
 
     def _fixed(self, staff_id: int, service_id: int, day: date, user: User, kind: str) -> None:
         member, service = self.staff[staff_id], self.services[service_id]
+        # A past one looks further back for a working day: forward could carry it past today.
+        step = timedelta(days=1 if kind == "future" else -1)
         while not self._free(member, day, service.length):
-            day += timedelta(days=1)
+            day += step
         start = self._free(member, day, service.length)[0]
         record = self._add(member, service, start, user.name, user.phone, email=user.email, online=True)
         if kind != "future":

@@ -209,18 +209,25 @@ def test_a_key_is_kept_for_a_day_then_it_is_new(gw, clock):
 
 
 def _two_free_at_once(gw):
-    """A day and a time at which two team members of New York are free (so "any" has a choice)."""
-    when = day(gw, NEW_YORK, 1)
-    world, service, free = gw.sandbox.state.world, SERVICE[NEW_YORK], {}
-    for member in sorted(m.id for m in world.staff.values() if m.location_id == NEW_YORK):
-        if service in world.staff[member].service_ids:
+    """The first day from tomorrow, and its first time, at which two team members of New York are free (so
+    "any" has a choice). Not always tomorrow: a member's day off, the holiday or a full day."""
+    world, service = gw.sandbox.state.world, SERVICE[NEW_YORK]
+    members = sorted(
+        m.id for m in world.staff.values() if m.location_id == NEW_YORK and service in m.service_ids
+    )
+    for offset in range(1, 15):
+        when, free = day(gw, NEW_YORK, offset), {}
+        for member in members:
             url = f"/book_times/{NEW_YORK}/{member}/{when.isoformat()}?service_ids[]={service}"
             for slot in gw.upstream("GET", url).data or []:
                 free.setdefault(slot["datetime"], []).append(member)
-    slot = min(t for t, members in free.items() if len(members) >= 2)
-    for member in free[slot]:
-        assert slot in times(gw, NEW_YORK, member, when)  # cached through the gateway
-    return when, slot
+        shared = [t for t, at in free.items() if len(at) >= 2]
+        if shared:
+            slot = min(shared)
+            for member in free[slot]:
+                assert slot in times(gw, NEW_YORK, member, when)  # cached through the gateway
+            return when, slot
+    raise AssertionError("no day in two weeks with two New York team members free at once")
 
 
 class _Stopped(BaseException):

@@ -76,3 +76,20 @@ def test_a_run_under_way_is_not_doubled(stack):
         warmer._end_run()
     counts = json.dumps(stack.scheduler.run_now("WarmerFunction", WARM_NOW))
     assert "skipped" not in counts
+
+
+def test_reads_counted_before_a_reset_are_not_warmed_after_it(stack):
+    """A reset starts from nothing: reads a warm container counted and had not sent yet (reads.py sends
+    every FLUSH_SECONDS) must not land in the emptied table. The warmer sends its container's counts before
+    it plans, so earlier tests' reads filled later tests' plans (a sweep of 2026-12-07: 270 keys planned,
+    the run ended before all were warm, and the next run refreshed 72)."""
+    key = {"x-api-key": stack.api_key}
+    today = dt.datetime.now(ZoneInfo("America/New_York")).date()
+    days = [(today + dt.timedelta(days=i)).isoformat() for i in (1, 2)]
+    for day in days:  # the first may be sent at once (the counts' clock began earlier); the second waits
+        assert http(f"{stack.api_base}/book_times/202/0/{day}?service_ids[]=20011", key).status == 200
+    stack.reset()
+    seen = stack.sandbox.requests()[-1]["seq"] if stack.sandbox.requests() else 0
+    stack.scheduler.run_now("WarmerFunction", WARM_NOW)
+    warmed = [e["path"] for e in stack.sandbox.requests(seen)]
+    assert warmed and not [p for p in warmed if "/book_times/202/" in p], warmed

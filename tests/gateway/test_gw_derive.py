@@ -30,14 +30,15 @@ def _warm_day(stack) -> tuple[list[int], str, dict[int, list[str]]]:
     """The team members for the service and, for the first of the next days with free times, each one's
     times (all cached by these reads, as the warmer or visitors leave them)."""
     members = [m["id"] for m in _get(stack, f"/book_staff/{LOCATION}?service_ids[]={SERVICE}").json()["data"]]
-    today = dt.datetime.now(dt.UTC).date()
+    state = stack.sandbox.state  # its now: pinned by the date matrix, else the real one
+    today = state.now().astimezone(state.world.locations[LOCATION].tz).date()
     for i in range(1, 6):
         day = (today + dt.timedelta(days=i)).isoformat()
         lists = {m: _get(stack, f"/book_times/{LOCATION}/{m}/{day}?service_ids[]={SERVICE}") for m in members}
         times = {m: [s["datetime"] for s in answer.json()["data"]] for m, answer in lists.items()}
         if any(times.values()):
             return members, day, times
-    pytest.skip("no free time in the sandbox's next days")
+    raise AssertionError(f"no free time for service {SERVICE} in the sandbox's next five days from {today}")
 
 
 def test_book_staff_at_a_datetime_is_derived_and_equals_altegios(stack):

@@ -100,6 +100,30 @@ def test_each_attempt_reads_only_until_the_invocation_must_answer(clock, monkeyp
     assert isinstance(dynamo.OutOfTime(reason="x"), dynamo.Unavailable)
 
 
+def test_calls_made_while_keeping_time_end_that_much_sooner(clock, monkeypatch):
+    from booking_gateway import deadline
+
+    wire = _Wire()
+    _wired(monkeypatch, wire)
+    client = dynamo.store_client()  # the sent mark's: asked again after the OutOfTime below
+    client.meta.events.register("before-send.dynamodb", wire)
+    with deadline.invocation(_Context(clock, 15.0)):
+        clock.advance(15.0 - deadline.MARGIN - 2.5)  # 2.5 s left
+        with deadline.keeping(2.0):
+            assert deadline.left() == pytest.approx(0.5)
+            client.get_item(TableName="t", Key={"pk": {"S": "a"}})
+            clock.advance(0.45)
+            with pytest.raises(dynamo.OutOfTime):  # the 2 s kept are not its to spend
+                client.get_item(TableName="t", Key={"pk": {"S": "a"}})
+        assert deadline.left() == pytest.approx(2.05)  # ... but the clean-up's after it
+        client.get_item(TableName="t", Key={"pk": {"S": "a"}})
+    if wire.timeouts[0] != CONTEXTLESS:
+        assert wire.timeouts[0] == pytest.approx(0.5) and wire.timeouts[1] == dynamo.CONFIG.read_timeout
+    assert len(wire.timeouts) == 2
+    with deadline.keeping(2.0):  # outside an invocation: nothing to keep
+        assert deadline.left() is None
+
+
 def test_a_stalled_table_is_not_asked_again_in_the_same_invocation(clock, monkeypatch):
     from booking_gateway import deadline
 

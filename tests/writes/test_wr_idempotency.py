@@ -332,3 +332,37 @@ def test_a_booking_the_budget_refuses_at_the_send_leaves_no_mark(gw, monkeypatch
     again = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
     assert again.status == 201, again.body
     assert len(appointments_made(gw)) == 1
+
+
+def test_a_mark_put_late_in_the_invocation_is_still_taken_back(gw, clock, monkeypatch):
+    """The one-minute load run (LONG=1, 2026-12-07): bookings waited long for the budget, their mark's put
+    was throttled and took what the invocation had left, the turn went stale meanwhile, so nothing was
+    sent; the mark's delete then found no time left (OutOfTime) and stayed, and each retry with the key was
+    a 504 "its answer was lost" for a booking never made. Here the put takes all the time it is allowed."""
+    from booking_gateway import deadline, dynamo, idempotency
+
+    clock.pin_datetime()
+    real = dynamo.store_client()
+
+    class SlowMarks:
+        def __getattr__(self, name):
+            real_call = getattr(real, name)
+            if name != "put_item":
+                return real_call
+
+            def slow(**kwargs):
+                answer = real_call(**kwargs)
+                if kwargs["Item"]["id"]["S"].startswith(idempotency.SENT):
+                    clock.advance(max(0.0, deadline.left() - 0.1))  # the put's answer comes at its limit
+                return answer
+
+            return slow
+
+    monkeypatch.setattr(dynamo, "store_client", SlowMarks)
+    body, key = _booking(gw), new_key()
+    first = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
+    assert first.status == 503 and appointments_made(gw) == [], first.body  # the turn went stale: not sent
+    monkeypatch.setattr(dynamo, "store_client", lambda: real)
+    again = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
+    assert again.status == 201, again.body
+    assert len(appointments_made(gw)) == 1

@@ -3,6 +3,7 @@
     with deadline.invocation(context):   # app_factory.make_handler, around the whole handler
         ...
     deadline.left()                      # seconds until the answer must be on its way (None outside)
+    with deadline.keeping(2.0):          # calls inside end 2 s sooner: time kept for what must follow
 
 The limit is the Lambda context's remaining time minus MARGIN: the answer still has to be built and
 returned, and at the timeout API Gateway answers a bare 502 itself (and a booking's answer is lost).
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,3 +72,18 @@ def bound(seconds: float) -> float:
     """`seconds`, or less when the invocation has less left (never below zero)."""
     remaining = left()
     return max(0.0, seconds if remaining is None else min(seconds, remaining))
+
+
+@contextlib.contextmanager
+def keeping(seconds: float) -> Iterator[None]:
+    """Calls made inside end `seconds` before the invocation's limit: time kept for a clean-up that must
+    follow them (idempotency.py takes a booking's sent mark back when the booking is not sent)."""
+    now = _current.get()
+    if now is None:
+        yield
+        return
+    token = _current.set(dataclasses.replace(now, ends=now.ends - seconds))  # `noted` stays shared
+    try:
+        yield
+    finally:
+        _current.reset(token)

@@ -51,7 +51,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import altegio_client, clock, container, dynamo
+from . import altegio_client, clock, container, deadline, dynamo
 from .envelope import NO_STORE, error_response
 from .errors import Rejected, SentBefore
 from .forward import WriteResult, respond
@@ -69,6 +69,9 @@ WAIT_SECONDS: float | None = None  # fixed wait instead (tests)
 STORE_RETRY_AFTER = 2  # seconds, when the store could not take the key before a booking
 SENT = "sent#"  # the mark of a booking written to Altegio, beside Powertools' records
 UNMARK_TRIES = 3
+# Seconds of the invocation the mark's put leaves for taking it back: a put that took all the time left
+# (throttled, on a slow table) made a booking refused at its send keep its mark (the LONG load run).
+UNMARK_RESERVE = 2.0
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
 
 
@@ -104,16 +107,18 @@ def _mark_sent(item_id: str, marked: list[str]) -> None:
     and stopped before its answer was kept, so SentBefore and nothing is sent. The table failing is no
     refusal: without the mark only a stopped invocation's retry is unprotected, as before it existed."""
     now = clock.now()
+    marked.append(item_id)  # from here a mark may exist (even a put whose answer is lost): taken back
     try:
-        dynamo.store_client().put_item(
-            TableName=get_settings().idempotency_table,
-            Item={"id": dynamo.s(item_id), "expiration": dynamo.n(int(now + EXPIRES_AFTER_SECONDS))},
-            ConditionExpression="attribute_not_exists(id) OR expiration < :now",
-            ExpressionAttributeValues={":now": dynamo.n(int(now))},
-        )
-        marked.append(item_id)
+        with deadline.keeping(UNMARK_RESERVE):
+            dynamo.store_client().put_item(
+                TableName=get_settings().idempotency_table,
+                Item={"id": dynamo.s(item_id), "expiration": dynamo.n(int(now + EXPIRES_AFTER_SECONDS))},
+                ConditionExpression="attribute_not_exists(id) OR expiration < :now",
+                ExpressionAttributeValues={":now": dynamo.n(int(now))},
+            )
     except (ClientError, BotoCoreError) as exc:
         if isinstance(exc, ClientError) and dynamo.conditional_failed(exc):
+            marked.remove(item_id)  # the earlier invocation's: never taken back
             logger.warning("an earlier request with this key was sent and stopped; not sent again")
             raise SentBefore(
                 "an earlier request with this Idempotency-Key was sent; its answer was lost"

@@ -4,6 +4,7 @@
         ...
     deadline.left()                      # seconds until the answer must be on its way (None outside)
     with deadline.keeping(2.0):          # calls inside end 2 s sooner: time kept for what must follow
+    with deadline.cleaning_up():         # ... which may spend most of MARGIN too
 
 The limit is the Lambda context's remaining time minus MARGIN: the answer still has to be built and
 returned, and at the timeout API Gateway answers a bare 502 itself (and a booking's answer is lost).
@@ -24,6 +25,7 @@ from typing import Any
 from . import clock
 
 MARGIN = 1.5  # seconds kept from the Lambda timeout to build and return the answer
+CLEAN_UP_LEFT = 0.3  # of MARGIN, what a clean-up (cleaning_up) leaves to return the answer
 
 
 @dataclass
@@ -78,11 +80,25 @@ def bound(seconds: float) -> float:
 def keeping(seconds: float) -> Iterator[None]:
     """Calls made inside end `seconds` before the invocation's limit: time kept for a clean-up that must
     follow them (idempotency.py takes a booking's sent mark back when the booking is not sent)."""
+    with _shifted(-seconds):
+        yield
+
+
+@contextlib.contextmanager
+def cleaning_up() -> Iterator[None]:
+    """Calls made inside may also spend MARGIN but CLEAN_UP_LEFT: a clean-up that costs more undone than
+    a late answer (a sent mark left behind makes every retry a 504 for a booking never made)."""
+    with _shifted(MARGIN - CLEAN_UP_LEFT):
+        yield
+
+
+@contextlib.contextmanager
+def _shifted(seconds: float) -> Iterator[None]:
     now = _current.get()
     if now is None:
         yield
         return
-    token = _current.set(dataclasses.replace(now, ends=now.ends - seconds))  # `noted` stays shared
+    token = _current.set(dataclasses.replace(now, ends=now.ends + seconds))  # `noted` stays shared
     try:
         yield
     finally:

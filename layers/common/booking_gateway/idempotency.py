@@ -53,7 +53,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import altegio_client, clock, container, deadline, dynamo
 from .envelope import NO_STORE, error_response
-from .errors import Rejected, SentBefore
+from .errors import OutOfTime, Rejected, SentBefore
 from .forward import WriteResult, respond
 from .observability import logger
 from .settings import get_settings
@@ -72,6 +72,7 @@ UNMARK_TRIES = 3
 # Seconds of the invocation the mark's put leaves for taking it back: a put that took all the time left
 # (throttled, on a slow table) made a booking refused at its send keep its mark (the LONG load run).
 UNMARK_RESERVE = 2.0
+MARK_MIN_LEFT = UNMARK_RESERVE + dynamo.CONFIG.read_timeout  # less left: not marked, not sent (OutOfTime)
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
 
 
@@ -106,6 +107,9 @@ def _mark_sent(item_id: str, marked: list[str]) -> None:
     """Right before the booking is written. Already there: an earlier invocation with this key wrote it
     and stopped before its answer was kept, so SentBefore and nothing is sent. The table failing is no
     refusal: without the mark only a stopped invocation's retry is unprotected, as before it existed."""
+    left = deadline.left()
+    if left is not None and left < MARK_MIN_LEFT:  # sent now, its answer would likely be lost anyway
+        raise OutOfTime("too little time left to mark the booking, send it and take the mark back")
     now = clock.now()
     marked.append(item_id)  # from here a mark may exist (even a put whose answer is lost): taken back
     try:
@@ -131,9 +135,10 @@ def _unmark_sent(item_id: str) -> None:
     behind would make the key's retry a 504 for a booking that was never made)."""
     for attempt in range(UNMARK_TRIES):
         try:
-            dynamo.store_client().delete_item(
-                TableName=get_settings().idempotency_table, Key={"id": dynamo.s(item_id)}
-            )
+            with deadline.cleaning_up():
+                dynamo.store_client().delete_item(
+                    TableName=get_settings().idempotency_table, Key={"id": dynamo.s(item_id)}
+                )
             return
         except (ClientError, BotoCoreError) as exc:
             if attempt + 1 == UNMARK_TRIES:

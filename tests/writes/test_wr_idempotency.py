@@ -366,3 +366,25 @@ def test_a_mark_put_late_in_the_invocation_is_still_taken_back(gw, clock, monkey
     again = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
     assert again.status == 201, again.body
     assert len(appointments_made(gw)) == 1
+
+
+def test_a_booking_with_too_little_time_left_at_its_send_is_not_sent(gw, clock, monkeypatch):
+    """Less than MARK_MIN_LEFT at the send: no time to put the mark, read Altegio's answer and take the mark
+    back. Nothing is marked or sent; the answer says so, and the same key books on the retry."""
+    from booking_gateway import deadline, idempotency
+
+    clock.pin_datetime()
+    real_mark = idempotency._mark_sent
+
+    def late(item_id, marked):
+        clock.advance(max(0.0, deadline.left() - (idempotency.MARK_MIN_LEFT - 0.5)))
+        return real_mark(item_id, marked)
+
+    monkeypatch.setattr(idempotency, "_mark_sent", late)
+    body, key = _booking(gw), new_key()
+    first = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
+    assert first.status == 503 and "ran out of time" in first.message, first.body
+    assert first.headers.get("retry-after") and appointments_made(gw) == []
+    monkeypatch.setattr(idempotency, "_mark_sent", real_mark)
+    again = gw.http("POST", f"/book_record/{NEW_YORK}", body=body, headers={"Idempotency-Key": key})
+    assert again.status == 201 and len(appointments_made(gw)) == 1, again.body

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 from booking_gateway import cache, dynamo
+from booking_gateway.errors import Answer
 from botocore.exceptions import EndpointConnectionError
 
 
@@ -114,14 +115,14 @@ def test_one_lock_holder_until_it_lets_go_or_the_lock_lapses(ddb, clock):
 
 def test_a_holder_refused_by_the_budget_lets_go_leaving_the_refusal_for_its_retry_after(ddb, clock):
     assert cache.try_lock(KEY, 5) is True
-    refusal = cache.Refusal(503, "The upstream request budget is spent; retry shortly.", 1, False)
+    refusal = cache.Refusal(Answer(503, "The upstream request budget is spent; retry shortly.", 1), False)
     cache.unlock(KEY, refusal)
     assert cache.peek(KEY, 101)[2:] == (False, refusal)  # let go, the answer left for the waiters
     assert cache.try_lock(KEY, 5) is True  # the next caller may still take it
     assert cache.peek(KEY, 101)[2:] == (True, refusal)
     clock.advance(1.01)  # its Retry-After passed: the refusal no longer stands
     assert cache.peek(KEY, 101)[3] is None
-    cache.unlock(KEY, cache.Refusal(503, "x", 30, True))
+    cache.unlock(KEY, cache.Refusal(Answer(503, "x", 30), True))
     clock.advance(cache.REFUSAL_SECONDS + 0.01)  # a long Retry-After stands only REFUSAL_SECONDS
     assert cache.peek(KEY, 101)[3] is None
 

@@ -30,6 +30,7 @@ from typing import NamedTuple
 from botocore.exceptions import ClientError
 
 from . import clock, dynamo
+from .errors import Answer
 from .observability import logger
 from .settings import get_settings
 
@@ -50,9 +51,7 @@ class Gen(NamedTuple):
 class Refusal:
     """A lock holder's call refused for want of budget: its waiters would be refused the same (read_path)."""
 
-    status: int
-    message: str
-    retry_after: int
+    answer: Answer  # with a Retry-After: how long the refusal stands
     stale_if_error: bool  # whether any kept copy may stand in (errors.Unanswered)
 
 
@@ -131,12 +130,9 @@ def _get(
 
 
 def _refusal(lock: dict) -> Refusal:
-    return Refusal(
-        int(dynamo.num(lock, "rs", 503)),
-        lock.get("rm", {}).get("S", ""),
-        int(dynamo.num(lock, "ra", 1)),
-        bool(dynamo.num(lock, "re")),
-    )
+    message = lock.get("rm", {}).get("S", "")
+    answer = Answer(int(dynamo.num(lock, "rs", 503)), message, int(dynamo.num(lock, "ra", 1)))
+    return Refusal(answer, bool(dynamo.num(lock, "re")))
 
 
 def _in_flight(gen_item: dict, now: float) -> list[str]:
@@ -206,17 +202,17 @@ def unlock(key: str, refusal: Refusal | None = None) -> None:
         if refusal is None:
             dynamo.client().delete_item(TableName=_table(), Key={"pk": dynamo.s(f"lock#{key}")})
             return
-        now = clock.now()
+        now, answer = clock.now(), refusal.answer
         dynamo.client().update_item(
             TableName=_table(),
             Key={"pk": dynamo.s(f"lock#{key}")},
             UpdateExpression="REMOVE #u SET ru = :u, rs = :s, rm = :m, ra = :a, re = :r, expires_at = :e",
             ExpressionAttributeNames={"#u": "until"},
             ExpressionAttributeValues={
-                ":u": dynamo.n(round(now + min(refusal.retry_after, REFUSAL_SECONDS), 3)),
-                ":s": dynamo.n(refusal.status),
-                ":m": dynamo.s(refusal.message),
-                ":a": dynamo.n(refusal.retry_after),
+                ":u": dynamo.n(round(now + min(answer.retry_after or 1, REFUSAL_SECONDS), 3)),
+                ":s": dynamo.n(answer.status),
+                ":m": dynamo.s(answer.message),
+                ":a": dynamo.n(answer.retry_after or 1),
                 ":r": dynamo.n(int(refusal.stale_if_error)),
                 ":e": dynamo.n(int(now + 600)),
             },

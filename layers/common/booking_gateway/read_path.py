@@ -120,8 +120,8 @@ def serve_get(
             waited = _wait_for_peer(key, scope, day, deadline)
             if isinstance(waited, cache.Refusal):  # the budget refused the holder: so it would this caller
                 count("CoalescedRefusal")
-                copy = stale if waited.stale_if_error else None
-                return _unavailable(copy, policy, waited.status, waited.message, waited.retry_after)
+                copy, answer = stale if waited.stale_if_error else None, waited.answer
+                return _unavailable(copy, policy, answer.status, answer.message, answer.retry_after)
             waited = _settled(waited, policy, member)
             if waited is not None:
                 return _from_entry(waited, "hit", policy)
@@ -238,7 +238,7 @@ def _refresh(
         copy = stale if exc.stale_if_error or usable else None
         refusal = None
         if isinstance(exc, NoBudget) and exc.shared and not usable and answer.retry_after:
-            refusal = cache.Refusal(answer.status, answer.message, answer.retry_after, exc.stale_if_error)
+            refusal = cache.Refusal(answer, exc.stale_if_error)
         return _unavailable(copy, policy, answer.status, answer.message, answer.retry_after), refusal
     count("CacheMiss")
     body = up.body.decode("utf-8", "replace")

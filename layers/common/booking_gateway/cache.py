@@ -203,16 +203,17 @@ def unlock(key: str, refusal: Refusal | None = None) -> None:
             dynamo.client().delete_item(TableName=_table(), Key={"pk": dynamo.s(f"lock#{key}")})
             return
         now, answer = clock.now(), refusal.answer
+        retry_after = answer.retry_after or 1  # read_path leaves only refusals that carry one
         dynamo.client().update_item(
             TableName=_table(),
             Key={"pk": dynamo.s(f"lock#{key}")},
             UpdateExpression="REMOVE #u SET ru = :u, rs = :s, rm = :m, ra = :a, re = :r, expires_at = :e",
             ExpressionAttributeNames={"#u": "until"},
             ExpressionAttributeValues={
-                ":u": dynamo.n(round(now + min(answer.retry_after or 1, REFUSAL_SECONDS), 3)),
+                ":u": dynamo.n(round(now + min(retry_after, REFUSAL_SECONDS), 3)),
                 ":s": dynamo.n(answer.status),
                 ":m": dynamo.s(answer.message),
-                ":a": dynamo.n(answer.retry_after or 1),
+                ":a": dynamo.n(retry_after),
                 ":r": dynamo.n(int(refusal.stale_if_error)),
                 ":e": dynamo.n(int(now + 600)),
             },

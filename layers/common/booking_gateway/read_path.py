@@ -120,7 +120,8 @@ def serve_get(
             waited = _wait_for_peer(key, scope, day, deadline)
             if isinstance(waited, cache.Refusal):  # the budget refused the holder: so it would this caller
                 count("CoalescedRefusal")
-                copy, answer = stale if waited.stale_if_error else None, waited.answer
+                copy = stale if waited.stale_if_error else None
+                answer = waited.answer
                 return _unavailable(copy, policy, answer.status, answer.message, answer.retry_after)
             waited = _settled(waited, policy, member)
             if waited is not None:

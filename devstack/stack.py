@@ -305,13 +305,14 @@ class LocalStack:
     def reset(self) -> None:
         """Sandbox back to its demo data (knobs kept) and every table emptied: a cold cache and budget. The
         warm containers forget what they kept for those tables (reads counted and not yet sent, the budget's
-        memory of a spent minute): sent after the reset, earlier reads would fill the warmer's plan."""
+        memory of a spent minute, the notes of bumps whose generations start again): sent after the reset,
+        earlier reads would fill the warmer's plan."""
         if self.sandbox is not None:
             self.sandbox.reset()
         aws.empty_tables(self.template, self.moto_url)
         layer = sys.modules.get("booking_gateway.container")  # loaded once a function has run
         if layer is not None:
-            layer.reset("reads.pending", "budget.memo")
+            layer.reset("reads.pending", "budget.memo", "cache.notes")
 
     def reset_budget(self) -> None:
         """A fresh upstream budget only (the cache kept): for tests whose subject is not the budget."""

@@ -612,6 +612,9 @@ class Rel:
 
     def clear_cache(self) -> None:
         self._empty(self.cache_table)
+        container = sys.modules.get("booking_gateway.container")
+        if container is not None:  # the generations start again: the notes kept of the old ones are wrong
+            container.reset("cache.notes")
 
     def age_cache(self) -> int:
         """Make every cached response no longer fresh (kept, so it may be served stale)."""

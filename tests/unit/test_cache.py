@@ -134,6 +134,24 @@ def test_notes_come_back_in_order_or_not_at_all(ddb):
     assert cache.notes(101, "2026-12-01", [1, 2, 3]) is None  # one missing: none
 
 
+def test_a_container_reads_each_note_once_and_a_missing_one_again(ddb):
+    """Notes never change once written, so every patched answer after the first needs no read."""
+    reads: list[list] = []
+    dynamo.client().meta.events.register(
+        "before-parameter-build.dynamodb.BatchGetItem",
+        lambda params, **_: reads.append(
+            sorted(k["pk"]["S"] for t in params["RequestItems"].values() for k in t["Keys"])
+        ),
+    )
+    cache.note(101, "2026-12-01", 1, "[1]", 60)
+    assert cache.notes(101, "2026-12-01", [1]) == ["[1]"]
+    assert cache.notes(101, "2026-12-01", [1]) == ["[1]"]
+    assert cache.notes(101, "2026-12-01", [1, 2]) is None  # not yet noted: asked for, not kept
+    cache.note(101, "2026-12-01", 2, "[2]", 60)
+    assert cache.notes(101, "2026-12-01", [1, 2]) == ["[1]", "[2]"]
+    assert reads == [["held#101#2026-12-01#1"], ["held#101#2026-12-01#2"], ["held#101#2026-12-01#2"]]
+
+
 def test_a_booking_in_flight_rides_on_its_scopes_until_released_or_run_out(ddb, clock):
     cache.write(KEY, '{"data": []}', clock.now(), 30, 900, cache.Gen())
     cache.hold(101, ["2026-12-01", "days"], "t1", "[[1011, 1, 2]]", 10)

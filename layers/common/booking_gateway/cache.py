@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 from botocore.exceptions import ClientError
 
-from . import clock, dynamo
+from . import clock, container, dynamo
 from .errors import Answer
 from .observability import logger
 from .settings import get_settings
@@ -37,6 +37,7 @@ from .settings import get_settings
 CacheUnavailable = dynamo.Unavailable
 MAX_BODY = 350_000  # DynamoDB items stop at 400 KB
 REFUSAL_SECONDS = 2.0  # a lock holder's refusal answers its waiters this long at most
+NOTES_KEPT = 4096  # notes a container keeps at most (a few hundred bytes each)
 IN_FLIGHT = "p_"  # prefix of a generation item's attributes that hold a booking in flight
 
 
@@ -307,15 +308,25 @@ def note_all(location_id: int, gens: dict[str, int], payload: str, ttl: int) -> 
 
 
 def notes(location_id: int, scope: str, gens: Iterable[int]) -> list[str] | None:
-    """The payloads kept beside these generations of a scope, in order; None if any is missing."""
+    """The payloads kept beside these generations of a scope, in order; None if any is missing. A note is
+    written once and never changed (each bump has a generation of its own), so the container keeps those
+    it read: every patched answer reads them (a tenth of the local stack's DynamoDB
+    calls in a warm bench run before)."""
     names = [f"held#{location_id}#{scope}#{g}" for g in gens]
-    table = _table()
-    got = dynamo.client().batch_get_item(
-        RequestItems={table: {"Keys": [{"pk": dynamo.s(k)} for k in names], "ConsistentRead": True}}
-    )
-    if got.get("UnprocessedKeys"):
+    kept = _kept_notes()
+    wanted = [k for k in names if k not in kept]
+    if wanted:
+        table = _table()
+        got = dynamo.client().batch_get_item(
+            RequestItems={table: {"Keys": [{"pk": dynamo.s(k)} for k in wanted], "ConsistentRead": True}}
+        )
+        if len(kept) > NOTES_KEPT:
+            kept.clear()
+        kept.update((item["pk"]["S"], item["p"]["S"]) for item in got["Responses"].get(table, []))
+    if any(k not in kept for k in names):
         return None
-    by_pk = {item["pk"]["S"]: item for item in got["Responses"].get(table, [])}
-    if any(k not in by_pk for k in names):
-        return None
-    return [by_pk[k]["p"]["S"] for k in names]
+    return [kept[k] for k in names]
+
+
+def _kept_notes() -> dict[str, str]:
+    return container.get("cache.notes", dict)

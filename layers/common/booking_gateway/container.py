@@ -37,6 +37,7 @@ SLOTS = {
     "idempotency.runner": "idempotency.py: Powertools' persistence layer and the wrapped booking",
     "masking.secrets": "masking.py: values learned to be secret (tokens, hashes, personal data)",
     "reads.pending": "reads.py: reads counted in this container, not yet sent to the cache table",
+    "cache.notes": "cache.py: the notes of what each bump took, read once (never changed once written)",
 }
 
 _state: dict[str, Any] = {}

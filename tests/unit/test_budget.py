@@ -127,6 +127,18 @@ def test_waiting_misses_go_out_in_the_order_they_came_and_before_refreshes(ddb, 
     assert order == ["miss 1", "miss 2", "miss 3", "refresh"]
 
 
+def test_a_refresh_refused_for_want_of_a_slot_skips_the_next_refreshes_for_a_moment(ddb, clock, settings_env):
+    """Every slot went to misses within the refresh's wait: the next refreshes in this container serve
+    their copy without asking (no lock, no count, no look) until REFRESH_MEMO has passed; misses still ask."""
+    settings_env(UPSTREAM_PER_SECOND=1)
+    budget.acquire("read", wait_max=0)
+    with pytest.raises(budget.BudgetExhausted):
+        budget.acquire("refresh", wait_max=0.5)
+    assert budget.refresh_spent()
+    clock.advance(budget.REFRESH_MEMO)
+    assert not budget.refresh_spent()
+
+
 def test_a_pause_holds_every_slot_until_it_ends(ddb, clock):
     budget.pause(3)
     started = clock.monotonic()

@@ -102,8 +102,9 @@ QUEUE_KEY = {"pk": {"S": "queue"}}
 QUEUE_CLEANUP = 20  # ended turns' entries dropped by one join at most
 
 
-# When this container last found the minute spent for refreshes: until then, refreshes are not tried
-# (a copy stands in without a lock, a budget read and a refused count). Capped: buckets free every BUCKET.
+# When this container last found the minute, or the slots within a refresh's wait, spent for refreshes:
+# until then, refreshes are not tried (a copy stands in without a lock, a budget read and a refused
+# count). Capped: buckets free every BUCKET, slots every SLOT_SPACING.
 REFRESH_MEMO = 1.0
 
 
@@ -652,6 +653,8 @@ def _place(turn: Turn) -> None:
             count("BudgetExhausted")
             _give_back(turn)  # no call goes out: the minute's allowance is not spent
             _leave(turn)
+            if turn.priority == "refresh":  # the slots are taken by misses: so they are for the next one
+                _memo()["refresh"] = clock.now() + min(wait, REFRESH_MEMO)
             raise BudgetExhausted(wait)
         waited = True
         clock.sleep(wait + (0.0 if turn.target is not None else random.uniform(0, 0.02)))

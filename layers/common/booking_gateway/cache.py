@@ -310,8 +310,8 @@ def note_all(location_id: int, gens: dict[str, int], payload: str, ttl: int) -> 
 def notes(location_id: int, scope: str, gens: Iterable[int]) -> list[str] | None:
     """The payloads kept beside these generations of a scope, in order; None if any is missing. A note is
     written once and never changed (each bump has a generation of its own), so the container keeps those
-    it read: every patched answer reads them (a tenth of the local stack's DynamoDB
-    calls in a warm bench run before)."""
+    it read: every patched answer needs them (a tenth of the local stack's DynamoDB calls in a warm bench
+    run went to reading them again)."""
     names = [f"held#{location_id}#{scope}#{g}" for g in gens]
     kept = _kept_notes()
     wanted = [k for k in names if k not in kept]

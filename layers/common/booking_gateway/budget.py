@@ -653,8 +653,7 @@ def _place(turn: Turn) -> None:
             count("BudgetExhausted")
             _give_back(turn)  # no call goes out: the minute's allowance is not spent
             _leave(turn)
-            if turn.priority == "refresh":  # the slots are taken by misses: so they are for the next one
-                _memo()["refresh"] = clock.now() + min(wait, REFRESH_MEMO)
+            _refresh_refused(turn, clock.now(), wait)  # the slots are taken by misses
             raise BudgetExhausted(wait)
         waited = True
         clock.sleep(wait + (0.0 if turn.target is not None else random.uniform(0, 0.02)))
@@ -666,15 +665,20 @@ def _count(turn: Turn, allowance: int, now: float) -> None:
         minute_wait = _take_minute(allowance, now, turn.klass)
     except ShareSpent as spent:
         count("BudgetShareSpent")
-        if turn.priority == "refresh":
-            _memo()[f"refresh:{turn.klass}"] = now + min(spent.wait, REFRESH_MEMO)
+        _refresh_refused(turn, now, spent.wait, f"refresh:{turn.klass}")
         raise BudgetExhausted(spent.wait, str(spent), shared=False) from None
     if minute_wait is not None:
         count("BudgetExhausted")
-        if turn.priority == "refresh":
-            _memo()["refresh"] = now + min(minute_wait, REFRESH_MEMO)
+        _refresh_refused(turn, now, minute_wait)
         raise BudgetExhausted(minute_wait, "upstream budget for this minute is spent")
     turn.counted_at = now
+
+
+def _refresh_refused(turn: Turn, now: float, wait: float, memo: str = "refresh") -> None:
+    """A refresh refused: this container's next refreshes (of everyone, or of a class) are not tried for a
+    moment (refresh_spent)."""
+    if turn.priority == "refresh":
+        _memo()[memo] = now + min(wait, REFRESH_MEMO)
 
 
 def _give_back(turn: Turn) -> None:

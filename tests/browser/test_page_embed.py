@@ -127,12 +127,19 @@ def booking_frame(page, page_base: str):
 
 
 def frame_height_followed(page, frame) -> int:
-    """The iframe on the partner's page is exactly as tall as the page's content, which has no scrollbar."""
+    """The iframe on the partner's page is exactly as tall as the page's content, which has no scrollbar.
+    Measured again until the content stays put: a part drawn after the first measure (seen once in the
+    date matrix, 2026-12-07) grows the content, and the frame follows it a message later."""
     settle(frame)
-    content = frame.evaluate("() => Math.ceil(document.documentElement.getBoundingClientRect().height)")
-    page.wait_for_function(
-        "h => Math.abs(document.querySelector('iframe').getBoundingClientRect().height - h) <= 1", arg=content
-    )
+    height = "() => Math.ceil(document.documentElement.getBoundingClientRect().height)"
+    for _ in range(5):
+        content = frame.evaluate(height)
+        page.wait_for_function(
+            "h => Math.abs(document.querySelector('iframe').getBoundingClientRect().height - h) <= 1",
+            arg=content,
+        )
+        if frame.evaluate(height) == content:
+            break
     assert frame.evaluate("() => document.documentElement.scrollHeight <= innerHeight + 1")
     return content
 

@@ -59,6 +59,31 @@ def test_while_refreshes_are_spent_an_aged_copy_is_served_without_trying(gateway
     assert gateway.get("/book_services/101").headers["x-cache"] == "miss"
 
 
+def test_while_a_warmer_runs_an_aged_copy_is_served_at_once_and_left_to_it(gateway):
+    """Stale-while-revalidate: with a warmer run under way (its item), a copy that merely aged, by at most
+    its freshness again, is served without a refresh on the visitor's way; older, or without a run, or
+    from before a booking, the read refreshes as before."""
+    from booking_gateway import warmer
+
+    times = "/book_times/101/0/2030-01-02"
+    gateway.get("/book_services/101")
+    gateway.get(times)
+    assert warmer._take_run(30)
+    gateway.update_items("c#", fresh_until=time.time() - 50)  # book_services: fresh 60 s, so 50 s aged
+    assert gateway.get("/book_services/101").headers["x-cache"] == "stale"
+    assert len(gateway.upstream("/book_services/")) == 1  # the visitor did not wait for a refresh
+    gateway.update_items("c#book_services#", fresh_until=time.time() - 61)  # aged past its freshness again
+    assert gateway.get("/book_services/101").headers["x-cache"] == "miss"
+    assert len(gateway.upstream("/book_services/")) == 2
+    gateway.update_items("c#book_times#", fresh_until=time.time() - 1)
+    cache.bump_generation(101)  # a booking there: the list may offer its time, so it is never served so
+    assert gateway.get(times).headers["x-cache"] == "miss"
+    gateway.update_items("c#book_services#", fresh_until=time.time() - 1)
+    warmer._end_run()  # nobody refreshes it now: the visitor's read does
+    assert gateway.get("/book_services/101").headers["x-cache"] == "miss"
+    assert len(gateway.upstream("/book_services/")) == 3
+
+
 def test_generation_bump_invalidates_the_locations_availability_only(gateway):
     dates = "/book_dates/101?service_ids[]=10011"
     gateway.get(dates)

@@ -98,8 +98,7 @@ def test_waiters_answer_the_budget_refusal_their_lock_holder_got(gateway, clock,
     def peek(key, *args):
         peeks.append(key)
         if len(peeks) == 1:  # the waiter's first read: a peer holds the lock
-            entry, gen, _, refusal = real_peek(key, *args)
-            return entry, gen, True, refusal
+            return real_peek(key, *args)._replace(held=True)
         if len(peeks) == 2:  # while the waiter waits, the peer is refused by the budget and lets go
             with ThreadPoolExecutor(1) as pool:
                 holder.append(pool.submit(gateway.get, "/book_services/101").result())

@@ -117,9 +117,9 @@ def test_a_holder_refused_by_the_budget_lets_go_leaving_the_refusal_for_its_retr
     assert cache.try_lock(KEY, 5) is True
     refusal = cache.Refusal(Answer(503, "The upstream request budget is spent; retry shortly.", 1), False)
     cache.unlock(KEY, refusal)
-    assert cache.peek(KEY, 101)[2:] == (False, refusal)  # let go, the answer left for the waiters
+    assert cache.peek(KEY, 101)[2:4] == (False, refusal)  # let go, the answer left for the waiters
     assert cache.try_lock(KEY, 5) is True  # the next caller may still take it
-    assert cache.peek(KEY, 101)[2:] == (True, refusal)
+    assert cache.peek(KEY, 101)[2:4] == (True, refusal)
     clock.advance(1.01)  # its Retry-After passed: the refusal no longer stands
     assert cache.peek(KEY, 101)[3] is None
     cache.unlock(KEY, cache.Refusal(Answer(503, "x", 30), True))

@@ -156,3 +156,26 @@ def test_a_list_patched_without_changes_that_only_took_time_is_fresh_one_that_fr
     with pytest.raises(AssertionError, match="asked upstream"):
         warmer.warm(key)
     assert asked == [key.path]
+
+
+def test_an_aged_copy_visitors_are_served_is_refreshed_at_their_priority_one_about_to_age_at_the_warmers(
+    ddb, clock, monkeypatch
+):
+    """While a run is under way visitors get an aged copy at once (read_path): its refresh is theirs, so it
+    goes at the refresh priority their reads had; one not yet aged waits for budget visitors leave."""
+    from booking_gateway import altegio_client
+
+    clock.pin("2026-12-06T12:00:00Z")
+    key = times_key(NY, 2021, "2026-12-07")
+    priorities: list[str] = []
+
+    def call(method, path, *, priority, **_):
+        priorities.append(priority)
+        return altegio_client.UpstreamResponse(200, b'{"success": true, "data": []}', {})
+
+    monkeypatch.setattr(altegio_client, "call", call)
+    cache_answer(key, [], clock.now())
+    clock.advance(30 - warmer.LEAD + 1)  # within LEAD of its freshness's end
+    assert warmer.warm(key)[0] == "refreshed" and priorities == ["warm"]
+    clock.advance(31)  # past it: visitors are being served it aged
+    assert warmer.warm(key)[0] == "refreshed" and priorities == ["warm", "refresh"]

@@ -13,6 +13,8 @@ A generation item also carries the bookings in flight on its scope (`p_<token>`:
 holds.py), read with it, so a list is patched from the moment a booking is sent until its bump is noted.
 Item `lock#<key>`: until, taken by the one caller that refreshes a missing or stale entry. A holder the
 budget refused (or Altegio's 429) lets go leaving that answer (rs, rm, ra, re) until ru, for its waiters.
+Item `warmer#run`: until, while a warmer run is under way (warmer.py); peek() tells readers so (read_path
+then leaves an aged copy's refresh to it).
 DynamoDB deletes expired items lazily (moto never does), so reads check expiry themselves.
 Every function raises CacheUnavailable when DynamoDB fails, except bump_generation and unlock, which
 log and carry on. Item `pos#<location>#<record>`: a record's last known position (positions.py);
@@ -39,6 +41,7 @@ MAX_BODY = 350_000  # DynamoDB items stop at 400 KB
 REFUSAL_SECONDS = 2.0  # a lock holder's refusal answers its waiters this long at most
 NOTES_KEPT = 4096  # notes a container keeps at most (a few hundred bytes each)
 IN_FLIGHT = "p_"  # prefix of a generation item's attributes that hold a booking in flight
+WARMER_RUN = "warmer#run"  # the item a running warmer holds (warmer.py)
 
 
 class Gen(NamedTuple):
@@ -85,29 +88,35 @@ def generation_keys(location_id: int | None, day: str | None = None) -> tuple[st
     return (f"gen#{location_id}", f"gen#{location_id}#{day or 'days'}")
 
 
+class Peek(NamedTuple):
+    """An entry as read() gives it, with what stands around it: whether another caller holds its refresh
+    lock, the refusal a holder left, and whether a warmer run is under way."""
+
+    entry: Entry | None
+    gen: Gen
+    held: bool
+    refusal: Refusal | None
+    warming: bool
+
+
 def read(key: str, location_id: int | None, day: str | None = None) -> tuple[Entry | None, Gen]:
     """The entry (None if absent or past its hard expiry) and its scope's current generation.
 
     One strongly consistent BatchGetItem for both, so a bump is seen by the very next read."""
-    entry, gen, _, _ = _get(key, generation_keys(location_id, day), with_lock=False)
-    return entry, gen
+    got = _get(key, generation_keys(location_id, day), with_lock=False)
+    return got.entry, got.gen
 
 
-def peek(
-    key: str, location_id: int | None, day: str | None = None
-) -> tuple[Entry | None, Gen, bool, Refusal | None]:
-    """read() plus whether another caller holds the refresh lock and the refusal a holder left, in the same
-    single request."""
+def peek(key: str, location_id: int | None, day: str | None = None) -> Peek:
+    """read() plus the entry's lock and the warmer's run item, in the same single request."""
     return _get(key, generation_keys(location_id, day), with_lock=True)
 
 
-def _get(
-    key: str, gen_keys: tuple[str, ...], with_lock: bool
-) -> tuple[Entry | None, Gen, bool, Refusal | None]:
+def _get(key: str, gen_keys: tuple[str, ...], with_lock: bool) -> Peek:
     table = _table()
     keys = [{"pk": dynamo.s(k)} for k in (key, *gen_keys)]
     if with_lock:
-        keys.append({"pk": dynamo.s(f"lock#{key}")})
+        keys += [{"pk": dynamo.s(f"lock#{key}")}, {"pk": dynamo.s(WARMER_RUN)}]
     got = dynamo.client().batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
     by_pk = {item["pk"]["S"]: item for item in got["Responses"].get(table, [])}
     now = clock.now()
@@ -115,9 +124,10 @@ def _get(
     lock = by_pk.get(f"lock#{key}", {})
     locked = dynamo.num(lock, "until") > now
     refusal = _refusal(lock) if dynamo.num(lock, "ru") > now else None
+    warming = dynamo.num(by_pk.get(WARMER_RUN, {}), "until") > now
     item = by_pk.get(key)
     if item is None or dynamo.num(item, "expires_at") <= now:
-        return None, gen, locked, refusal
+        return Peek(None, gen, locked, refusal, warming)
     entry = Entry(
         body=zlib.decompress(item["body"]["B"]).decode(),
         fetched_at=dynamo.num(item, "fetched_at"),
@@ -127,7 +137,7 @@ def _get(
         status=int(dynamo.num(item, "status", 200)),
         in_flight=tuple(p for k in gen_keys for p in _in_flight(by_pk.get(k, {}), now)),
     )
-    return entry, gen, locked, refusal
+    return Peek(entry, gen, locked, refusal, warming)
 
 
 def _refusal(lock: dict) -> Refusal:

@@ -16,6 +16,9 @@
   without what the gateway's bookings took (holds.py).
 - Refreshing a copy that may stand in is the budget's lowest priority: misses go first; for a moment
   after this container found the minute spent for refreshes, the copy is served without trying.
+- While a warmer run is under way (cache.peek sees its item), a copy that merely aged, by at most its
+  freshness again, is served at once (stale-while-revalidate): the warmer refreshes what visitors read
+  lately, at the refresh priority their own refreshes had, so no visitor waits on the budget for it.
 - DynamoDB failing: a budgeted upstream call (X-Cache: bypass), never a failed request.
 """
 
@@ -92,7 +95,7 @@ def serve_get(
     gen = cache.Gen()
     try:
         # With whether a peer holds the refresh lock (same request): then no try_lock that must fail.
-        entry, gen, held, _ = cache.peek(key, scope, day)
+        entry, gen, held, _, warming = cache.peek(key, scope, day)
         entry = _settled(entry, policy, member)
         if entry is not None:
             if entry.gen == gen and clock.now() < entry.fresh_until:
@@ -112,6 +115,9 @@ def serve_get(
             count("CacheDerived")
             headers = {**_cache_headers("hit", 0, 0, policy.availability), "X-Cache-Source": "derived"}
             return upstream_response(altegio_client.UpstreamResponse(200, derived.encode(), {}), headers)
+        if warming and _revalidated(stale, gen, policy):
+            count("CacheRevalidating")
+            return _from_entry(stale, "stale", policy)  # the running warmer refreshes it (read lately)
         if _servable(stale, gen, policy) and budget.refresh_spent():
             return _from_entry(stale, "stale", policy)  # no refresh could go out now: skip the lock
         deadline = clock.monotonic() + WAIT_FOR_PEER
@@ -186,6 +192,13 @@ def _servable(stale: cache.Entry | None, gen: cache.Gen, policy: CachePolicy) ->
     return stale is not None and (stale.gen == gen or not policy.slots)
 
 
+def _revalidated(stale: cache.Entry | None, gen: cache.Gen, policy: CachePolicy) -> bool:
+    """May this copy be served without a refresh on the visitor's way, a warmer run being under way? One
+    that merely aged (no change known since), for at most its freshness again: the warmer refreshes what
+    visitors read lately (warmer.py), so a visitor no longer waits on the budget for it."""
+    return stale is not None and stale.gen == gen and clock.now() < stale.fresh_until + policy.fresh
+
+
 def _wait_for_peer(
     key: str, scope: int | None, day: str | None, deadline: float
 ) -> cache.Entry | cache.Refusal | None:
@@ -197,7 +210,7 @@ def _wait_for_peer(
         clock.sleep(pause)
         # Most refreshes end within PEER_QUICK; one that waits on the budget is looked at less often.
         pause = min(0.2 if clock.monotonic() - started < PEER_QUICK else 0.5, pause * 1.5)
-        entry, current, held, refusal = cache.peek(key, scope, day)
+        entry, current, held, refusal, _ = cache.peek(key, scope, day)
         if entry is not None and entry.gen == current and clock.now() < entry.fresh_until:
             return entry
         if refusal is not None:

@@ -63,6 +63,7 @@ def warm(key: ReadKey, fill: bool = False) -> tuple[str, float]:
     now = clock.now()
     if fill and entry is not None:
         return "fresh", entry.expires_at
+    aged = False  # visitors are served this copy past its freshness (read_path, while a run is under way)
     if entry is not None and not entry.in_flight:
         # From before changes that only took time, it is served patched as a hit (read_path): as fresh.
         current = (
@@ -74,6 +75,7 @@ def warm(key: ReadKey, fill: bool = False) -> tuple[str, float]:
         )
         if current is not None and current.fresh_until - LEAD > now:
             return "fresh", current.fresh_until - LEAD
+        aged = current is not None and current.fresh_until <= now
     if not cache.try_lock(ckey, LOCK_SECONDS):
         return "busy", now + 1
     try:
@@ -83,7 +85,8 @@ def warm(key: ReadKey, fill: bool = False) -> tuple[str, float]:
             key.path,
             query=list(key.query),
             idempotent=True,
-            priority="warm",
+            # An aged copy visitors are served meanwhile: the priority their own refresh had (read_path).
+            priority="refresh" if aged else "warm",
             budget_wait=BUDGET_WAIT,
             time_limit=LOCK_SECONDS - 1,
         )
@@ -284,7 +287,7 @@ def _take_run(seconds: float) -> bool:
         dynamo.client().put_item(
             TableName=get_settings().cache_table,
             Item={
-                "pk": dynamo.s("warmer#run"),
+                "pk": dynamo.s(cache.WARMER_RUN),
                 "until": dynamo.n(round(now + seconds, 3)),
                 "expires_at": dynamo.n(int(now + seconds) + 600),
             },
@@ -301,7 +304,8 @@ def _take_run(seconds: float) -> bool:
 
 def _end_run() -> None:
     try:
-        dynamo.client().delete_item(TableName=get_settings().cache_table, Key={"pk": dynamo.s("warmer#run")})
+        key = {"pk": dynamo.s(cache.WARMER_RUN)}
+        dynamo.client().delete_item(TableName=get_settings().cache_table, Key=key)
     except dynamo.Unavailable:
         logger.warning("warmer: run lock not released; it lapses by itself")
 

@@ -179,3 +179,28 @@ def test_an_aged_copy_visitors_are_served_is_refreshed_at_their_priority_one_abo
     assert warmer.warm(key)[0] == "refreshed" and priorities == ["warm"]
     clock.advance(31)  # past it: visitors are being served it aged
     assert warmer.warm(key)[0] == "refreshed" and priorities == ["warm", "refresh"]
+
+
+def test_a_refused_refresh_of_an_aged_copy_is_asked_again_in_place_then_the_pass_yields(
+    ddb, clock, monkeypatch
+):
+    clock.pin("2026-12-06T12:00:00Z")
+    first, second = times_key(NY, 2021, "2026-12-07"), times_key(NY, 2021, "2026-12-08")
+    answers = {first: ["refused", "refused", "refreshed"], second: ["refused"] * 99}
+    asked: list[tuple[ReadKey, float]] = []
+
+    def warm(key, fill=False):
+        asked.append((key, clock.now()))
+        if answers[key].pop(0) == "refused":
+            raise warmer._AgedRefused(1)
+        return "refreshed", clock.now() + 30
+
+    monkeypatch.setattr(warmer, "plan", lambda hot=None: [first, second])
+    monkeypatch.setattr(warmer, "warm", warm)
+    started = clock.now()
+    done, _ = warmer.one_pass(fill=False)
+    assert [k for k, _ in asked[:3]] == [first] * 3  # asked again in place, a visitor's memo apart
+    assert [round(at - started, 3) for _, at in asked[:3]] == [0, 1.0, 2.0]
+    assert done["refreshed"] == 1 and done["yielded"] == 1  # the second never came: the pass yields
+    second_asks = [at for k, at in asked if k == second]
+    assert second_asks[-1] - second_asks[0] < warmer.AGED_RETRY_FOR

@@ -28,7 +28,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-from . import altegio_client, cache, clock, dynamo, read_path, reads
+from . import altegio_client, budget, cache, clock, dynamo, read_path, reads
 from .errors import BudgetExhausted, Unanswered
 from .observability import count, logger
 from .operations import POLICIES
@@ -43,8 +43,14 @@ PAIRS = 6  # most read team member and service pairs warmed
 BUDGET_WAIT = 2.0  # the warmer waits this long at most for a slot (visitors' reads take it first)
 LOCK_SECONDS = 10.0
 IDLE_MAX = 5.0  # between passes, sleep until the next entry is due, at most this long
+AGED_RETRY_FOR = 10.0  # a refused refresh of an aged copy is asked again in place this long, then replanned
 # A slot's "datetime": "2026-12-06T09:00:00-05:00" (or a colon-less offset, as records carry it).
 _DATETIME = re.compile(r'"datetime"\s*:\s*"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d)?(?:([+-])(\d\d):?(\d\d)|Z)"')
+
+
+class _AgedRefused(BudgetExhausted):
+    """The budget refused the refresh of a copy visitors are served aged: asked again as soon as a
+    visitor's refresh would be (budget.REFRESH_MEMO), not after the next plan."""
 
 
 def _read(key: ReadKey) -> tuple[str, cache.Entry | None, cache.Gen, int | None]:
@@ -96,7 +102,9 @@ def warm(key: ReadKey, fill: bool = False) -> tuple[str, float]:
         cache.write(ckey, up.body.decode("utf-8", "replace"), fetched_at, policy.fresh, policy.keep, gen)
         count("WarmerRefresh")
         return "refreshed", fetched_at + policy.fresh - LEAD
-    except BudgetExhausted:
+    except BudgetExhausted as spent:
+        if aged:
+            raise _AgedRefused(spent.retry_after) from spent
         raise
     except Unanswered as exc:
         logger.info("warmer: no answer", extra={"operation": key.operation, "error": type(exc).__name__})
@@ -324,18 +332,30 @@ def one_pass(end: float | None = None, fill: bool = True) -> tuple[Counter, floa
         (key, True) for key in (_unique(first_visits(hot)) if fill else ()) if key not in keep
     ]
     for key, fill_only in work:
-        if end is not None and clock.monotonic() >= end:
-            done["unfinished"] += 1
-            return done, clock.now()
-        try:
-            state, due = warm(key, fill_only)
-        except BudgetExhausted as spent:
-            done["yielded"] += 1
-            return done, clock.now() + min(spent.retry_after, IDLE_MAX)
-        except cache.CacheUnavailable as exc:
-            logger.warning("warmer: cache unavailable", extra={"error": type(exc).__name__})
-            done["failed"] += 1
-            return done, clock.now() + IDLE_MAX
+        retry_until = None
+        while True:
+            if end is not None and clock.monotonic() >= end:
+                done["unfinished"] += 1
+                return done, clock.now()
+            try:
+                state, due = warm(key, fill_only)
+                break
+            except _AgedRefused:
+                # Visitors are served it aged until it is refreshed: ask again in a moment, in place.
+                retry_until = retry_until or clock.monotonic() + AGED_RETRY_FOR
+                if clock.monotonic() + budget.REFRESH_MEMO < retry_until:
+                    done["retried"] += 1
+                    clock.sleep(budget.REFRESH_MEMO)
+                    continue
+                done["yielded"] += 1
+                return done, clock.now()
+            except BudgetExhausted as spent:
+                done["yielded"] += 1
+                return done, clock.now() + min(spent.retry_after, IDLE_MAX)
+            except cache.CacheUnavailable as exc:
+                logger.warning("warmer: cache unavailable", extra={"error": type(exc).__name__})
+                done["failed"] += 1
+                return done, clock.now() + IDLE_MAX
         done[state] += 1
         next_due = min(next_due, due)
     return done, next_due

@@ -16,9 +16,9 @@
   without what the gateway's bookings took (holds.py).
 - Refreshing a copy that may stand in is the budget's lowest priority: misses go first; for a moment
   after this container found the minute spent for refreshes, the copy is served without trying.
-- While a warmer run is under way (cache.peek sees its item), a copy that merely aged, by at most its
-  freshness again, is served at once (stale-while-revalidate): the warmer refreshes what visitors read
-  lately, at the refresh priority their own refreshes had, so no visitor waits on the budget for it.
+- While a warmer run is under way (cache.peek sees its item), a hint (services, team members, days, a
+  form) that merely aged, by at most its freshness again, is served at once (stale-while-revalidate):
+  the warmer refreshes what visitors read lately, at the refresh priority their own refreshes had.
 - DynamoDB failing: a budgeted upstream call (X-Cache: bypass), never a failed request.
 """
 
@@ -193,10 +193,13 @@ def _servable(stale: cache.Entry | None, gen: cache.Gen, policy: CachePolicy) ->
 
 
 def _revalidated(stale: cache.Entry | None, gen: cache.Gen, policy: CachePolicy) -> bool:
-    """May this copy be served without a refresh on the visitor's way, a warmer run being under way? One
-    that merely aged (no change known since), for at most its freshness again: the warmer refreshes what
-    visitors read lately (warmer.py), so a visitor no longer waits on the budget for it."""
-    return stale is not None and stale.gen == gen and clock.now() < stale.fresh_until + policy.fresh
+    """May this copy be served without a refresh on the visitor's way, a warmer run being under way? A
+    hint (not a list of slots) that merely aged (no change known since), for at most its freshness again:
+    the warmer refreshes what visitors read lately (warmer.py), so a visitor does not wait for it. A list
+    of slots is refreshed on the read: a change nobody reported is seen only then (served aged at once,
+    a side-by-side bench run showed 40 times the front desk had taken, against 14)."""
+    fresh_again = stale is not None and clock.now() < stale.fresh_until + policy.fresh
+    return fresh_again and not policy.slots and stale.gen == gen
 
 
 def _wait_for_peer(

@@ -16,7 +16,9 @@ Each pass plans, most wanted first, and refreshes what is missing or within LEAD
 "Today" is the location's (its visitors ask for its dates): its UTC offset as the times it answered carry
 it (utc_offset); until one is cached, the days from UTC's yesterday on, which hold every zone's today.
 A refresh takes the key's refresh lock like any read (no call twice) and stores the answer as read_path
-would. The first refusal of the budget ends the pass: the warmer yields at once to visitors.
+would. The first refusal of the budget ends the pass: the warmer yields at once to visitors. A copy
+already aged is asked at the priority of a visitor's refresh instead (visitors are served it meanwhile:
+read_path's stale-while-revalidate), and when refused asked again in place a moment later, for a while.
 One run at a time across containers (item `warmer#run`), so overlapping schedules never double the calls.
 """
 

@@ -6,7 +6,7 @@ import logging
 import time
 
 import pytest
-from booking_gateway import budget, cache, dynamo
+from booking_gateway import budget, cache, dynamo, read_path
 from botocore.exceptions import EndpointConnectionError
 
 from sandbox import FaultRule
@@ -59,10 +59,11 @@ def test_while_refreshes_are_spent_an_aged_copy_is_served_without_trying(gateway
     assert gateway.get("/book_services/101").headers["x-cache"] == "miss"
 
 
-def test_while_a_warmer_runs_an_aged_copy_is_served_at_once_and_left_to_it(gateway):
+def test_while_a_warmer_runs_an_aged_copy_is_served_at_once_and_left_to_it(gateway, monkeypatch):
     """Stale-while-revalidate: with a warmer run under way (its item), a hint that merely aged, by at most
     its freshness again, is served without a refresh on the visitor's way; older, or without a run, or a
-    list of slots (a front-desk booking shows only on its refresh), the read refreshes as before."""
+    list of slots where no webhook is heard (a front-desk booking shows only on its refresh), the read
+    refreshes as before."""
     from booking_gateway import warmer
 
     times = "/book_times/101/0/2030-01-02"
@@ -76,7 +77,12 @@ def test_while_a_warmer_runs_an_aged_copy_is_served_at_once_and_left_to_it(gatew
     assert gateway.get("/book_services/101").headers["x-cache"] == "miss"
     assert len(gateway.upstream("/book_services/")) == 2
     gateway.update_items("c#book_times#", fresh_until=time.time() - 1)
-    assert gateway.get(times).headers["x-cache"] == "miss"  # slots: refreshed on the read
+    assert gateway.get(times).headers["x-cache"] == "miss"  # slots, no webhook heard: refreshed on the read
+    cache.heard(101)  # Altegio's webhooks report its changes: its aged lists of slots too
+    gateway.update_items("c#book_times#", fresh_until=time.time() - 1)
+    assert gateway.get(times).headers["x-cache"] == "stale"
+    monkeypatch.setattr(read_path, "HEARD_FOR", 0.0)  # heard too long ago
+    assert gateway.get(times).headers["x-cache"] == "miss"
     gateway.update_items("c#book_services#", fresh_until=time.time() - 1)
     cache.bump_generation(101)  # a booking there: a hint from before it is refreshed on the read
     assert gateway.get("/book_services/101").headers["x-cache"] == "miss"

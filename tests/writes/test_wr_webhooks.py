@@ -127,12 +127,14 @@ def budget_spent(monkeypatch):
 
 
 def cache_items(gw, *prefixes: str) -> dict[str, dict]:
-    """The cache table's generation, note, position and delivery items (the webhook's footprint)."""
+    """The cache table's generation, note, position and delivery items (the webhook's footprint), without
+    when a webhook was last heard (`wh`: every delivery notes it, cache.heard)."""
     table = gw.stack.dynamodb.Table("CacheTable")
     items, scan = {}, {}
     while True:
         page = table.scan(**scan)
-        items.update({i["pk"]: i for i in page["Items"] if i["pk"].startswith(prefixes)})
+        kept = ({k: v for k, v in i.items() if k != "wh"} for i in page["Items"])
+        items.update({i["pk"]: i for i in kept if i["pk"].startswith(prefixes) and len(i) > 1})
         if "LastEvaluatedKey" not in page:
             return items
         scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -428,6 +430,36 @@ def test_webhooks_down_for_a_while_the_cache_still_ages_out(hooked, clock):
     assert aged.headers.get("x-cache") == "miss" and free[1] not in shown(aged)
     gw.sandbox.configure(webhook_paused=False)
     delivered(gw, record["id"], "create")
+
+
+def test_where_webhooks_are_heard_an_aged_list_is_served_at_once_while_the_warmer_refreshes_it(hooked, clock):
+    """Stale-while-revalidate for lists of times (read_path): only at a location whose webhooks report its
+    changes, and while a warmer run is under way; elsewhere an unreported booking shows only on a refresh,
+    so the aged list is asked again on the read."""
+    from booking_gateway import warmer
+
+    gw = hooked
+    _, when, member, free = member_day(gw, 3)
+    other = day(gw, NEW_YORK, 20).isoformat()  # a day the front desk's booking below does not touch
+    times_list(gw, member, other)
+    assert warmer._take_run(120)
+    try:
+        clock.advance(FRESH)
+        assert times_list(gw, member, other).headers.get("x-cache") == "miss"  # no webhook heard yet
+        record = desk_book(gw, member, free[1])
+        delivered(gw, record["id"], "create")
+        clock.advance(FRESH)
+        calls = len(gw.sandbox.requests())
+        aged = times_list(gw, member, other)
+        assert aged.headers.get("x-cache") == "stale" and len(gw.sandbox.requests()) == calls
+        booked = times_list(gw, member, when)  # the day the booking changed: never its aged list
+        assert booked.headers.get("x-cache") in ("hit", "miss") and free[1] not in shown(booked)
+        clock.advance(FRESH)  # past its freshness again: asked on the read
+        assert times_list(gw, member, other).headers.get("x-cache") == "miss"
+    finally:
+        warmer._end_run()
+    clock.advance(FRESH)
+    assert times_list(gw, member, other).headers.get("x-cache") == "miss"  # no run under way
 
 
 # -- who may deliver -------------------------------------------------------------------------------------

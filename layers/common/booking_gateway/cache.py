@@ -8,6 +8,8 @@ Generations (item `gen#...`: g, only ever incremented), so one write invalidates
 - `gen#<location>#days`: the location's hints (dates, team members, nearest slots), bumped with any day.
 An entry depends on the location's generation and its scope's, the day's (book_times) or the hints', and
 stores both (Gen); each only grows. What a bump of a scope took is noted beside it (holds.py).
+`gen#<location>` also carries `wh`: when Altegio's webhooks last reported a record there (heard()), read
+with every entry: changes there reach the cache as they happen, so read_path may serve its aged lists.
 Item `held#<location>#<scope>#<g>`: p, what the bump of that scope to g took (holds.py).
 A generation item also carries the bookings in flight on its scope (`p_<token>`: {u: until, p: payload},
 holds.py), read with it, so a list is patched from the moment a booking is sent until its bump is noted.
@@ -97,6 +99,7 @@ class Peek(NamedTuple):
     held: bool
     refusal: Refusal | None
     warming: bool
+    heard: float  # when Altegio's webhooks last reported a record of the location (0: never)
 
 
 def read(key: str, location_id: int | None, day: str | None = None) -> tuple[Entry | None, Gen]:
@@ -125,9 +128,10 @@ def _get(key: str, gen_keys: tuple[str, ...], with_lock: bool) -> Peek:
     locked = dynamo.num(lock, "until") > now
     refusal = _refusal(lock) if dynamo.num(lock, "ru") > now else None
     warming = dynamo.num(by_pk.get(WARMER_RUN, {}), "until") > now
+    heard = dynamo.num(by_pk.get(gen_keys[0], {}), "wh") if gen_keys else 0.0
     item = by_pk.get(key)
     if item is None or dynamo.num(item, "expires_at") <= now:
-        return Peek(None, gen, locked, refusal, warming)
+        return Peek(None, gen, locked, refusal, warming, heard)
     entry = Entry(
         body=zlib.decompress(item["body"]["B"]).decode(),
         fetched_at=dynamo.num(item, "fetched_at"),
@@ -137,7 +141,7 @@ def _get(key: str, gen_keys: tuple[str, ...], with_lock: bool) -> Peek:
         status=int(dynamo.num(item, "status", 200)),
         in_flight=tuple(p for k in gen_keys for p in _in_flight(by_pk.get(k, {}), now)),
     )
-    return Peek(entry, gen, locked, refusal, warming)
+    return Peek(entry, gen, locked, refusal, warming, heard)
 
 
 def _refusal(lock: dict) -> Refusal:
@@ -266,6 +270,20 @@ def bump(location_id: int, days: Iterable[str] = (), *, strict: bool = True) -> 
                 extra={"location_id": location_id, "error": type(exc).__name__},
             )
     return bumped
+
+
+def heard(location_id: int) -> None:
+    """Note that Altegio's webhooks reported a record of the location just now. Never raises: a missed
+    note only keeps its aged lists refreshed on the read a while longer."""
+    try:
+        dynamo.client().update_item(
+            TableName=_table(),
+            Key={"pk": dynamo.s(f"gen#{location_id}")},
+            UpdateExpression="SET wh = :now",
+            ExpressionAttributeValues={":now": dynamo.n(round(clock.now(), 3))},
+        )
+    except CacheUnavailable as exc:
+        logger.warning("could not note a webhook heard", extra={"error": type(exc).__name__})
 
 
 def hold(location_id: int, scopes: Iterable[str], token: str, payload: str, seconds: float) -> None:

@@ -265,6 +265,7 @@ def apply(hook: Hook) -> Outcome:
     if data.activity_id:  # a group event's client: the event keeps its team member busy either way
         return "ignored"
     loc, rid = hook.company_id, hook.resource_id
+    cache.heard(loc)  # its changes reach the cache as they happen (read_path serves aged lists sooner)
     seen = _seen_key(hook)
     repeat, old = _seen_and_recalled(seen, loc, rid)
     if repeat:

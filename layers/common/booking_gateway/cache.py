@@ -18,8 +18,8 @@ budget refused (or Altegio's 429) lets go leaving that answer (rs, rm, ra, re) u
 Item `warmer#run`: until, while a warmer run is under way (warmer.py); peek() tells readers so (read_path
 then leaves an aged copy's refresh to it).
 DynamoDB deletes expired items lazily (moto never does), so reads check expiry themselves.
-Every function raises CacheUnavailable when DynamoDB fails, except bump_generation and unlock, which
-log and carry on. Item `pos#<location>#<record>`: a record's last known position (positions.py);
+Every function raises CacheUnavailable when DynamoDB fails, except bump_generation, unlock and heard,
+which log and carry on. Item `pos#<location>#<record>`: a record's last known position (positions.py);
 `hook#<digest>`: a webhook delivery already applied (webhooks.py).
 """
 
@@ -92,7 +92,7 @@ def generation_keys(location_id: int | None, day: str | None = None) -> tuple[st
 
 class Peek(NamedTuple):
     """An entry as read() gives it, with what stands around it: whether another caller holds its refresh
-    lock, the refusal a holder left, and whether a warmer run is under way."""
+    lock, the refusal a holder left, whether a warmer run is under way, and when webhooks were heard."""
 
     entry: Entry | None
     gen: Gen
@@ -111,7 +111,8 @@ def read(key: str, location_id: int | None, day: str | None = None) -> tuple[Ent
 
 
 def peek(key: str, location_id: int | None, day: str | None = None) -> Peek:
-    """read() plus the entry's lock and the warmer's run item, in the same single request."""
+    """read() plus the entry's lock, the warmer's run item and the location's webhooks heard, in the same
+    single request."""
     return _get(key, generation_keys(location_id, day), with_lock=True)
 
 

@@ -312,7 +312,7 @@ class LocalStack:
         aws.empty_tables(self.template, self.moto_url)
         layer = sys.modules.get("booking_gateway.container")  # loaded once a function has run
         if layer is not None:
-            layer.reset("reads.pending", "budget.memo", "cache.notes")
+            layer.reset("reads.pending", "budget.memo", "cache.notes", "cache.heard")
 
     def reset_budget(self) -> None:
         """A fresh upstream budget only (the cache kept): for tests whose subject is not the budget."""

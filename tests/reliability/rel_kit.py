@@ -614,7 +614,7 @@ class Rel:
         self._empty(self.cache_table)
         container = sys.modules.get("booking_gateway.container")
         if container is not None:  # the generations start again: the notes kept of the old ones are wrong
-            container.reset("cache.notes")
+            container.reset("cache.notes", "cache.heard")
 
     def age_cache(self) -> int:
         """Make every cached response no longer fresh (kept, so it may be served stale)."""

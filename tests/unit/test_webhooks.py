@@ -285,6 +285,8 @@ def calls(hooks):
 def test_a_booking_reported_costs_six_dynamodb_calls(calls):
     """A delivery waits on every call (and later deliveries on it): whether it was applied and where the
     record was are read together, the notes of every bumped scope written together."""
+    cache.heard(202)  # the container's first delivery there also notes it heard (the test below)
+    calls.clear()
     assert webhooks.apply(webhooks.parse(event(record()))) == "applied"
     assert calls == ["BatchGetItem", "UpdateItem", "UpdateItem", "BatchWriteItem", "PutItem", "PutItem"]
     calls.clear()
@@ -318,3 +320,20 @@ def test_what_dynamodb_leaves_unprocessed_is_done_one_by_one(hooks, monkeypatch)
     start = 1796230800.0  # 2026-12-02T12:00:00-05:00
     assert noted(DAY, 2) == noted(NEXT, 1) == noted("days", 2) == [(2021, start, start + 3600)]
     assert freed(DAY, 2) and not freed(DAY, 1)
+
+
+def test_a_container_notes_a_locations_webhooks_heard_once_in_a_while(calls, clock):
+    def heard_at() -> float:
+        item = boto3.client("dynamodb").get_item(TableName=cache._table(), Key={"pk": {"S": "gen#202"}})
+        return float(item.get("Item", {}).get("wh", {"N": "0"})["N"])
+
+    assert webhooks.apply(webhooks.parse(event(record(1)))) == "applied"
+    assert calls.count("UpdateItem") == 3 and heard_at() == pytest.approx(clock.now(), abs=0.01)
+    first = heard_at()
+    calls.clear()
+    clock.advance(cache.HEARD_NOTE - 1)
+    assert webhooks.apply(webhooks.parse(event(record(2)))) == "applied"
+    assert calls.count("UpdateItem") == 2 and heard_at() == first  # noted lately: not again
+    clock.advance(1)
+    assert webhooks.apply(webhooks.parse(event(record(3)))) == "applied"
+    assert heard_at() == pytest.approx(clock.now(), abs=0.01)

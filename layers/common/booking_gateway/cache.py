@@ -44,6 +44,7 @@ REFUSAL_SECONDS = 2.0  # a lock holder's refusal answers its waiters this long a
 NOTES_KEPT = 4096  # notes a container keeps at most (a few hundred bytes each)
 IN_FLIGHT = "p_"  # prefix of a generation item's attributes that hold a booking in flight
 WARMER_RUN = "warmer#run"  # the item a running warmer holds (warmer.py)
+HEARD_NOTE = 600.0  # a container notes a location's webhooks heard at most this often (read_path: 24 h)
 
 
 class Gen(NamedTuple):
@@ -274,8 +275,13 @@ def bump(location_id: int, days: Iterable[str] = (), *, strict: bool = True) -> 
 
 
 def heard(location_id: int) -> None:
-    """Note that Altegio's webhooks reported a record of the location just now. Never raises: a missed
-    note only keeps its aged lists refreshed on the read a while longer."""
+    """Note that Altegio's webhooks reported a record of the location just now, once per HEARD_NOTE in a
+    container (a delivery waits on each call). Never raises: a missed note only keeps its aged lists
+    refreshed on the read a while longer."""
+    noted, now = container.get("cache.heard", dict), clock.now()
+    if now - noted.get(location_id, float("-inf")) < HEARD_NOTE:
+        return
+    noted[location_id] = now
     try:
         dynamo.client().update_item(
             TableName=_table(),

@@ -38,6 +38,7 @@ SLOTS = {
     "masking.secrets": "masking.py: values learned to be secret (tokens, hashes, personal data)",
     "reads.pending": "reads.py: reads counted in this container, not yet sent to the cache table",
     "cache.notes": "cache.py: the notes of what each bump took, read once (never changed once written)",
+    "cache.heard": "cache.py: when this container last noted each location's webhooks heard",
 }
 
 _state: dict[str, Any] = {}

@@ -95,14 +95,14 @@ def test_waiters_answer_the_budget_refusal_their_lock_holder_got(gateway, clock,
         locks.append(key)
         return real_lock(key, seconds)
 
-    def peek(key, *args):
+    def peek(key, *args, **kwargs):
         peeks.append(key)
         if len(peeks) == 1:  # the waiter's first read: a peer holds the lock
-            return real_peek(key, *args)._replace(held=True)
+            return real_peek(key, *args, **kwargs)._replace(held=True)
         if len(peeks) == 2:  # while the waiter waits, the peer is refused by the budget and lets go
             with ThreadPoolExecutor(1) as pool:
                 holder.append(pool.submit(gateway.get, "/book_services/101").result())
-        return real_peek(key, *args)
+        return real_peek(key, *args, **kwargs)
 
     monkeypatch.setattr(budget, "take", take)
     monkeypatch.setattr(cache, "try_lock", try_lock)

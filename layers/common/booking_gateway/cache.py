@@ -107,21 +107,23 @@ def read(key: str, location_id: int | None, day: str | None = None) -> tuple[Ent
     """The entry (None if absent or past its hard expiry) and its scope's current generation.
 
     One strongly consistent BatchGetItem for both, so a bump is seen by the very next read."""
-    got = _get(key, generation_keys(location_id, day), with_lock=False)
+    got = _get(key, generation_keys(location_id, day), with_lock=False, with_run=False)
     return got.entry, got.gen
 
 
-def peek(key: str, location_id: int | None, day: str | None = None) -> Peek:
-    """read() plus the entry's lock, the warmer's run item and the location's webhooks heard, in the same
-    single request."""
-    return _get(key, generation_keys(location_id, day), with_lock=True)
+def peek(key: str, location_id: int | None, day: str | None = None, *, with_run: bool = True) -> Peek:
+    """read() plus the entry's lock, the warmer's run item (unless not `with_run`: `warming` is then False)
+    and the location's webhooks heard, in the same single request."""
+    return _get(key, generation_keys(location_id, day), with_lock=True, with_run=with_run)
 
 
-def _get(key: str, gen_keys: tuple[str, ...], with_lock: bool) -> Peek:
+def _get(key: str, gen_keys: tuple[str, ...], with_lock: bool, with_run: bool) -> Peek:
     table = _table()
     keys = [{"pk": dynamo.s(k)} for k in (key, *gen_keys)]
     if with_lock:
-        keys += [{"pk": dynamo.s(f"lock#{key}")}, {"pk": dynamo.s(WARMER_RUN)}]
+        keys.append({"pk": dynamo.s(f"lock#{key}")})
+    if with_run:
+        keys.append({"pk": dynamo.s(WARMER_RUN)})
     got = dynamo.client().batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
     by_pk = {item["pk"]["S"]: item for item in got["Responses"].get(table, [])}
     now = clock.now()
@@ -287,7 +289,7 @@ def heard(location_id: int) -> None:
             TableName=_table(),
             Key={"pk": dynamo.s(f"gen#{location_id}")},
             UpdateExpression="SET wh = :now",
-            ExpressionAttributeValues={":now": dynamo.n(round(clock.now(), 3))},
+            ExpressionAttributeValues={":now": dynamo.n(round(now, 3))},
         )
     except CacheUnavailable as exc:
         logger.warning("could not note a webhook heard", extra={"error": type(exc).__name__})

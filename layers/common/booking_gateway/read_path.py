@@ -217,7 +217,8 @@ def _wait_for_peer(
         clock.sleep(pause)
         # Most refreshes end within PEER_QUICK; one that waits on the budget is looked at less often.
         pause = min(0.2 if clock.monotonic() - started < PEER_QUICK else 0.5, pause * 1.5)
-        entry, current, held, refusal, *_ = cache.peek(key, scope, day)
+        # The run item only matters to a read's first look: a poll does not read it.
+        entry, current, held, refusal, *_ = cache.peek(key, scope, day, with_run=False)
         if entry is not None and entry.gen == current and clock.now() < entry.fresh_until:
             return entry
         if refusal is not None:

@@ -1,5 +1,6 @@
 """GET /api/v1/book_times/{location_id}/{team_member_id}/{date}: free slots of one day."""
 
+from booking_gateway import derive
 from booking_gateway.app_factory import make_app, make_handler
 from booking_gateway.read_params import (
     DatePath,
@@ -28,7 +29,9 @@ def book_times(
     reject_unknown(app, "service_ids[]")
     query = build_query(service_ids)
     path = f"/book_times/{location_id}/{team_member_id}/{date}"
-    return serve_get("book_times", path, query, location_id, day=str(date), member=team_member_id)
+    day = str(date)
+    any_times = derive.any_times(location_id, team_member_id, day, service_ids)  # from members' times
+    return serve_get("book_times", path, query, location_id, day=day, member=team_member_id, derive=any_times)
 
 
 lambda_handler = make_handler(app)

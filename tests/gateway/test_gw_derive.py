@@ -1,5 +1,6 @@
 """Derived answers on the local stack equal Altegio's (the sandbox's) own: book_staff at a datetime for
-"any", from that day's fresh cached times of each team member (derive.py), with no upstream call."""
+"any", and book_times of "any" team member, from that day's fresh cached times of each team member
+(derive.py), with no upstream call."""
 
 from __future__ import annotations
 
@@ -26,19 +27,23 @@ def _at(when: str) -> str:
     return f"/book_staff/{LOCATION}?service_ids[]={SERVICE}&datetime={urllib.parse.quote(when)}"
 
 
-def _warm_day(stack) -> tuple[list[int], str, dict[int, list[str]]]:
+def _times(member: int, day: str, service: int = SERVICE) -> str:
+    return f"/book_times/{LOCATION}/{member}/{day}?service_ids[]={service}"
+
+
+def _warm_day(stack, service: int = SERVICE) -> tuple[list[int], str, dict[int, list[str]]]:
     """The team members for the service and, for the first of the next days with free times, each one's
     times (all cached by these reads, as the warmer or visitors leave them)."""
-    members = [m["id"] for m in _get(stack, f"/book_staff/{LOCATION}?service_ids[]={SERVICE}").json()["data"]]
+    members = [m["id"] for m in _get(stack, f"/book_staff/{LOCATION}?service_ids[]={service}").json()["data"]]
     state = stack.sandbox.state  # its now: pinned by the date matrix, else the real one
     today = state.now().astimezone(state.world.locations[LOCATION].tz).date()
     for i in range(1, 6):
         day = (today + dt.timedelta(days=i)).isoformat()
-        lists = {m: _get(stack, f"/book_times/{LOCATION}/{m}/{day}?service_ids[]={SERVICE}") for m in members}
+        lists = {m: _get(stack, _times(m, day, service)) for m in members}
         times = {m: [s["datetime"] for s in answer.json()["data"]] for m, answer in lists.items()}
         if any(times.values()):
             return members, day, times
-    raise AssertionError(f"no free time for service {SERVICE} in the sandbox's next five days from {today}")
+    raise AssertionError(f"no free time for service {service} in the sandbox's next five days from {today}")
 
 
 def test_book_staff_at_a_datetime_is_derived_and_equals_altegios(stack):
@@ -68,6 +73,31 @@ def test_without_every_members_fresh_times_altegio_is_asked(stack):
     stack.dynamodb.Table("CacheTable").delete_item(Key={"pk": _key(members[-1], day)})
     seen = len(stack.sandbox.requests())
     answer = _get(stack, _at(when))
+    assert answer.status == 200 and "x-cache-source" not in answer.headers
+    assert answer.headers["x-cache"] == "miss" and len(stack.sandbox.requests()) == seen + 1
+
+
+@pytest.mark.parametrize("service", [SERVICE, 10022], ids=["three members", "one member"])
+def test_any_team_members_times_are_derived_and_equal_altegios(stack, service):
+    members, day, times = _warm_day(stack, service)
+    seen = len(stack.sandbox.requests())
+    derived = _get(stack, _times(0, day, service))
+    assert len(stack.sandbox.requests()) == seen, "a derived answer reached Altegio"
+    assert derived.status == 200 and derived.headers.get("x-cache-source") == "derived", derived.body
+    assert derived.headers["x-cache"] == "hit"
+    own = http(stack.sandbox.api_base + _times(0, day, service), {"Authorization": f"Bearer {PARTNER_TOKEN}"})
+    assert derived.json() == own.json()
+    shown = [s["datetime"] for s in derived.json()["data"]]
+    assert set(shown) == {t for ts in times.values() for t in ts} and len(shown) == len(set(shown))
+    if len({tuple(ts) for ts in times.values()}) > 1:  # a union: more than the fewest one member has
+        assert min(len(ts) for ts in times.values()) < len(shown)
+
+
+def test_any_team_members_times_are_asked_without_every_members_fresh_list(stack):
+    members, day, _ = _warm_day(stack)
+    stack.dynamodb.Table("CacheTable").delete_item(Key={"pk": _key(members[0], day)})
+    seen = len(stack.sandbox.requests())
+    answer = _get(stack, _times(0, day))
     assert answer.status == 200 and "x-cache-source" not in answer.headers
     assert answer.headers["x-cache"] == "miss" and len(stack.sandbox.requests()) == seen + 1
 

@@ -204,3 +204,35 @@ def test_a_refused_refresh_of_an_aged_copy_is_asked_again_in_place_then_the_pass
     assert done["refreshed"] == 1 and done["yielded"] == 1  # the second never came: the pass yields
     second_asks = [at for k, at in asked if k == second]
     assert second_asks[-1] - second_asks[0] < warmer.AGED_RETRY_FOR
+
+
+def test_any_team_members_times_are_planned_after_its_members_and_then_derived_not_asked(
+    ddb, clock, monkeypatch
+):
+    from booking_gateway import altegio_client
+
+    clock.pin("2026-12-06T12:00:00Z")
+    anyone = times_key(NY, 0, "2026-12-07")
+    staff = ReadKey("book_staff", f"/book_staff/{NY}", QUERY, NY)
+    cache_answer(staff, [{"id": 2021}, {"id": 2023}], clock.now())
+    cache_answer(anyone, [], clock.now() - 60)  # read lately, aged
+    hot = [(9, anyone)]
+    planned = [k for k in warmer.plan(hot) if k.operation == "book_times" and k.day == "2026-12-07"]
+    assert [k.member for k in planned] == [2021, 2023, 0]  # "any" after its members: derived from them
+    asked: list[str] = []
+
+    def call(method, path, **_):
+        asked.append(path)
+        return altegio_client.UpstreamResponse(200, b'{"success": true, "data": []}', {})
+
+    monkeypatch.setattr(altegio_client, "call", call)
+    assert warmer.warm(anyone)[0] == "refreshed"  # the members' lists are not cached: asked
+    clock.advance(5)
+    assert [warmer.warm(k)[0] for k in planned[:2]] == ["refreshed", "refreshed"]
+    asked.clear()
+    clock.advance(30 - warmer.LEAD - 4)  # "any"'s own copy is due; the members' fresh 4 s longer
+    state, due = warmer.warm(anyone)
+    assert (state, asked) == ("derived", []) and due == pytest.approx(clock.now() + 4)
+    clock.advance(5)  # the members' lists are due: they are refreshed first, then "any" is derived again
+    assert [warmer.warm(k)[0] for k in planned] == ["refreshed", "refreshed", "derived"]
+    assert asked == [planned[0].path, planned[1].path]

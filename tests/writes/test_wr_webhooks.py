@@ -221,6 +221,27 @@ def test_who_is_free_at_a_time_is_still_derived_after_a_front_desk_booking(hooke
     assert derived.data == gw.upstream("GET", at).data  # and Altegio agrees
 
 
+def test_any_team_members_times_are_still_derived_after_a_front_desk_booking(hooked, clock):
+    gw = hooked
+    _, when, member, free = member_day(gw, 3)
+    staff = [m["id"] for m in gw.http("GET", f"/book_staff/{NEW_YORK}?service_ids[]={MEMBER_SERVICE}").data]
+    lists = {m: shown(times_list(gw, m, when)) for m in staff}  # the lists "any" is derived from
+    others = {t for m, ts in lists.items() if m != member for t in ts}
+    only = [t for t in free if t not in others]  # a time nobody else is free: "any" loses it
+    record = desk_book(gw, member, (only or free)[0])
+    delivered(gw, record["id"], "create")
+    clock.advance(SECOND)
+    calls = len(gw.sandbox.requests())
+    derived = times_list(gw, 0, when)  # from the lists patched without the desk's booking: no upstream call
+    assert derived.headers.get("x-cache-source") == "derived", derived.body
+    assert len(gw.sandbox.requests()) == calls
+    assert (
+        derived.data
+        == gw.upstream("GET", f"/book_times/{NEW_YORK}/0/{when}?service_ids[]={MEMBER_SERVICE}").data
+    )
+    assert not only or only[0] not in shown(derived)
+
+
 def test_a_front_desk_booking_that_fills_the_day_takes_it_from_the_dates(hooked, clock):
     gw = hooked
     _, when, member, free = member_day(gw, 1)

@@ -13,6 +13,14 @@ missing, stale, from before another change or has a booking in flight, Altegio i
 day is D's own date: Altegio's datetimes carry the location's offset. A Unix timestamp (no offset, so no
 known day) is asked. Every derived answer is checked against the sandbox's own (test_gw_derive.py,
 test_wr_webhooks.py).
+
+    serve_get("book_times", path, query, location_id, day=..., member=0, derive=derive.any_times(...))
+
+`book_times` for team member 0 ("any", the page's default) is the union of the times of every team member
+who provides the services that day: a time is listed when at least one of them is free then. From the
+same fresh lists (the warmer keeps each member's fresh for the "any" pairs read lately) it is the times
+of all of them, in time order, each once; asked instead when two lists give one time different fields
+(a member's own service length), when no member provides the services, or when a list is not fresh.
 """
 
 from __future__ import annotations
@@ -56,32 +64,91 @@ def _fresh(
     return entry
 
 
-def _staff_at(location_id: int, services: list[int], at: dt.datetime) -> str | None:
-    query = [("service_ids[]", str(s)) for s in services]
+def _members_times(
+    location_id: int, query: list, day: str
+) -> tuple[dict, list[tuple[dict, dict, float]]] | None:
+    """book_staff's envelope for the services, and each member listed there with their list of times that
+    day (its envelope) and when the oldest of these stops being fresh; None unless all are fresh.
+    Raises ValueError, KeyError or TypeError on an answer of another shape."""
     listed = _fresh("book_staff", location_id, f"/book_staff/{location_id}", query, None)
     if listed is None:
         return None
+    envelope, out = json.loads(listed.body), []
+    for member in envelope["data"]:
+        path = f"/book_times/{location_id}/{int(member['id'])}/{day}"
+        times = _fresh("book_times", location_id, path, query, day, int(member["id"]))
+        if times is None:
+            return None
+        out.append((member, json.loads(times.body), min(listed.fresh_until, times.fresh_until)))
+    return envelope, out
+
+
+def _staff_at(location_id: int, services: list[int], at: dt.datetime) -> str | None:
+    query = [("service_ids[]", str(s)) for s in services]
+    day, instant = at.date().isoformat(), at.timestamp()
     try:
-        envelope = json.loads(listed.body)
-        members = envelope["data"]
-        day, instant = at.date().isoformat(), at.timestamp()
-        free = {}
-        for member in members:
-            path = f"/book_times/{location_id}/{int(member['id'])}/{day}"
-            times = _fresh("book_times", location_id, path, query, day, int(member["id"]))
-            if times is None:
-                return None
-            slots = json.loads(times.body)["data"]
-            starts = {dt.datetime.fromisoformat(s["datetime"]).timestamp() for s in slots}
-            free[member["id"]] = instant in starts
+        found = _members_times(location_id, query, day)
+        if found is None:
+            return None
+        envelope, members = found
+        free = {
+            member["id"]: instant
+            in {dt.datetime.fromisoformat(s["datetime"]).timestamp() for s in times["data"]}
+            for member, times, _ in members
+        }
     except (ValueError, KeyError, TypeError) as exc:  # an answer of another shape: Altegio decides
         logger.info("book_staff not derived", extra={"error": type(exc).__name__})
         return None
     data = []
-    for member in members:
+    for member, _, _ in members:
         out = {k: v for k, v in member.items() if k != "seance_date"}
         out["bookable"] = free[member["id"]]
         if out["bookable"]:
             out["seance_date"] = day
         data.append(out)
     return json.dumps({**envelope, "data": data}, ensure_ascii=False)
+
+
+def any_times(
+    location_id: int, member: int, day: str, service_ids: list[int] | None
+) -> Callable[[], str | None] | None:
+    """The derivation of book_times for "any" team member (member 0) that day, or None (a member's own)."""
+    if member != 0:
+        return None
+    return functools.partial(_any_times, location_id, sorted(set(service_ids or [])), day)
+
+
+def _any_times(location_id: int, services: list[int], day: str) -> str | None:
+    found = times_of_any(location_id, services, day)
+    return None if found is None else found[0]
+
+
+def times_of_any(location_id: int, services: list[int], day: str) -> tuple[str, float] | None:
+    """ "Any" team member's times that day from each member's fresh list, and when that stops being fresh
+    (the warmer then need not ask for it); None when not exactly known."""
+    query = [("service_ids[]", str(s)) for s in services]
+    try:
+        found = _members_times(location_id, query, day)
+        if found is None or not found[1]:
+            return None
+        _, members = found
+        slots = union([times["data"] for _, times, _ in members])
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # another shape: Altegio decides
+        logger.info("book_times not derived", extra={"error": type(exc).__name__})
+        return None
+    if slots is None:
+        return None
+    envelope = members[0][1]
+    body = json.dumps({**envelope, "data": slots}, ensure_ascii=False)
+    return body, min(until for _, _, until in members)
+
+
+def union(lists: list[list[dict]]) -> list[dict] | None:
+    """Every time of the lists, once, in time order; None when two lists give one time different fields."""
+    by_start: dict[float, dict] = {}
+    for slots in lists:
+        for slot in slots:
+            start = dt.datetime.fromisoformat(slot["datetime"]).timestamp()
+            if by_start.setdefault(start, slot) != slot:
+                return None
+    return [by_start[start] for start in sorted(by_start)]

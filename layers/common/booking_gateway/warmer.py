@@ -8,7 +8,8 @@ Each pass plans, most wanted first, and refreshes what is missing or within LEAD
 1. the booking forms, and each location's services and team members (the page's first requests);
 2. what visitors read lately (reads.py), as they asked it: dates, team members, times, nearest slots;
 3. times of the next DAYS days for the team member and service pairs read lately, and for "any" also of
-   each team member who provides the services (derive.py answers book_staff at a datetime from those);
+   each team member who provides the services, before "any" (derive.py answers book_staff at a datetime
+   and "any"'s times from those: while they are fresh, "any"'s own list is not asked for);
 4. dates of this month and the next for the date reads seen lately (the page asks two months at a time).
 5. once, for a location no visitor read lately (after a deploy or a start, before the first visitor): what
    a new visitor asks first for each service the location lists, "any" team member (first_visits). Only
@@ -30,7 +31,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-from . import altegio_client, budget, cache, clock, dynamo, read_path, reads
+from . import altegio_client, budget, cache, clock, derive, dynamo, read_path, reads
 from .errors import BudgetExhausted, Unanswered
 from .observability import count, logger
 from .operations import POLICIES
@@ -64,9 +65,9 @@ def _read(key: ReadKey) -> tuple[str, cache.Entry | None, cache.Gen, int | None]
 
 
 def warm(key: ReadKey, fill: bool = False) -> tuple[str, float]:
-    """Refresh one key if it is due (`fill`: only if no copy is kept): ("fresh" | "refreshed" | "busy"
-    (another caller refreshes it) | "failed", when it is next due). Raises BudgetExhausted when the budget
-    has nothing for the warmer now."""
+    """Refresh one key if it is due (`fill`: only if no copy is kept): ("fresh" | "refreshed" | "derived"
+    (answered from fresher lists) | "busy" (another caller refreshes it) | "failed", when it is next
+    due). Raises BudgetExhausted when the budget has nothing for the warmer now."""
     ckey, entry, gen, _ = _read(key)
     now = clock.now()
     if fill and entry is not None:
@@ -84,6 +85,9 @@ def warm(key: ReadKey, fill: bool = False) -> tuple[str, float]:
         if current is not None and current.fresh_until - LEAD > now:
             return "fresh", current.fresh_until - LEAD
         aged = current is not None and current.fresh_until <= now
+    if (derived := _derived_until(key)) is not None and derived - LEAD > now:
+        count("WarmerDerived")  # visitors are answered from the members' lists (derive.py): no call
+        return "derived", derived - LEAD
     if not cache.try_lock(ckey, LOCK_SECONDS):
         return "busy", now + 1
     try:
@@ -113,6 +117,18 @@ def warm(key: ReadKey, fill: bool = False) -> tuple[str, float]:
         return "failed", clock.now() + IDLE_MAX
     finally:
         cache.unlock(ckey)
+
+
+def _derived_until(key: ReadKey) -> float | None:
+    """Until when "any" team member's times are derived from the members' fresh lists (None: they are not)."""
+    if key.operation != "book_times" or key.member != 0 or key.location_id is None or key.day is None:
+        return None
+    try:
+        services = sorted({int(v) for k, v in key.query if k == "service_ids[]"})
+    except ValueError:
+        return None
+    found = derive.times_of_any(key.location_id, services, key.day)
+    return None if found is None else found[1]
 
 
 # -- what to keep fresh --------------------------------------------------------------------------------
@@ -151,14 +167,17 @@ def plan(hot: list[tuple[int, ReadKey]] | None = None) -> list[ReadKey]:
         for _, key in hot
         if key.location_id in settings.allowed_location_ids and not _past(key, today.get(key.location_id))
     ]
-    out += lately
     pairs = Counter()
     for n, key in hot:
         if key.operation == "book_times" and key.member is not None and key.location_id is not None:
             pairs[(key.location_id, key.member, key.query)] += n
+    warmed: list[ReadKey] = []
     for (loc, member, query), _ in pairs.most_common(PAIRS):
-        who = [member, *(_members(loc, query) if member == 0 else [])]
-        out += [_times(loc, m, day, query) for day in _days(today.get(loc)) for m in who]
+        # "Any" after its members: from their fresh lists it is derived (derive.py), with no call.
+        who = [*(_members(loc, query) if member == 0 else []), member]
+        warmed += [_times(loc, m, day, query) for day in _days(today.get(loc)) for m in who]
+    after_members = {k for k in warmed if k.member == 0}
+    out += [k for k in lately if k not in after_members] + warmed
     out += [
         _this_and_next_month(key, today.get(key.location_id) or clock.today())
         for key in lately
@@ -376,7 +395,7 @@ def run(seconds: float = RUN_SECONDS, until_warm: bool = False, fill: bool = Tru
             done, next_due = one_pass(end, fill)
             total.update(done)
             n += 1
-            if until_warm and set(done) <= {"fresh", "failed"}:
+            if until_warm and set(done) <= {"fresh", "derived", "failed"}:
                 break
             wait = min(max(0.2, next_due - clock.now()), IDLE_MAX)
             if clock.monotonic() + wait >= end:

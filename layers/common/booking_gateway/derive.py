@@ -124,8 +124,8 @@ def _any_times(location_id: int, services: list[int], day: str) -> str | None:
 
 
 def times_of_any(location_id: int, services: list[int], day: str) -> tuple[str, float] | None:
-    """ "Any" team member's times that day from each member's fresh list, and when that stops being fresh
-    (the warmer then need not ask for it); None when not exactly known."""
+    """The times of "any" team member that day from each member's fresh list, and when that stops being
+    fresh (the warmer then need not ask for it); None when not exactly known."""
     query = [("service_ids[]", str(s)) for s in services]
     try:
         found = _members_times(location_id, query, day)

@@ -354,7 +354,7 @@ async function stepDateTime() {
     dtState.working = known ? known.working : null;
     cal.render({ month: m, selected: sel.date, focus, booking: dtState.booking, working: dtState.working, today });
     if (focus) cal.setFocus(focus, true);
-    if (known) { if (!sel.date) emptyMonthHint(); prefetchAfter(m); return; }
+    if (known) { if (!sel.date) emptyMonthHint(); prefetchAfter(m); prefetchFirst(known.booking); return; }
     let data;
     try {
       data = await api.get(`/book_dates/${S.loc}`, span(m), { fresh });
@@ -377,6 +377,7 @@ async function stepDateTime() {
     announce(t('cal.monthInfo', { month: cal.title.textContent, n: dtState.booking.size, count: count(dtState.booking.size) }));
     if (!sel.date) emptyMonthHint();
     prefetchAfter(m);
+    prefetchFirst(entry.booking);
   }
 
   // Dates come two months a call (the shown one and the next, where visitors look next): half the calls.
@@ -389,6 +390,13 @@ async function stepDateTime() {
   function prefetchAfter(m) {
     const nm = addMonths(m, 1);
     if (nm <= max && !dtState.months.has(nm)) api.prefetch(`/book_dates/${S.loc}`, span(nm));
+  }
+
+  // No day picked yet: the month's first bookable day is where most visitors tap, so its times are asked
+  // before the tap (then shown from the page's cache at once).
+  function prefetchFirst(booking) {
+    const first = sel.date ? null : [...booking].sort()[0];
+    if (first) api.prefetch(`/book_times/${S.loc}/${staffId}/${first}`, params());
   }
 
   function emptyMonthHint() {

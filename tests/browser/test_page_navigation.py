@@ -211,3 +211,28 @@ def test_prefetches_next_month_and_neighbour_days(browser, stack):
     assert len([u for u in urls if "/book_dates/" in u]) - before <= 1  # only the prefetch of the month after
     page.wait_for_load_state("networkidle")  # its prefetches must not land in the next test's sandbox
     page.context.close()
+
+
+def test_the_first_free_days_times_are_asked_before_the_tap_and_shown_without_waiting(browser, stack):
+    page = new_page(browser, DESKTOP)
+    urls = []
+    page.on("request", lambda r: urls.append(r.url))
+    page.goto(page_url(stack, form=2))
+    choose_service(page, False)
+    choose_staff(page, False, any_member=True)
+    wait_step(page, "datetime")
+    page.wait_for_selector("table.grid[aria-busy='false'] button.day.free")
+    page.wait_for_load_state("networkidle")
+    first = page.locator("button.day.free").first
+    iso = first.get_attribute("data-date")
+
+    def asked(day: str) -> int:
+        return len([u for u in urls if re.search(rf"/book_times/\d+/\d+/{day}\b", u)])
+
+    assert asked(iso) == 1, urls  # before any tap: where most visitors tap first
+    assert len({re.search(r"/book_times/\d+/\d+/([\d-]+)", u)[1] for u in urls if "/book_times/" in u}) == 1
+    first.click()
+    page.wait_for_selector("#slots button.slot")
+    assert asked(iso) == 1  # shown from the page's own copy: the tap waited for no request
+    page.wait_for_load_state("networkidle")  # the neighbours' prefetches must not land in the next test
+    page.context.close()

@@ -6,7 +6,8 @@ visitors arriving at the same moments. A session follows web/app.js and web/deta
   service step     GET bookform/{form}, GET book_services/{loc}
   team member      GET book_staff/{loc}?service_ids[]=S
   date & time      GET book_staff_seances/{loc}/{X}, GET book_dates/{loc} (this month and the next, one
-                   call), GET book_times/{loc}/{X}/{day} and the bookable days either side (prefetch)
+                   call), GET book_times of the first bookable day (asked before the tap), then of the
+                   picked day and the bookable days either side (prefetch; each day asked once)
   booking (share)  contact step: GET privacy_policy (form 1), re-read of the day's times, for "any" team
                    member GET book_staff?datetime=… to name one, POST book_check; submit: POST book_check,
                    POST book_code (location 101, SMS); SMS step: re-read of times, POST book_check;
@@ -72,7 +73,7 @@ class Intent:
 
     def planned_requests(self) -> int:
         """Requests this plan makes when every answer is a success (for the offered rate)."""
-        n = 6 + (1 if self.day_rank == 0 else 2)
+        n = 6 + (1 if self.day_rank == 0 else 2) + (1 if self.day_rank >= 2 else 0)  # see Session.run
         if self.book:
             sms = LOCATIONS[self.location]["sms"]
             n += (1 if LOCATIONS[self.location]["privacy"] else 0) + (1 if self.staff_rank == 0 else 0)
@@ -178,14 +179,18 @@ class Session:
             self.q(service_ids=[service], staff_id=staff_id, date_from=first, date_to=last),
         ).data  # fmt: skip
         days = sorted(set((got or {}).get("booking_dates", [])))
+        # The page asks the first bookable day's times as soon as the days are known, before the tap, and
+        # keeps every day's answer for the visit (its cache, which drops a failed one): each day asked once.
+        first = self.times(staff_id, service, days[0]) if days else None
+        asked = {days[0]: first} if first is not None else {}
         days = days or [(today + timedelta(days=n)).isoformat() for n in range(1, 5)]
         self.sleep(i.thinks["day"])
 
         at = min(i.day_rank, len(days) - 1)
         day = days[at]
-        times = self.times(staff_id, service, day)
+        times = asked[day] if day in asked else self.times(staff_id, service, day)
         for n in (at - 1, at + 1):
-            if 0 <= n < len(days):
+            if 0 <= n < len(days) and days[n] not in asked:
                 self.times(staff_id, service, days[n])
         if not (i.book and times):
             return

@@ -1,5 +1,6 @@
 """GET /api/v1/book_staff_seances/{location_id}/{team_member_id}: a member's nearest free slots."""
 
+from booking_gateway import derive
 from booking_gateway.app_factory import make_app, make_handler
 from booking_gateway.read_params import (
     DateTimeQ,
@@ -31,7 +32,8 @@ def book_staff_seances(
     reject_unknown(app, "service_ids[]", "datetime")
     query = build_query(service_ids, datetime=datetime)
     path = f"/book_staff_seances/{location_id}/{team_member_id}"
-    return serve_get("book_staff_seances", path, query, location_id, member=team_member_id)
+    nearest = derive.nearest(location_id, team_member_id, service_ids, datetime)  # from days and times
+    return serve_get("book_staff_seances", path, query, location_id, member=team_member_id, derive=nearest)
 
 
 lambda_handler = make_handler(app)

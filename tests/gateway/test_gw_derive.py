@@ -1,10 +1,11 @@
 """Derived answers on the local stack equal Altegio's (the sandbox's) own: book_staff at a datetime for
-"any", and book_times of "any" team member, from that day's fresh cached times of each team member
-(derive.py), with no upstream call."""
+"any", and book_times of "any" team member, from that day's fresh cached times of each team member;
+book_staff_seances from the cached days and the first one's times (derive.py); with no upstream call."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import urllib.parse
 
 import pytest
@@ -29,8 +30,8 @@ def _at(when: str) -> str:
 
 def _asked(stack) -> int:
     """Reads of these lists that reached Altegio (a request another test left hanging may land meanwhile)."""
-    paths = (f"/api/v1/book_staff/{LOCATION}", f"/api/v1/book_times/{LOCATION}/")
-    return sum(r["method"] == "GET" and r["path"].startswith(paths) for r in stack.sandbox.requests())
+    read = re.compile(rf"/api/v1/book_(staff|times|dates|staff_seances)/{LOCATION}\b")
+    return sum(r["method"] == "GET" and bool(read.match(r["path"])) for r in stack.sandbox.requests())
 
 
 def _times(member: int, day: str, service: int = SERVICE) -> str:
@@ -113,3 +114,41 @@ def _key(member: int, day: str) -> str:
 
     path = f"/book_times/{LOCATION}/{member}/{day}"
     return cache.cache_key("book_times", LOCATION, path, [("service_ids[]", str(SERVICE))])
+
+
+def _nearest_first(stack, member: int) -> tuple[str, str]:
+    """Cache the days the page asks (this month and the next) and the first one's times: that day, and
+    the path of the nearest times from today."""
+    state = stack.sandbox.state
+    today = state.now().astimezone(state.world.locations[LOCATION].tz).date()
+    first = today.replace(day=1)
+    last = (first + dt.timedelta(days=62)).replace(day=1) - dt.timedelta(days=1)
+    dates = _get(stack, f"/book_dates/{LOCATION}?service_ids[]={SERVICE}&staff_id={member}"
+                 f"&date_from={first}&date_to={last}")  # fmt: skip
+    day = min(dates.json()["data"]["booking_dates"])
+    assert _get(stack, _times(member, day)).json()["data"], day
+    return day, f"/book_staff_seances/{LOCATION}/{member}?service_ids[]={SERVICE}"
+
+
+@pytest.mark.parametrize("member", [0, 1011], ids=["any", "a team member"])
+def test_the_nearest_times_are_derived_from_the_days_and_the_first_days_times(stack, clock, member):
+    clock.pin(stack.sandbox.state.now())  # the gateway's today is the sandbox's (pinned by the date matrix)
+    day, nearest = _nearest_first(stack, member)
+    seen = _asked(stack)
+    derived = _get(stack, nearest)
+    assert _asked(stack) == seen, "a derived answer reached Altegio"
+    assert derived.status == 200 and derived.headers.get("x-cache-source") == "derived", derived.body
+    own = http(stack.sandbox.api_base + nearest, {"Authorization": f"Bearer {PARTNER_TOKEN}"})
+    assert derived.json() == own.json() and derived.json()["data"]["seance_date"] == day
+
+
+def test_the_nearest_times_are_asked_without_the_first_days_times_or_from_a_date(stack, clock):
+    clock.pin(stack.sandbox.state.now())
+    day, nearest = _nearest_first(stack, 1011)
+    from_day = _get(stack, f"{nearest}&datetime={day}")  # from another date: what the days say is not enough
+    assert from_day.status == 200 and "x-cache-source" not in from_day.headers
+    stack.dynamodb.Table("CacheTable").delete_item(Key={"pk": _key(1011, day)})
+    seen = _asked(stack)
+    answer = _get(stack, nearest)
+    assert answer.status == 200 and "x-cache-source" not in answer.headers
+    assert answer.headers["x-cache"] == "miss" and _asked(stack) == seen + 1

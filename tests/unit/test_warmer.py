@@ -236,3 +236,43 @@ def test_any_team_members_times_are_planned_after_its_members_and_then_derived_n
     clock.advance(5)  # the members' lists are due: they are refreshed first, then "any" is derived again
     assert [warmer.warm(k)[0] for k in planned] == ["refreshed", "refreshed", "derived"]
     assert asked == [planned[0].path, planned[1].path]
+
+
+def test_the_nearest_times_are_derived_from_the_days_of_the_locations_month_and_the_first_days_times(
+    ddb, clock, monkeypatch
+):
+    from booking_gateway import altegio_client, derive
+
+    clock.pin("2026-12-31T23:30:00Z")  # 18:30 on Dec 31 in New York: UTC is in January already
+    asked: list[str] = []
+
+    def call(method, path, **_):
+        asked.append(path)
+        return altegio_client.UpstreamResponse(200, b'{"success": true, "data": {}}', {})
+
+    monkeypatch.setattr(altegio_client, "call", call)
+    nearest = ReadKey("book_staff_seances", f"/book_staff_seances/{NY}/2021", QUERY, NY, None, 2021)
+    slot = {"time": "10:00", "seance_length": 3600, "datetime": "2027-01-02T10:00:00-05:00"}
+    cache_answer(times_key(NY, 2021, "2027-01-02"), [slot], clock.now())
+
+    def days(first: str, last: str, listed: list[str]) -> None:
+        span = (("date_from", first), ("date_to", last), ("service_ids[]", "20011"), ("staff_id", "2021"))
+        cache_answer(
+            ReadKey("book_dates", f"/book_dates/{NY}", span, NY), {"booking_dates": listed}, clock.now()
+        )
+
+    # Only January's span is cached: it starts after New York's today, so a day of December could be missing.
+    days("2027-01-01", "2027-02-28", ["2027-01-02"])
+    assert derive.nearest_times(NY, 2021, [20011]) is None
+    assert warmer.warm(nearest)[0] == "refreshed" and asked == [nearest.path]
+    # December's span, as the page in New York asks it: its first day from today is Jan 2.
+    days("2026-12-01", "2027-01-31", ["2027-01-02", "2027-01-04"])
+    body, until = derive.nearest_times(NY, 2021, [20011])
+    assert json.loads(body)["data"] == {"seance_date": "2027-01-02", "seances": [slot]}
+    assert until == pytest.approx(clock.now() + 30)
+    clock.advance(10)  # visitors read the days and the times again
+    cache_answer(times_key(NY, 2021, "2027-01-02"), [slot], clock.now())
+    days("2026-12-01", "2027-01-31", ["2027-01-02", "2027-01-04"])
+    clock.advance(30 - warmer.LEAD - 10 + 1)  # its own copy is due; what it is derived from is not
+    assert warmer.warm(nearest) == ("derived", pytest.approx(clock.now() + 10 - 1))
+    assert len(asked) == 1  # no call

@@ -8,7 +8,7 @@ import contextlib
 import json
 import time
 import urllib.parse
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 import urllib3
@@ -245,6 +245,35 @@ def test_any_team_members_times_are_still_derived_after_a_front_desk_booking(hoo
         == gw.upstream("GET", f"/book_times/{NEW_YORK}/0/{when}?service_ids[]={MEMBER_SERVICE}").data
     )
     assert not only or only[0] not in shown(derived)
+
+
+def test_the_nearest_times_are_still_derived_after_a_front_desk_booking(hooked, clock):
+    gw = hooked
+    clock.pin(gw.sandbox.state.now())  # the gateway's today is the sandbox's (pinned by the date matrix)
+    first = day(gw, NEW_YORK, 0).replace(day=1)
+    last = (first + timedelta(days=62)).replace(day=1) - timedelta(days=1)
+    for member in sorted(m.id for m in gw.sandbox.state.world.staff.values() if m.location_id == NEW_YORK):
+        span = f"service_ids[]={MEMBER_SERVICE}&staff_id={member}&date_from={first}&date_to={last}"
+        listed = gw.http("GET", f"/book_dates/{NEW_YORK}?{span}").data  # as the page asks the days
+        if MEMBER_SERVICE in gw.sandbox.state.world.staff[member].service_ids and listed["booking_dates"]:
+            when = min(listed["booking_dates"])
+            free = shown(times_list(gw, member, when))
+            if len(free) >= 2:
+                break
+    else:
+        raise AssertionError("no New York team member with two free times on their first bookable day")
+    record = desk_book(gw, member, free[0])
+    delivered(gw, record["id"], "create")
+    clock.advance(SECOND)
+    calls = reads_asked(gw)
+    nearest = f"/book_staff_seances/{NEW_YORK}/{member}?service_ids[]={MEMBER_SERVICE}"
+    derived = gw.http("GET", nearest)  # the days and that day's times, patched without the desk's booking
+    assert derived.headers.get("x-cache-source") == "derived", derived.body
+    assert reads_asked(gw) == calls
+    assert derived.data == gw.upstream("GET", nearest).data  # and Altegio agrees
+    assert derived.data["seance_date"] == when and free[0] not in [
+        s["datetime"] for s in derived.data["seances"]
+    ]
 
 
 def test_a_front_desk_booking_that_fills_the_day_takes_it_from_the_dates(hooked, clock):

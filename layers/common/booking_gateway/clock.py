@@ -41,6 +41,12 @@ def today(utc_offset: dt.timedelta = dt.timedelta(0)) -> dt.date:
     return dt.datetime.fromtimestamp(now(), dt.timezone(utc_offset)).date()
 
 
+def first_of_month(day: dt.date, add: int = 0) -> dt.date:
+    """The first day of `day`'s month, or of the month `add` months on."""
+    y, m = divmod(day.month - 1 + add, 12)
+    return dt.date(day.year + y, m + 1, 1)
+
+
 def sleep(seconds: float) -> None:
     """Wait `seconds` (nothing for zero or less)."""
     if seconds > 0:

@@ -21,6 +21,16 @@ who provides the services that day: a time is listed when at least one of them i
 same fresh lists (the warmer keeps each member's fresh for the "any" pairs read lately) it is the times
 of all of them, in time order, each once; asked instead when two lists give one time different fields
 (a member's own service length), when no member provides the services, or when a list is not fresh.
+
+    serve_get("book_staff_seances", path, query, location_id, member=m, derive=derive.nearest(...))
+
+`book_staff_seances` without a `datetime` (the nearest free times from today, the page's first question
+on its date step) is the first bookable day from the location's today and that day's times. Both are in
+the cache when fresh: the days as the page asks them (book_dates for the team member, from the first of
+this month to the end of the next) and that day's list of times (for "any", its own or derived as above).
+Its first day from today (the location's, by the offset its times carry) is the answer's `seance_date`,
+its times the `seances`. Asked when either is missing or not fresh, when no day is left in the span, or
+when the day's list is empty (changed since).
 """
 
 from __future__ import annotations
@@ -32,6 +42,8 @@ from collections.abc import Callable
 
 from . import cache, clock, read_path
 from .observability import logger
+
+_DAY = dt.timedelta(days=1)
 
 
 def staff_at(
@@ -115,12 +127,7 @@ def any_times(
     """The derivation of book_times for "any" team member (member 0) that day, or None (a member's own)."""
     if member != 0:
         return None
-    return functools.partial(_any_times, location_id, sorted(set(service_ids or [])), day)
-
-
-def _any_times(location_id: int, services: list[int], day: str) -> str | None:
-    found = times_of_any(location_id, services, day)
-    return None if found is None else found[0]
+    return functools.partial(_body, times_of_any, location_id, sorted(set(service_ids or [])), day)
 
 
 def times_of_any(location_id: int, services: list[int], day: str) -> tuple[str, float] | None:
@@ -152,3 +159,80 @@ def union(lists: list[list[dict]]) -> list[dict] | None:
             if by_start.setdefault(start, slot) != slot:
                 return None
     return [by_start[start] for start in sorted(by_start)]
+
+
+def nearest(
+    location_id: int, member: int, service_ids: list[int] | None, when: str | None
+) -> Callable[[], str | None] | None:
+    """The derivation of book_staff_seances from today, or None (from another date: asked)."""
+    if when is not None:
+        return None
+    return functools.partial(_body, nearest_times, location_id, member, sorted(set(service_ids or [])))
+
+
+def nearest_times(location_id: int, member: int, services: list[int]) -> tuple[str, float] | None:
+    """The team member's nearest free times from the location's today, from the cached days the page asks
+    and that day's times, and when that stops being fresh; None when not exactly known."""
+    query = [("service_ids[]", str(s)) for s in services]
+    utc = clock.today()
+    # The location's today is UTC's yesterday, today or tomorrow: the page asked from the first of its month.
+    for month in sorted({clock.first_of_month(utc - _DAY), clock.first_of_month(utc + _DAY)}):
+        span = [("date_from", month.isoformat()), ("staff_id", str(member))]
+        span.append(("date_to", (clock.first_of_month(month, 2) - _DAY).isoformat()))
+        dates = _fresh("book_dates", location_id, f"/book_dates/{location_id}", query + span, None)
+        if dates is None:
+            continue
+        try:
+            days = sorted(json.loads(dates.body)["data"]["booking_dates"])
+            for day in days:
+                times = _day_times(location_id, member, day, query)
+                if times is None or not times[0]["data"]:
+                    return None  # not known, or changed since the days were listed: asked
+                envelope, until = times
+                offset = dt.datetime.fromisoformat(envelope["data"][0]["datetime"]).utcoffset()
+                today = clock.today(offset or dt.timedelta(0)).isoformat()
+                if month.isoformat() > today:
+                    break  # the span starts after the location's today: days before it are not listed
+                if day < today:
+                    continue  # listed before its midnight
+                answer = {"seance_date": day, "seances": envelope["data"]}
+                body = json.dumps({**envelope, "data": answer}, ensure_ascii=False)
+                return body, min(until, dates.fresh_until)
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:  # Altegio decides
+            logger.info("book_staff_seances not derived", extra={"error": type(exc).__name__})
+            return None
+    return None
+
+
+def _day_times(location_id: int, member: int, day: str, query: list) -> tuple[dict, float] | None:
+    """The member's list of times that day (for "any", its own or derived) and until when it is fresh."""
+    path = f"/book_times/{location_id}/{member}/{day}"
+    entry = _fresh("book_times", location_id, path, query, day, member)
+    if entry is not None:
+        return json.loads(entry.body), entry.fresh_until
+    services = sorted(int(v) for _, v in query)
+    derived = times_of_any(location_id, services, day) if member == 0 else None
+    return None if derived is None else (json.loads(derived[0]), derived[1])
+
+
+def _body(derivation: Callable[..., tuple[str, float] | None], *args: object) -> str | None:
+    found = derivation(*args)
+    return None if found is None else found[0]
+
+
+def fresh_until(
+    operation: str, location_id: int | None, member: int | None, day: str | None, query: tuple
+) -> float | None:
+    """Until when this read is answered derived (the warmer need not ask for it); None: it is not."""
+    try:
+        services = sorted({int(v) for k, v in query if k == "service_ids[]"})
+    except ValueError:
+        return None
+    if location_id is None or member is None:
+        return None
+    found = None
+    if operation == "book_times" and member == 0 and day is not None:
+        found = times_of_any(location_id, services, day)
+    elif operation == "book_staff_seances" and all(k == "service_ids[]" for k, _ in query):
+        found = nearest_times(location_id, member, services)
+    return None if found is None else found[1]

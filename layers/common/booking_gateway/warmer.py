@@ -85,8 +85,9 @@ def warm(key: ReadKey, fill: bool = False) -> tuple[str, float]:
         if current is not None and current.fresh_until - LEAD > now:
             return "fresh", current.fresh_until - LEAD
         aged = current is not None and current.fresh_until <= now
-    if (derived := _derived_until(key)) is not None and derived - LEAD > now:
-        count("WarmerDerived")  # visitors are answered from the members' lists (derive.py): no call
+    derived = derive.fresh_until(key.operation, key.location_id, key.member, key.day, key.query)
+    if derived is not None and derived - LEAD > now:
+        count("WarmerDerived")  # visitors are answered from fresher cached lists (derive.py): no call
         return "derived", derived - LEAD
     if not cache.try_lock(ckey, LOCK_SECONDS):
         return "busy", now + 1
@@ -119,24 +120,7 @@ def warm(key: ReadKey, fill: bool = False) -> tuple[str, float]:
         cache.unlock(ckey)
 
 
-def _derived_until(key: ReadKey) -> float | None:
-    """Until when "any" team member's times are derived from the members' fresh lists (None: they are not)."""
-    if key.operation != "book_times" or key.member != 0 or key.location_id is None or key.day is None:
-        return None
-    try:
-        services = sorted({int(v) for k, v in key.query if k == "service_ids[]"})
-    except ValueError:
-        return None
-    found = derive.times_of_any(key.location_id, services, key.day)
-    return None if found is None else found[1]
-
-
 # -- what to keep fresh --------------------------------------------------------------------------------
-def _first_of(month: dt.date, add: int = 0) -> dt.date:
-    y, m = divmod(month.month - 1 + add, 12)
-    return dt.date(month.year + y, m + 1, 1)
-
-
 def _times(loc: int, member: int, day: str, query: tuple) -> ReadKey:
     return ReadKey("book_times", f"/book_times/{loc}/{member}/{day}", query, loc, day, member)
 
@@ -256,7 +240,7 @@ def first_visits(hot: list[tuple[int, ReadKey]]) -> list[ReadKey]:
     for loc in sorted(settings.allowed_location_ids - read_lately):
         listed = _body(ReadKey("book_services", f"/book_services/{loc}", (), loc)).get("services") or []
         today = clock.today()  # no offset known yet: UTC's month (the span covers the next one too)
-        first, last = _first_of(today), _first_of(today, 2) - dt.timedelta(days=1)
+        first, last = clock.first_of_month(today), clock.first_of_month(today, 2) - dt.timedelta(days=1)
         for service in [s["id"] for s in listed if isinstance(s, dict) and "id" in s]:
             dates = ReadKey(
                 "book_dates",
@@ -286,8 +270,8 @@ def _this_and_next_month(key: ReadKey, today: dt.date) -> ReadKey | None:
     params = dict(key.query)
     if "date_from" not in params:
         return None
-    first = _first_of(today)
-    last = _first_of(today, 2) - dt.timedelta(days=1)
+    first = clock.first_of_month(today)
+    last = clock.first_of_month(today, 2) - dt.timedelta(days=1)
     old_to = params.get("date_to")
     if old_to and old_to < last.isoformat():  # the page caps the span at its booking horizon
         last = dt.date.fromisoformat(old_to) if old_to > first.isoformat() else last

@@ -186,13 +186,19 @@ def test_no_layout_shift_while_loading(browser, stack):
     page.context.close()
 
 
-def test_prefetches_next_month_and_neighbour_days(browser, stack):
+def _date_step_of_any(browser, stack) -> tuple:
+    """A page on the date step of form 2's first service with "any" team member, and the URLs it asked."""
     page = new_page(browser, DESKTOP)
-    urls = []
+    urls: list[str] = []
     page.on("request", lambda r: urls.append(r.url))
     page.goto(page_url(stack, form=2))
     choose_service(page, False)
     choose_staff(page, False, any_member=True)
+    return page, urls
+
+
+def test_prefetches_next_month_and_neighbour_days(browser, stack):
+    page, urls = _date_step_of_any(browser, stack)
     day = open_first_free_day(page, False)
     shown = page.locator("#cal-title").inner_text()
     page.wait_for_timeout(300)
@@ -214,12 +220,7 @@ def test_prefetches_next_month_and_neighbour_days(browser, stack):
 
 
 def test_the_first_free_days_times_are_asked_before_the_tap_and_shown_without_waiting(browser, stack):
-    page = new_page(browser, DESKTOP)
-    urls = []
-    page.on("request", lambda r: urls.append(r.url))
-    page.goto(page_url(stack, form=2))
-    choose_service(page, False)
-    choose_staff(page, False, any_member=True)
+    page, urls = _date_step_of_any(browser, stack)
     wait_step(page, "datetime")
     page.wait_for_selector("table.grid[aria-busy='false'] button.day.free")
     page.wait_for_load_state("networkidle")

@@ -23,6 +23,7 @@ ARGS = [
 ]
 TIMEOUT_MS = 20_000
 LOOK_MS = 1000  # a visitor's look at the days before tapping one (the visitor model thinks 1-3 s)
+RTT_MS = 100  # a phone's round trip to a deployed gateway (the local stack answers in a few ms)
 # Deep link to the date step: service chosen, "any" team member (web/README.md, URL).
 DATE_STEP = "?form=1&service=10011&staff=0"
 READY = "() => { const el = document.querySelector(%r); return el ? performance.now() : false; }"
@@ -38,10 +39,13 @@ TAP_TO_SLOTS = (
 )
 
 
-def _visit(browser, url: str, click_day: bool, now: datetime | None = None, look_ms: int = 0) -> dict:
+def _visit(
+    browser, url: str, click_day: bool, now: datetime | None = None, look_ms: int = 0, rtt_ms: int = 0
+) -> dict:
     """One visit's figures. `now`: the page's clock starts there (a sandbox pinned at another instant, as
     the date matrix runs it), else the browser's own. `look_ms`: the pause between the days shown and the
-    tap (0: the tap comes the moment they are, before anything the page asks ahead can arrive)."""
+    tap (0: the tap comes the moment they are, before anything the page asks ahead can arrive). `rtt_ms`:
+    every request takes this much longer (Chromium's network emulation), as from a phone to a deployment."""
     ctx = browser.new_context(
         viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="Europe/Riga"
     )
@@ -49,6 +53,9 @@ def _visit(browser, url: str, click_day: bool, now: datetime | None = None, look
         ctx.clock.install(time=now)
     ctx.set_default_timeout(TIMEOUT_MS)
     page = ctx.new_page()
+    if rtt_ms:
+        conditions = {"offline": False, "latency": rtt_ms, "downloadThroughput": -1, "uploadThroughput": -1}
+        ctx.new_cdp_session(page).send("Network.emulateNetworkConditions", conditions)
     seen: dict[str, dict] = {}
 
     def done(request) -> None:
@@ -136,9 +143,12 @@ def measure(s: Settings, runs: int = 3, log=print) -> dict:
                 cold = _visit(browser, stack.page_url + DATE_STEP, click_day=True)
                 first = _first_load(browser, stack.page_url + "?form=1")
                 warm = [_visit(browser, stack.page_url + DATE_STEP, click_day=True) for _ in range(runs)]
-                looked = [
-                    _visit(browser, stack.page_url + DATE_STEP, click_day=True, look_ms=LOOK_MS)
-                    for _ in range(runs)
+                far = [
+                    [
+                        _visit(browser, stack.page_url + DATE_STEP, True, look_ms=look, rtt_ms=RTT_MS)
+                        for _ in range(runs)
+                    ]
+                    for look in (0, LOOK_MS)
                 ]
                 version = browser.version
             finally:
@@ -164,11 +174,18 @@ def measure(s: Settings, runs: int = 3, log=print) -> dict:
             "first_bookable_day_ms": med("first_bookable_day_ms"),
             "slots_shown_ms": med("slots_shown_ms"),
             "tap_to_slots_ms": med("tap_to_slots_ms"),
-            "tap_to_slots_after_look_ms": med("tap_to_slots_ms", looked),
+            "runs": runs,
+        },
+        "far_warm_cache": {
+            "rtt_ms": RTT_MS,
+            "first_bookable_day_ms": med("first_bookable_day_ms", far[0]),
+            "tap_to_slots_ms": med("tap_to_slots_ms", far[0]),
+            "tap_to_slots_after_look_ms": med("tap_to_slots_ms", far[1]),
             "runs": runs,
         },
         "note": "fresh browser context each visit (no browser cache); 'cold' is the first visit after "
         "the stack started (empty gateway cache); times from navigation start (performance.now()), "
-        "tap_to_slots_ms from the click on a day (its event time) to its first time button rendered, "
-        f"the click the moment the days show, or (_after_look_ms) {LOOK_MS} ms later, as a visitor looks",
+        "tap_to_slots_ms from the click on a day (its event time) to its first time button rendered; "
+        f"'far': every request {RTT_MS} ms longer (network emulation), the click the moment the days show "
+        f"or (_after_look_ms) {LOOK_MS} ms later, as a visitor looks",
     }

@@ -230,8 +230,13 @@ def table(results: dict) -> str:
             )
             lines.append(
                 f"  tap on a day -> its times shown: {c.get('tap_to_slots_ms')} ms cold cache, "
-                f"{wm.get('tap_to_slots_ms')} ms warm, {wm.get('tap_to_slots_after_look_ms')} ms warm "
-                f"after a look of a second (medians of {wm.get('runs')}; goal <= 100 ms warm)"
+                f"{wm.get('tap_to_slots_ms')} ms warm (median of {wm.get('runs')}; goal <= 100 ms warm)"
+            )
+            far = page.get("far_warm_cache") or {}
+            lines.append(
+                f"  with every request {far.get('rtt_ms')} ms longer (a phone): first bookable day "
+                f"{far.get('first_bookable_day_ms')} ms; tap -> times {far.get('tap_to_slots_ms')} ms "
+                f"at once, {far.get('tap_to_slots_after_look_ms')} ms after a look of a second"
             )
         else:
             lines.append(f"page: not measured ({page.get('note')})")

@@ -118,7 +118,7 @@ def test_ratios_cold_start_and_page(smoke):
         assert _number(page["cold_cache"]["tap_to_slots_ms"]) and _number(
             page["warm_cache"]["tap_to_slots_ms"]
         )
-        assert _number(page["warm_cache"]["tap_to_slots_after_look_ms"])
+        assert _number(page["far_warm_cache"]["tap_to_slots_after_look_ms"])
     else:
         assert not page["available"] and page["note"]
     assert "served req/s" in stdout and "upstream busiest minute" in stdout

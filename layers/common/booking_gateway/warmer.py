@@ -6,7 +6,8 @@ keeps fresh what visitors are about to ask, on budget they leave unused (budget.
 
 Each pass plans, most wanted first, and refreshes what is missing or within LEAD of going stale:
 1. the booking forms, and each location's services and team members (the page's first requests);
-2. what visitors read lately (reads.py), as they asked it: dates, team members, times, nearest slots;
+2. what visitors read lately (reads.py), as they asked it: dates, team members, times, nearest slots
+   (none of it asked for while derive.py answers it from fresher cached data);
 3. times of the next DAYS days for the team member and service pairs read lately, and for "any" also of
    each team member who provides the services, before "any" (derive.py answers book_staff at a datetime
    and "any"'s times from those: while they are fresh, "any"'s own list is not asked for);

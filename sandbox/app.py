@@ -35,6 +35,9 @@ def _server_error(status: int) -> Response:
     return json_response(Reply(status, error_body("Internal server error")))
 
 
+RESET_WAIT_S = 10.0  # longer than any hang a test injects
+
+
 class SandboxApp:
     def __init__(self, state: SandboxState):
         self.state = state
@@ -45,6 +48,8 @@ class SandboxApp:
         self.initial_config = self.config.to_dict()
         self._jitter = random.Random(self.config.seed)
         self._jitter_lock = threading.Lock()
+        self._answering = 0  # API calls being answered (a hung one for seconds): reset() waits for them
+        self._idle = threading.Condition()
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -54,9 +59,16 @@ class SandboxApp:
             return avatar_response(self.state.world, request.path)(environ, start_response)
         # Arrival on the host's real clock, as the limits count it (the ledger says why).
         arrived, started = time.time(), time.perf_counter()
-        response, operation, fault = self._api(request)
-        ms = (time.perf_counter() - started) * 1000
-        self._account(request, response.status_code, ms, operation, fault, arrived)
+        with self._idle:
+            self._answering += 1
+        try:
+            response, operation, fault = self._api(request)
+            ms = (time.perf_counter() - started) * 1000
+            self._account(request, response.status_code, ms, operation, fault, arrived)
+        finally:
+            with self._idle:
+                self._answering -= 1
+                self._idle.notify_all()
         return response(environ, start_response)
 
     def client_ip(self, request: Request) -> str:
@@ -168,7 +180,17 @@ class SandboxApp:
                 f" fault={fault.label}" if fault else "",
             )
 
+    @property
+    def answering(self) -> int:
+        """API calls being answered now."""
+        with self._idle:
+            return self._answering
+
     def reset(self, config: bool = False) -> None:
+        """The demo state again, once the calls still being answered are (a call a test left hanging would
+        otherwise land in the next one's ledger and state)."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._answering == 0, timeout=RESET_WAIT_S)
         if config:
             self.config.apply(self.initial_config)
         self.state.reset()

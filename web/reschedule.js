@@ -121,6 +121,9 @@ function picker(ctx, focusDay) {
     cal.render({ ...cal.st, booking: months.get(m).booking, working: months.get(m).working });
     if (hadFocus) cal.setFocus(cal.focusDate(), true);
     announce(t('cal.monthInfo', { month: cal.title.textContent, n: months.get(m).booking.size, count: count(months.get(m).booking.size) }));
+    // No day picked yet: the first bookable one, where most visitors tap, is asked before the tap.
+    const first = selected ? null : [...months.get(m).booking].sort()[0];
+    if (first) api.prefetch(`/book_times/${ctx.loc}/${ctx.staffId}/${first}`, params);
   }
 
   async function day(d, user) {

@@ -166,3 +166,30 @@ def test_move_keeps_the_old_time_when_the_new_one_is_taken_by_keyboard(
     assert record(api, rec)["datetime"][:16] == f"{alt['date']}T{alt['time']}"
     check_axe(page, axe_source, "move: done at 375px")
     assert page.errors == []
+
+
+def test_the_move_screen_asks_the_first_free_days_times_before_the_tap(browser, stack, api):
+    rec = book_direct(api, "+12125550184")
+    page = new_page(browser, DESKTOP)
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
+    page.goto(page_url(stack, form=2) + f"#manage={rec['loc']}.{rec['id']}.{rec['hash']}")
+    page.click("#move")
+    sign_in(page, "+1 212 555 0184", keyboard=False)
+    for _ in range(3):  # the month may have no free day left: move on
+        page.wait_for_selector("table.grid[aria-busy='false']")
+        if page.locator("button.day.free").count():
+            break
+        page.locator(".cal-head button").last.click()
+    page.wait_for_load_state("networkidle")
+    first = page.locator("button.day.free").first
+    iso = first.get_attribute("data-date")
+
+    def asked() -> int:
+        return len([u for u in urls if re.search(rf"/book_times/\d+/\d+/{iso}\b", u)])
+
+    assert asked() == 1, urls  # before any tap
+    first.click()
+    page.wait_for_selector("#slots button.slot, #slots p.empty")
+    assert asked() == 1  # shown from the page's own copy
+    assert page.errors == []

@@ -77,7 +77,8 @@ def _visit(
             page.wait_for_function(READY % "button.day.free", polling="raf").json_value(), 1
         )
         if click_day:
-            page.wait_for_timeout(look_ms) if look_ms else None
+            if look_ms:
+                page.wait_for_timeout(look_ms)
             page.evaluate(TAP)
             page.locator("button.day.free").first.click()
             out["tap_to_slots_ms"] = round(

@@ -185,7 +185,7 @@ def nearest_times(location_id: int, member: int, services: list[int]) -> tuple[s
         try:
             days = sorted(json.loads(dates.body)["data"]["booking_dates"])
             for day in days:
-                times = _day_times(location_id, member, day, query)
+                times = _day_times(location_id, member, day, services)
                 if times is None or not times[0]["data"]:
                     return None  # not known, or changed since the days were listed: asked
                 envelope, until = times
@@ -204,13 +204,13 @@ def nearest_times(location_id: int, member: int, services: list[int]) -> tuple[s
     return None
 
 
-def _day_times(location_id: int, member: int, day: str, query: list) -> tuple[dict, float] | None:
+def _day_times(location_id: int, member: int, day: str, services: list[int]) -> tuple[dict, float] | None:
     """The member's list of times that day (for "any", its own or derived) and until when it is fresh."""
     path = f"/book_times/{location_id}/{member}/{day}"
+    query = [("service_ids[]", str(s)) for s in services]
     entry = _fresh("book_times", location_id, path, query, day, member)
     if entry is not None:
         return json.loads(entry.body), entry.fresh_until
-    services = sorted(int(v) for _, v in query)
     derived = times_of_any(location_id, services, day) if member == 0 else None
     return None if derived is None else (json.loads(derived[0]), derived[1])
 

@@ -231,6 +231,43 @@ def test_the_warmer_counts_only_while_the_minute_is_mostly_unused(ddb, clock, se
     assert budget.acquire("read") and budget.acquire("write")
 
 
+def test_while_nobody_else_called_in_the_minute_the_warmer_may_spend_more_of_it(ddb, clock, settings_env):
+    """Before the first visitor (after a deploy or a start) it fills more; a visitor then still finds the
+    rest of the reads at once, and from then on the warmer has its share again."""
+    settings_env(UPSTREAM_PER_MINUTE=20)
+    idle = int(20 * budget.WARM_IDLE_UNTIL)
+    assert budget._allowance("warm") == 8 < idle < budget._allowance("read") == 18
+    for _ in range(idle):
+        budget.acquire("warm")  # the fake clock passes the per-second waits
+    with pytest.raises(budget.BudgetExhausted):
+        budget.acquire("warm")
+    for _ in range(18 - idle):
+        budget.acquire("read")
+    with pytest.raises(budget.BudgetExhausted):
+        budget.acquire("read")
+    clock.advance(60 + budget.BUCKET)  # all of it out of the sliding minute
+    budget.acquire("read")  # a visitor within the minute: the warmer counts only up to WARM_UNTIL
+    for _ in range(7):
+        budget.acquire("warm")
+    with pytest.raises(budget.BudgetExhausted):
+        budget.acquire("warm")
+
+
+def test_a_given_back_warm_count_is_taken_off_the_warmers_own_count_too(ddb, clock):
+    now = clock.now()
+    bucket = int(now // budget.BUCKET)
+
+    def only_warmer() -> bool:
+        got = ddb.get_item(TableName=budget._table(), Key={"pk": {"S": f"min#{bucket}"}}, ConsistentRead=True)
+        return budget._only_warmer({f"min#{bucket}": got.get("Item", {})}, range(bucket, bucket + 1))
+
+    assert budget._count_minute(5, now, warm=True) is None
+    budget._uncount_minute(now, warm=True)
+    assert only_warmer()
+    assert budget._count_minute(5, now) is None  # anyone else's call
+    assert not only_warmer()
+
+
 def test_a_freed_slot_goes_to_a_waiting_read_before_the_warmer(ddb, clock, settings_env):
     settings_env(UPSTREAM_PER_SECOND=1)
     budget.acquire("write", wait_max=0)

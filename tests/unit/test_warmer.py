@@ -276,3 +276,67 @@ def test_the_nearest_times_are_derived_from_the_days_of_the_locations_month_and_
     clock.advance(30 - warmer.LEAD - 10 + 1)  # its own copy is due; what it is derived from is not
     assert warmer.warm(nearest) == ("derived", pytest.approx(clock.now() + 10 - 1))
     assert len(asked) == 1  # no call
+
+
+def test_before_any_visitor_it_fills_each_members_first_answers_too_in_rounds_over_the_services(ddb, clock):
+    clock.pin("2026-12-06T12:00:00Z")
+    services = ReadKey("book_services", f"/book_services/{NY}", (), NY)
+    cache_answer(services, {"services": [{"id": 20011}, {"id": 20021}]}, clock.now())
+    massage, facial = (("service_ids[]", "20011"),), (("service_ids[]", "20021"),)
+    cache_answer(
+        ReadKey("book_staff", f"/book_staff/{NY}", massage, NY), [{"id": 2021}, {"id": 2023}], clock.now()
+    )
+    days = ["2026-12-07", "2026-12-08", "2026-12-10"]
+    span = (("date_from", "2026-12-01"), ("date_to", "2027-01-31"))
+    for member in (0, 2021):
+        query = tuple(sorted((*span, *massage, ("staff_id", str(member)))))
+        cache_answer(
+            ReadKey("book_dates", f"/book_dates/{NY}", query, NY), {"booking_dates": days}, clock.now()
+        )
+
+    def what(key: ReadKey) -> tuple:
+        service = dict(key.query)["service_ids[]"]
+        member = key.member if key.member is not None else dict(key.query).get("staff_id")
+        return key.operation, service, None if member is None else int(member), key.day
+
+    assert [what(k) for k in warmer.first_visits([])] == [
+        # every service's first answers for "any" team member
+        ("book_staff", "20011", None, None),
+        ("book_staff_seances", "20011", 0, None),
+        ("book_dates", "20011", 0, None),
+        ("book_staff", "20021", None, None),
+        ("book_staff_seances", "20021", 0, None),
+        ("book_dates", "20021", 0, None),
+        # each listed member's (the facial's are not known yet: a later pass)
+        ("book_staff_seances", "20011", 2021, None),
+        ("book_dates", "20011", 2021, None),
+        ("book_staff_seances", "20011", 2023, None),
+        ("book_dates", "20011", 2023, None),
+        # the first two bookable days' times, "any" before the members, then the rest of the days
+        ("book_times", "20011", 0, "2026-12-07"),
+        ("book_times", "20011", 0, "2026-12-08"),
+        ("book_times", "20011", 2021, "2026-12-07"),
+        ("book_times", "20011", 2021, "2026-12-08"),
+        ("book_times", "20011", 0, "2026-12-10"),
+        ("book_times", "20011", 2021, "2026-12-10"),
+    ]
+
+
+def test_a_fill_is_asked_even_where_it_could_be_derived_since_a_derivation_ages_with_its_sources(
+    ddb, clock, monkeypatch
+):
+    from booking_gateway import altegio_client
+
+    clock.pin("2026-12-06T12:00:00Z")
+    anyone = times_key(NY, 0, "2026-12-07")
+    cache_answer(ReadKey("book_staff", f"/book_staff/{NY}", QUERY, NY), [{"id": 2021}], clock.now())
+    cache_answer(times_key(NY, 2021, "2026-12-07"), [], clock.now())
+    asked: list[str] = []
+
+    def call(method, path, **_):
+        asked.append(path)
+        return altegio_client.UpstreamResponse(200, b'{"success": true, "data": []}', {})
+
+    monkeypatch.setattr(altegio_client, "call", call)
+    assert warmer.warm(anyone)[0] == "derived" and asked == []  # kept fresh for visitors: no call
+    assert warmer.warm(anyone, fill=True)[0] == "refreshed" and asked == [anyone.path]

@@ -36,7 +36,11 @@ sending() right before the request is written and sent() right after (the client
   writes, and refreshes of copies that can stand in (stale served instead) leave a further quarter to
   misses. The warmer (warmer.py) is lowest: it counts only while the minute is at most WARM_UNTIL spent and
   takes a slot only after WARM_DEFER, so it spends what visitors leave and never a slot a miss or a write
-  is waiting for.
+  is waiting for. While nobody but the warmer has called within the sliding minute (before the first
+  visitor after a deploy or a start), it may spend up to WARM_IDLE_UNTIL: visitors arriving lose nothing
+  over their first minute (its calls age out of the window by then, so their first minute still holds all
+  the reads), only some room in its first seconds, when the copies it filled answer them. Its calls are
+  also counted in the bucket's `w`, so "nobody else" is n == w.
 - The queue: only as many turns as there are slots mark them; a turn with that many or more before it
   (marks and queue entries, in the marks' order) puts itself in one item (`queue`, an attribute per turn
   until its deadline) and sleeps until the slot before its round frees, instead of looking whenever a
@@ -92,6 +96,7 @@ _MAY_USE = "(attribute_not_exists(w) OR w < :now OR wr < :rank OR (wr = :rank AN
 _FREE = "(attribute_not_exists(t) OR t <= :free) AND (attribute_not_exists(h) OR h <= :free)"
 WARM_UNTIL = 0.4  # of the minute: the warmer counts only while everyone's calls stay below this
 WARM_DEFER = 0.8  # a freed slot waits this long for a visitor before the warmer takes it
+WARM_IDLE_UNTIL = 0.75  # ... and while only it called within the minute (before the first visitor)
 THROTTLE_RETRIES = 4  # a throttled budget write is tried again (fresh stamp) before the local limiter
 THROTTLE_PATIENCE = 1.5  # seconds of a throttled budget table waited out before the local limiter
 RETAKES = 3  # a turn gone stale (SEND_LATE) before its send is taken again at most this often
@@ -433,12 +438,12 @@ def _when_due(key: dict, stamp: float) -> float:
     return stamp
 
 
-def _take_minute(allowance: int, now: float, klass: str | None = None) -> float | None:
+def _take_minute(allowance: int, now: float, klass: str | None = None, warm: bool = False) -> float | None:
     """_count_minute, retried on throttling: a throttled table must not push calls to the local limiter,
     which cannot see the other containers."""
     for attempt in range(THROTTLE_RETRIES + 1):
         try:
-            return _count_minute(allowance, now, klass)
+            return _count_minute(allowance, now, klass, warm)
         except ClientError as exc:
             if not dynamo.throttled(exc) or attempt == THROTTLE_RETRIES:
                 raise
@@ -454,19 +459,23 @@ class ShareSpent(Exception):
         self.wait = wait
 
 
-def _count_minute(allowance: int, now: float, klass: str | None = None) -> float | None:
+def _count_minute(allowance: int, now: float, klass: str | None = None, warm: bool = False) -> float | None:
     """Count one call in the current bucket; None on success, else seconds until a bucket frees. With a
-    caller class (reads), the call is counted in the class's buckets first: ShareSpent when they are full."""
+    caller class (reads), the call is counted in the class's buckets first: ShareSpent when they are full.
+    `warm`: the warmer's call, counted in `w` too; WARM_IDLE_UNTIL is its allowance while only it called."""
     bucket = int(now // BUCKET)
     client, table = dynamo.stamp_client(), _table()  # no hidden backoff: _take_minute retries briefly
     window = range(bucket - WINDOW_BUCKETS, bucket)
     keys = [{"pk": dynamo.s(f"min#{b}")} for b in window]
-    if klass:  # the class's own buckets, and the current bucket's note of who read in it
+    if klass:  # the class's own buckets
         keys += [{"pk": dynamo.s(f"min#{klass}#{b}")} for b in window]
+    if klass or warm:  # the current bucket: its note of who read in it, and whether only the warmer called
         keys.append({"pk": dynamo.s(f"min#{bucket}")})
     got = client.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
     items = {i["pk"]["S"]: i for i in got["Responses"].get(table, [])}
     used = sum(int(dynamo.num(items.get(f"min#{b}", {}), "n")) for b in window)
+    if warm and _only_warmer(items, range(bucket - WINDOW_BUCKETS, bucket + 1)):
+        allowance = max(allowance, int(get_settings().upstream_per_minute * WARM_IDLE_UNTIL))
     room = allowance - used
     if room <= 0:
         return (bucket + 1) * BUCKET - now
@@ -475,7 +484,10 @@ def _count_minute(allowance: int, now: float, klass: str | None = None) -> float
         client.update_item(
             TableName=table,
             Key={"pk": dynamo.s(f"min#{bucket}")},
-            UpdateExpression="ADD n :one" + (", cls :me" if klass else "") + " SET expires_at = :exp",
+            UpdateExpression="ADD n :one"
+            + (", cls :me" if klass else "")
+            + (", w :one" if warm else "")
+            + " SET expires_at = :exp",
             ConditionExpression="attribute_not_exists(n) OR n < :room",
             ExpressionAttributeValues={
                 ":one": dynamo.n(1),
@@ -491,6 +503,12 @@ def _count_minute(allowance: int, now: float, klass: str | None = None) -> float
         if not dynamo.conditional_failed(exc):
             raise
     return (bucket + 1) * BUCKET - now
+
+
+def _only_warmer(items: dict, buckets: range) -> bool:
+    """Nobody but the warmer called in these minute buckets (its calls are counted in `w` as well)."""
+    got = [items.get(f"min#{b}", {}) for b in buckets]
+    return sum(int(dynamo.num(i, "n")) for i in got) <= sum(int(dynamo.num(i, "w")) for i in got)
 
 
 def _count_class(items: dict, klass: str, bucket: int, now: float) -> bool:
@@ -527,15 +545,15 @@ def _count_class(items: dict, klass: str, bucket: int, now: float) -> bool:
     raise ShareSpent((bucket + 1) * BUCKET - now)
 
 
-def _uncount_minute(counted_at: float, klass: str | None = None) -> None:
+def _uncount_minute(counted_at: float, klass: str | None = None, warm: bool = False) -> None:
     """Give back a minute count (of everyone's, or of a class's buckets) whose call never went out (the slot
-    wait gave up). Never raises."""
+    wait gave up); `warm`: the warmer's (its `w` too). Never raises."""
     prefix = f"min#{klass}#" if klass else "min#"
     with contextlib.suppress(ClientError, BotoCoreError):  # else the minute is a little more conservative
         dynamo.client().update_item(
             TableName=_table(),
             Key={"pk": dynamo.s(f"{prefix}{int(counted_at // BUCKET)}")},
-            UpdateExpression="ADD n :minus",
+            UpdateExpression="ADD n :minus" + (", w :minus" if warm else ""),
             ConditionExpression="n > :zero",
             ExpressionAttributeValues={":minus": dynamo.n(-1), ":zero": dynamo.n(0)},
         )
@@ -662,7 +680,7 @@ def _place(turn: Turn) -> None:
 def _count(turn: Turn, allowance: int, now: float) -> None:
     """Count the turn in the minute's buckets (and its class's); BudgetExhausted when they are full."""
     try:
-        minute_wait = _take_minute(allowance, now, turn.klass)
+        minute_wait = _take_minute(allowance, now, turn.klass, turn.priority == "warm")
     except ShareSpent as spent:
         count("BudgetShareSpent")
         _refresh_refused(turn, now, spent.wait, f"refresh:{turn.klass}")
@@ -683,7 +701,7 @@ def _refresh_refused(turn: Turn, now: float, wait: float, memo: str = "refresh")
 
 def _give_back(turn: Turn) -> None:
     if turn.counted_at is not None:
-        _uncount_minute(turn.counted_at)
+        _uncount_minute(turn.counted_at, warm=turn.priority == "warm")
         if turn.klass:
             _uncount_minute(turn.counted_at, turn.klass)
         turn.counted_at = None

@@ -13,8 +13,11 @@ Each pass plans, most wanted first, and refreshes what is missing or within LEAD
    and "any"'s times from those: while they are fresh, "any"'s own list is not asked for);
 4. dates of this month and the next for the date reads seen lately (the page asks two months at a time).
 5. once, for a location no visitor read lately (after a deploy or a start, before the first visitor): what
-   a new visitor asks first for each service the location lists, "any" team member (first_visits). Only
-   filled when missing: a copy stands in while the budget is spent, and a visitor's read makes it step 2.
+   a new visitor asks first for each service the location lists, "any" team member first, then each
+   member (first_visits). Only filled when missing (asked even where derive.py could answer it: a copy
+   stands in while the budget is spent, a derivation only while its sources are fresh), and a visitor's
+   read makes it step 2. With nobody else calling, the budget lets the warmer spend more of the minute
+   (budget.WARM_IDLE_UNTIL).
 "Today" is the location's (its visitors ask for its dates): its UTC offset as the times it answered carry
 it (utc_offset); until one is cached, the days from UTC's yesterday on, which hold every zone's today.
 A refresh takes the key's refresh lock like any read (no call twice) and stores the answer as read_path
@@ -86,7 +89,10 @@ def warm(key: ReadKey, fill: bool = False) -> tuple[str, float]:
         if current is not None and current.fresh_until - LEAD > now:
             return "fresh", current.fresh_until - LEAD
         aged = current is not None and current.fresh_until <= now
-    derived = derive.fresh_until(key.operation, key.location_id, key.member, key.day, key.query)
+    # A fill is a copy to stand in while the budget is spent: a derivation ages with its sources.
+    derived = (
+        None if fill else derive.fresh_until(key.operation, key.location_id, key.member, key.day, key.query)
+    )
     if derived is not None and derived - LEAD > now:
         count("WarmerDerived")  # visitors are answered from fresher cached lists (derive.py): no call
         return "derived", derived - LEAD
@@ -232,38 +238,43 @@ def _query(**params: object) -> tuple[tuple[str, str], ...]:
 
 def first_visits(hot: list[tuple[int, ReadKey]]) -> list[ReadKey]:
     """For each allowed location no visitor read lately, what a new visitor asks first, service by service
-    as the location lists them, for "any" team member (the page's default): the team members, the nearest
-    slots, this month's and the next's days, and the times of the first bookable days (once those days
-    are cached: a later pass)."""
+    as the location lists them: the team members, then for "any" team member (the page's default) and for
+    each member who provides the service, the nearest slots, this month's and the next's days and the times
+    of the first bookable days (once those days are cached: a later pass). In rounds over all services, the
+    most asked first ("any" before the members, the first two days before the rest), so a pre-warm cut
+    short by the budget leaves no service without its first answers."""
     settings = get_settings()
     read_lately = {key.location_id for _, key in hot}
-    out: list[ReadKey] = []
+    rounds: list[list[ReadKey]] = [[], [], [], [], [], []]
+    today = clock.today()  # no offset known yet: UTC's month (the span covers the next one too)
+    first, last = clock.first_of_month(today), clock.first_of_month(today, 2) - dt.timedelta(days=1)
     for loc in sorted(settings.allowed_location_ids - read_lately):
         listed = _body(ReadKey("book_services", f"/book_services/{loc}", (), loc)).get("services") or []
-        today = clock.today()  # no offset known yet: UTC's month (the span covers the next one too)
-        first, last = clock.first_of_month(today), clock.first_of_month(today, 2) - dt.timedelta(days=1)
         for service in [s["id"] for s in listed if isinstance(s, dict) and "id" in s]:
-            dates = ReadKey(
-                "book_dates",
-                f"/book_dates/{loc}",
-                _query(service=service, staff_id=0, date_from=first, date_to=last),
-                loc,
-            )
-            out += [
-                ReadKey("book_staff", f"/book_staff/{loc}", _query(service=service), loc),
-                ReadKey(
+            staff = ReadKey("book_staff", f"/book_staff/{loc}", _query(service=service), loc)
+            rounds[0].append(staff)
+            for n, member in enumerate([0, *_members(loc, staff.query)]):
+                dates = ReadKey(
+                    "book_dates",
+                    f"/book_dates/{loc}",
+                    _query(service=service, staff_id=member, date_from=first, date_to=last),
+                    loc,
+                )
+                seances = ReadKey(
                     "book_staff_seances",
-                    f"/book_staff_seances/{loc}/0",
+                    f"/book_staff_seances/{loc}/{member}",
                     _query(service=service),
                     loc,
                     None,
-                    0,
-                ),
-                dates,
-            ]
-            days = sorted(d for d in _body(dates).get("booking_dates") or [] if isinstance(d, str))
-            out += [_times(loc, 0, day, _query(service=service)) for day in days[:FIRST_DAYS]]
-    return out
+                    member,
+                )
+                days = sorted(d for d in _body(dates).get("booking_dates") or [] if isinstance(d, str))
+                times = [_times(loc, member, day, _query(service=service)) for day in days[:FIRST_DAYS]]
+                at = 0 if n == 0 else 1  # "any": rounds 0, 2, 4; a member: 1, 3, 5
+                rounds[at] += [seances, dates]
+                rounds[at + 2] += times[:2]
+                rounds[at + 4] += times[2:]
+    return [key for keys in rounds for key in keys]
 
 
 def _this_and_next_month(key: ReadKey, today: dt.date) -> ReadKey | None:

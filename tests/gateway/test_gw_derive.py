@@ -1,14 +1,18 @@
 """Derived answers on the local stack equal Altegio's (the sandbox's) own: book_staff at a datetime for
 "any", and book_times of "any" team member, from that day's fresh cached times of each team member;
-book_staff_seances from the cached days and the first one's times (derive.py); with no upstream call."""
+book_staff_seances from the cached days and the first one's times (derive.py); with no upstream call.
+From aged lists, the same answers stand in where Altegio cannot be asked and the read has no copy."""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 import urllib.parse
 
 import pytest
 from gw_kit import PARTNER_TOKEN, http
+
+from sandbox import FaultRule
 
 LOCATION, SERVICE = 101, 10011
 
@@ -20,7 +24,10 @@ def stack(local_stack):
 
 
 def _get(stack, target: str):
-    return http(stack.api_base + target, {"x-api-key": stack.api_key})
+    """Through the local stack's API Gateway (with its key), or to the in-process `gateway`."""
+    if hasattr(stack, "api_base"):
+        return http(stack.api_base + target, {"x-api-key": stack.api_key})
+    return stack.get(target)
 
 
 def _at(when: str) -> str:
@@ -145,3 +152,41 @@ def test_the_nearest_times_are_asked_without_the_first_days_times_or_from_a_date
     answer = _get(stack, nearest)
     assert answer.status == 200 and "x-cache-source" not in answer.headers
     assert answer.headers["x-cache"] == "miss" and len(stack.sandbox.requests()) == seen + 1
+
+
+def _own(stack, target: str):
+    """Altegio's (the sandbox's) own answer."""
+    return http(stack.sandbox.api_base + target, {"Authorization": f"Bearer {PARTNER_TOKEN}"})
+
+
+def test_with_altegio_refusing_any_team_members_times_stand_in_derived_from_aged_lists(gateway):
+    members, day, _ = _warm_day(gateway)
+    own = _own(gateway, _times(0, day))
+    gateway.update_items("c#book_", fresh_until=time.time() - 1)  # the team members and their lists aged
+    gateway.sandbox.configure(faults=[FaultRule(kind="error", status=429, rate=1.0)])
+    answer = gateway.get(_times(0, day))
+    assert answer.status == 200 and answer.headers["x-cache"] == "stale", answer.body
+    assert answer.json() == own.json()
+    # One member's list gone: nothing is known exactly, so Altegio's refusal stands, as without derivations.
+    from booking_gateway import dynamo
+    from booking_gateway.settings import get_settings
+
+    dynamo.client().delete_item(
+        TableName=get_settings().cache_table, Key={"pk": {"S": _key(members[0], day)}}
+    )
+    refused = gateway.get(_times(0, day))
+    assert refused.status == 503 and refused.headers["x-cache"] == "miss"
+
+
+@pytest.mark.gw_env(UPSTREAM_PER_MINUTE="4")  # reads get 3: the days, the first day's times, one more
+def test_with_the_budget_spent_the_nearest_times_stand_in_derived_from_aged_lists(gateway, clock):
+    clock.pin(gateway.sandbox.state.now())  # the gateway's today is the sandbox's (pinned by the date matrix)
+    day, nearest = _nearest_first(gateway, 1011)
+    own = _own(gateway, nearest)
+    assert gateway.get("/bookform/1").status == 200  # the reads' minute is spent
+    clock.advance(40)  # the days and the times aged (fresh for 30 s), the minute not yet over
+    answer = gateway.get(nearest)
+    assert answer.status == 200 and answer.headers["x-cache"] == "stale", answer.body
+    assert answer.json() == own.json() and answer.json()["data"]["seance_date"] == day
+    assert int(answer.headers["age"]) >= 40
+    assert gateway.get(f"{nearest}&datetime={day}").status == 503  # from a date: nothing to derive from

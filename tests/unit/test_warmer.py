@@ -267,9 +267,9 @@ def test_the_nearest_times_are_derived_from_the_days_of_the_locations_month_and_
     assert warmer.warm(nearest)[0] == "refreshed" and asked == [nearest.path]
     # December's span, as the page in New York asks it: its first day from today is Jan 2.
     days("2026-12-01", "2027-01-31", ["2027-01-02", "2027-01-04"])
-    body, until = derive.nearest_times(NY, 2021, [20011])
-    assert json.loads(body)["data"] == {"seance_date": "2027-01-02", "seances": [slot]}
-    assert until == pytest.approx(clock.now() + 30)
+    found = derive.nearest_times(NY, 2021, [20011])
+    assert json.loads(found.body)["data"] == {"seance_date": "2027-01-02", "seances": [slot]}
+    assert found.fresh_until == pytest.approx(clock.now() + 30)
     clock.advance(10)  # visitors read the days and the times again
     cache_answer(times_key(NY, 2021, "2027-01-02"), [slot], clock.now())
     days("2026-12-01", "2027-01-31", ["2027-01-02", "2027-01-04"])

@@ -31,6 +31,12 @@ this month to the end of the next) and that day's list of times (for "any", its 
 Its first day from today (the location's, by the offset its times carry) is the answer's `seance_date`,
 its times the `seances`. Asked when either is missing or not fresh, when no day is left in the span, or
 when the day's list is empty (changed since).
+
+Aged (`derivation(aged=True)`, read_path's stand-in): the same answer from sources past their freshness
+but still exact as of every change known (current generation, or patched without the changes since, no
+booking in flight). It stands in, served as stale, only where Altegio cannot be asked (the budget spent,
+Altegio failing) and the read has no copy of its own that may: an aged copy of the answer itself, made
+of the same lists, would be served then.
 """
 
 from __future__ import annotations
@@ -46,9 +52,21 @@ from .observability import logger
 _DAY = dt.timedelta(days=1)
 
 
+def _of(answer: object, sources: list[cache.Entry]) -> cache.Entry:
+    """A derived answer as an entry: fresh, fetched and kept as long as the first of its sources (its
+    generation is the reader's: read_path sets it)."""
+    return cache.Entry(
+        json.dumps(answer, ensure_ascii=False),
+        min(s.fetched_at for s in sources),
+        min(s.fresh_until for s in sources),
+        min(s.expires_at for s in sources),
+        cache.Gen(),
+    )
+
+
 def staff_at(
     location_id: int, service_ids: list[int] | None, when: str | None
-) -> Callable[[], str | None] | None:
+) -> Callable[..., cache.Entry | None] | None:
     """The derivation of book_staff at `when` (the canonical query value), or None when there is none."""
     if not when or when.isdigit():
         return None
@@ -61,93 +79,99 @@ def staff_at(
     return functools.partial(_staff_at, location_id, sorted(set(service_ids or [])), at)
 
 
-def _fresh(
-    operation: str, location_id: int, path: str, query: list, day: str | None, member: int = 0
+def _kept(
+    operation: str,
+    location_id: int,
+    path: str,
+    query: list,
+    day: str | None,
+    member: int = 0,
+    aged: bool = False,
 ) -> cache.Entry | None:
-    """The entry while fresh: of the current generation, or from before changes that only took time and
-    patched without them (read_path.patched_copy)."""
+    """The entry while fresh (`aged`: also while kept past it): of the current generation, or from before
+    changes that only took time and patched without them (read_path.patched_copy)."""
     entry, gen = cache.read(cache.cache_key(operation, location_id, path, query), location_id, day)
     if entry is None or entry.in_flight:
         return None
     if entry.gen != gen:
         entry = read_path.patched_copy(operation, entry, gen, location_id, day, member, query)
-    if entry is None or clock.now() >= entry.fresh_until:
+    if entry is None or (not aged and clock.now() >= entry.fresh_until):
         return None
     return entry
 
 
 def _members_times(
-    location_id: int, query: list, day: str
-) -> tuple[dict, list[tuple[dict, dict, float]]] | None:
-    """book_staff's envelope for the services, and each member listed there with their list of times that
-    day (its envelope) and when the oldest of these stops being fresh; None unless all are fresh.
+    location_id: int, query: list, day: str, aged: bool
+) -> tuple[dict, list[tuple[dict, dict]], list[cache.Entry]] | None:
+    """book_staff's envelope for the services, each member listed there with their list of times that day
+    (its envelope), and the entries read; None unless all are kept (fresh, unless `aged`).
     Raises ValueError, KeyError or TypeError on an answer of another shape."""
-    listed = _fresh("book_staff", location_id, f"/book_staff/{location_id}", query, None)
+    listed = _kept("book_staff", location_id, f"/book_staff/{location_id}", query, None, aged=aged)
     if listed is None:
         return None
-    envelope, out = json.loads(listed.body), []
+    envelope, out, sources = json.loads(listed.body), [], [listed]
     for member in envelope["data"]:
         path = f"/book_times/{location_id}/{int(member['id'])}/{day}"
-        times = _fresh("book_times", location_id, path, query, day, int(member["id"]))
+        times = _kept("book_times", location_id, path, query, day, int(member["id"]), aged)
         if times is None:
             return None
-        out.append((member, json.loads(times.body), min(listed.fresh_until, times.fresh_until)))
-    return envelope, out
+        out.append((member, json.loads(times.body)))
+        sources.append(times)
+    return envelope, out, sources
 
 
-def _staff_at(location_id: int, services: list[int], at: dt.datetime) -> str | None:
+def _staff_at(
+    location_id: int, services: list[int], at: dt.datetime, aged: bool = False
+) -> cache.Entry | None:
     query = [("service_ids[]", str(s)) for s in services]
     day, instant = at.date().isoformat(), at.timestamp()
     try:
-        found = _members_times(location_id, query, day)
+        found = _members_times(location_id, query, day, aged)
         if found is None:
             return None
-        envelope, members = found
+        envelope, members, sources = found
         free = {
             member["id"]: instant
             in {dt.datetime.fromisoformat(s["datetime"]).timestamp() for s in times["data"]}
-            for member, times, _ in members
+            for member, times in members
         }
     except (ValueError, KeyError, TypeError) as exc:  # an answer of another shape: Altegio decides
         logger.info("book_staff not derived", extra={"error": type(exc).__name__})
         return None
     data = []
-    for member, _, _ in members:
+    for member, _ in members:
         out = {k: v for k, v in member.items() if k != "seance_date"}
         out["bookable"] = free[member["id"]]
         if out["bookable"]:
             out["seance_date"] = day
         data.append(out)
-    return json.dumps({**envelope, "data": data}, ensure_ascii=False)
+    return _of({**envelope, "data": data}, sources)
 
 
 def any_times(
     location_id: int, member: int, day: str, service_ids: list[int] | None
-) -> Callable[[], str | None] | None:
+) -> Callable[..., cache.Entry | None] | None:
     """The derivation of book_times for "any" team member (member 0) that day, or None (a member's own)."""
     if member != 0:
         return None
-    return functools.partial(_body, times_of_any, location_id, sorted(set(service_ids or [])), day)
+    return functools.partial(times_of_any, location_id, sorted(set(service_ids or [])), day)
 
 
-def times_of_any(location_id: int, services: list[int], day: str) -> tuple[str, float] | None:
-    """The times of "any" team member that day from each member's fresh list, and when that stops being
-    fresh (the warmer then need not ask for it); None when not exactly known."""
+def times_of_any(location_id: int, services: list[int], day: str, aged: bool = False) -> cache.Entry | None:
+    """The times of "any" team member that day from each member's kept list; None when not exactly known."""
     query = [("service_ids[]", str(s)) for s in services]
     try:
-        found = _members_times(location_id, query, day)
+        found = _members_times(location_id, query, day, aged)
         if found is None or not found[1]:
             return None
-        _, members = found
-        slots = union([times["data"] for _, times, _ in members])
+        _, members, sources = found
+        slots = union([times["data"] for _, times in members])
     except (ValueError, KeyError, TypeError, AttributeError) as exc:  # another shape: Altegio decides
         logger.info("book_times not derived", extra={"error": type(exc).__name__})
         return None
     if slots is None:
         return None
-    envelope = members[0][1]
-    body = json.dumps({**envelope, "data": slots}, ensure_ascii=False)
-    return body, min(until for _, _, until in members)
+    return _of({**members[0][1], "data": slots}, sources)
 
 
 def union(lists: list[list[dict]]) -> list[dict] | None:
@@ -163,32 +187,34 @@ def union(lists: list[list[dict]]) -> list[dict] | None:
 
 def nearest(
     location_id: int, member: int, service_ids: list[int] | None, when: str | None
-) -> Callable[[], str | None] | None:
+) -> Callable[..., cache.Entry | None] | None:
     """The derivation of book_staff_seances from today, or None (from another date: asked)."""
     if when is not None:
         return None
-    return functools.partial(_body, nearest_times, location_id, member, sorted(set(service_ids or [])))
+    return functools.partial(nearest_times, location_id, member, sorted(set(service_ids or [])))
 
 
-def nearest_times(location_id: int, member: int, services: list[int]) -> tuple[str, float] | None:
+def nearest_times(
+    location_id: int, member: int, services: list[int], aged: bool = False
+) -> cache.Entry | None:
     """The team member's nearest free times from the location's today, from the cached days the page asks
-    and that day's times, and when that stops being fresh; None when not exactly known."""
+    and that day's times; None when not exactly known."""
     query = [("service_ids[]", str(s)) for s in services]
     utc = clock.today()
     # The location's today is UTC's yesterday, today or tomorrow: the page asked from the first of its month.
     for month in sorted({clock.first_of_month(utc - _DAY), clock.first_of_month(utc + _DAY)}):
         span = [("date_from", month.isoformat()), ("staff_id", str(member))]
         span.append(("date_to", (clock.first_of_month(month, 2) - _DAY).isoformat()))
-        dates = _fresh("book_dates", location_id, f"/book_dates/{location_id}", query + span, None)
+        dates = _kept("book_dates", location_id, f"/book_dates/{location_id}", query + span, None, aged=aged)
         if dates is None:
             continue
         try:
             days = sorted(json.loads(dates.body)["data"]["booking_dates"])
             for day in days:
-                times = _day_times(location_id, member, day, services)
-                if times is None or not times[0]["data"]:
+                times = _day_times(location_id, member, day, services, aged)
+                envelope = None if times is None else json.loads(times.body)
+                if envelope is None or not envelope["data"]:
                     return None  # not known, or changed since the days were listed: asked
-                envelope, until = times
                 offset = dt.datetime.fromisoformat(envelope["data"][0]["datetime"]).utcoffset()
                 today = clock.today(offset or dt.timedelta(0)).isoformat()
                 if month.isoformat() > today:
@@ -196,28 +222,23 @@ def nearest_times(location_id: int, member: int, services: list[int]) -> tuple[s
                 if day < today:
                     continue  # listed before its midnight
                 answer = {"seance_date": day, "seances": envelope["data"]}
-                body = json.dumps({**envelope, "data": answer}, ensure_ascii=False)
-                return body, min(until, dates.fresh_until)
+                return _of({**envelope, "data": answer}, [times, dates])
         except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:  # Altegio decides
             logger.info("book_staff_seances not derived", extra={"error": type(exc).__name__})
             return None
     return None
 
 
-def _day_times(location_id: int, member: int, day: str, services: list[int]) -> tuple[dict, float] | None:
-    """The member's list of times that day (for "any", its own or derived) and until when it is fresh."""
+def _day_times(
+    location_id: int, member: int, day: str, services: list[int], aged: bool
+) -> cache.Entry | cache.Entry | None:
+    """The member's list of times that day (for "any", its own or derived)."""
     path = f"/book_times/{location_id}/{member}/{day}"
     query = [("service_ids[]", str(s)) for s in services]
-    entry = _fresh("book_times", location_id, path, query, day, member)
-    if entry is not None:
-        return json.loads(entry.body), entry.fresh_until
-    derived = times_of_any(location_id, services, day) if member == 0 else None
-    return None if derived is None else (json.loads(derived[0]), derived[1])
-
-
-def _body(derivation: Callable[..., tuple[str, float] | None], *args: object) -> str | None:
-    found = derivation(*args)
-    return None if found is None else found[0]
+    entry = _kept("book_times", location_id, path, query, day, member, aged)
+    if entry is not None or member != 0:
+        return entry
+    return times_of_any(location_id, services, day, aged)
 
 
 def fresh_until(
@@ -235,4 +256,4 @@ def fresh_until(
         found = times_of_any(location_id, services, day)
     elif operation == "book_staff_seances" and all(k == "service_ids[]" for k, _ in query):
         found = nearest_times(location_id, member, services)
-    return None if found is None else found[1]
+    return None if found is None else found.fresh_until

@@ -25,6 +25,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Callable
 
 from aws_lambda_powertools.event_handler import Response
@@ -76,12 +78,13 @@ def serve_get(
     location_id: int | None = None,
     day: str | None = None,
     member: int | None = None,
-    derive: Callable[[], str | None] | None = None,
+    derive: Callable[..., cache.Entry | None] | None = None,
 ) -> Response:
     """Answer a read from the cache when fresh, else from Altegio (Altegio's answer passes through).
     `day`: the one day an availability answer covers (book_times), so only bookings that day expire it.
     `member`: whose times a list of slots holds (0: any), so one from before a booking can be patched.
-    `derive`: computes the answer exactly from fresh cached lists (derive.py), or None: tried on a miss."""
+    `derive`: computes the answer exactly from fresh cached lists (derive.py), or None: tried on a miss;
+    from aged ones, it stands in where Altegio cannot be asked and no copy of the read's own may."""
     started = clock.monotonic()
     if location_id is not None:
         require_location(location_id)  # 404 before any cache access or upstream call
@@ -116,7 +119,7 @@ def serve_get(
         if derive is not None and (derived := derive()) is not None:
             count("CacheDerived")
             headers = {**_cache_headers("hit", 0, 0, policy.availability), "X-Cache-Source": "derived"}
-            return upstream_response(altegio_client.UpstreamResponse(200, derived.encode(), {}), headers)
+            return upstream_response(altegio_client.UpstreamResponse(200, derived.body.encode(), {}), headers)
         if warming and _revalidated(stale, gen, policy, heard):
             count("CacheRevalidating")
             return _from_entry(stale, "stale", policy)  # the running warmer refreshes it (read lately)
@@ -131,7 +134,7 @@ def serve_get(
             waited = _wait_for_peer(key, scope, day, deadline)
             if isinstance(waited, cache.Refusal):  # the budget refused the holder: so it would this caller
                 count("CoalescedRefusal")
-                copy = stale if waited.stale_if_error else None
+                copy = (stale if waited.stale_if_error else None) or _stand_in(derive, gen)
                 answer = waited.answer
                 return _unavailable(copy, policy, answer.status, answer.message, answer.retry_after)
             waited = _settled(waited, policy, member)
@@ -139,7 +142,7 @@ def serve_get(
                 return _from_entry(waited, "hit", policy)
             if clock.monotonic() >= deadline:  # the holder is alive but slow: adding a call won't help
                 count("CoalesceTimeout")
-                usable = stale if _servable(stale, gen, policy) else None
+                usable = stale if _servable(stale, gen, policy) else _stand_in(derive, gen)
                 return _unavailable(usable, policy, 503, "Altegio is slow to answer; retry shortly.", 2)
             # else the holder let go without an entry (Altegio failed or answered an error): take over
         if locked:
@@ -154,7 +157,10 @@ def serve_get(
         cache_ok = locked = False
     try:
         limit = max(1.0, REQUEST_LIMIT - (clock.monotonic() - started))
-        response, refusal = _refresh(path, query, key, gen, stale, cache_ok, policy, limit, outdated)
+        stand_in = functools.partial(_stand_in, derive if cache_ok else None, gen)
+        response, refusal = _refresh(
+            path, query, key, gen, stale, stand_in, cache_ok, policy, limit, outdated
+        )
         return response
     finally:
         if locked:
@@ -206,6 +212,19 @@ def _revalidated(stale: cache.Entry | None, gen: cache.Gen, policy: CachePolicy,
     return not policy.slots or now - heard < HEARD_FOR
 
 
+def _stand_in(derive: Callable[..., cache.Entry | None] | None, gen: cache.Gen) -> cache.Entry | None:
+    """The read's answer derived from aged lists still exact as of every change known (derive.py), to be
+    served as stale where Altegio cannot be asked and no copy of its own may stand in."""
+    try:
+        found = derive(aged=True) if derive is not None else None
+    except cache.CacheUnavailable:
+        return None
+    if found is None:
+        return None
+    count("StandInDerived")
+    return dataclasses.replace(found, gen=gen)
+
+
 def _wait_for_peer(
     key: str, scope: int | None, day: str | None, deadline: float
 ) -> cache.Entry | cache.Refusal | None:
@@ -234,13 +253,14 @@ def _refresh(
     key: str,
     gen: cache.Gen,
     stale: cache.Entry | None,
+    stand_in: Callable[[], cache.Entry | None],
     cache_ok: bool,
     policy: CachePolicy,
     time_limit: float,
     outdated: bool = False,
 ) -> tuple[Response, cache.Refusal | None]:
     """Altegio's answer, or the unavailable one; and, for a miss the budget refused for everyone, that
-    refusal (for the waiters on this caller's lock)."""
+    refusal (for the waiters on this caller's lock). `stand_in`: a derived copy when none of its own may."""
     fetched_at = clock.now()
     # With a copy that may stand in, the refresh is the budget's lowest priority (misses first) and waits
     # little; a slot list from before a booking is known to be wrong, so its refresh waits like a miss
@@ -262,6 +282,7 @@ def _refresh(
             count("RefusedOutdated" if outdated or stale is not None else "RefusedNoCopy")
         answer = exc.answer("cached")
         copy = stale if exc.stale_if_error or usable else None
+        copy = copy or stand_in()
         refusal = None
         if isinstance(exc, NoBudget) and exc.shared and not usable and answer.retry_after:
             refusal = cache.Refusal(answer, exc.stale_if_error)

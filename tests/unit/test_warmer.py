@@ -282,7 +282,7 @@ def test_before_any_visitor_it_fills_each_members_first_answers_too_in_rounds_ov
     clock.pin("2026-12-06T12:00:00Z")
     services = ReadKey("book_services", f"/book_services/{NY}", (), NY)
     cache_answer(services, {"services": [{"id": 20011}, {"id": 20021}]}, clock.now())
-    massage, facial = (("service_ids[]", "20011"),), (("service_ids[]", "20021"),)
+    massage = (("service_ids[]", "20011"),)
     cache_answer(
         ReadKey("book_staff", f"/book_staff/{NY}", massage, NY), [{"id": 2021}, {"id": 2023}], clock.now()
     )

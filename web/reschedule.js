@@ -104,6 +104,11 @@ function picker(ctx, focusDay) {
     h('div', { class: 'dt-grid' }, h('div', { class: 'cal-wrap' }, cal.el), h('div', { class: 'slots', id: 'slots' }, slotsTitle, slotsBody)),
     backLink(ctx));
 
+  function span(m) {
+    const end = monthEnd(m);
+    return { ...params, staff_id: ctx.staffId, date_from: m, date_to: end < max ? end : max };
+  }
+
   async function month(m, focus) {
     const known = months.get(m);
     cal.render({ month: m, selected, focus, booking: known?.booking || null, working: known?.working || null, today });
@@ -111,9 +116,10 @@ function picker(ctx, focusDay) {
     if (known) return;
     let data;
     try {
-      const end = monthEnd(m);
-      data = await api.get(`/book_dates/${ctx.loc}`, { ...params, staff_id: ctx.staffId, date_from: m, date_to: end < max ? end : max });
+      data = await api.get(`/book_dates/${ctx.loc}`, span(m));
     } catch (e) { slotsBody.replaceChildren(h('p', { role: 'alert' }, errorText(e))); return; }
+    const nm = addMonths(m, 1); // the call the next month's click will need
+    if (nm <= max && !months.has(nm)) api.prefetch(`/book_dates/${ctx.loc}`, span(nm));
     const inMonth = (d) => d.slice(0, 7) === m.slice(0, 7);
     months.set(m, { booking: new Set((data.booking_dates || []).filter(inMonth)), working: new Set((data.working_dates || []).filter(inMonth)) });
     if (cal.st.month !== m || !body.isConnected) return;
@@ -137,6 +143,10 @@ function picker(ctx, focusDay) {
       times = await api.get(`/book_times/${ctx.loc}/${ctx.staffId}/${d}`, params);
     } catch (e) { slotsBody.removeAttribute('aria-busy'); slotsBody.replaceChildren(h('p', { role: 'alert' }, errorText(e))); return; }
     if (selected !== d) return;
+    // The bookable days either side, as on the booking page: the next tap is often one of them.
+    const days = [...months.values()].flatMap((x) => [...x.booking]).sort();
+    const i = days.indexOf(d);
+    for (const n of [days[i - 1], i >= 0 && days[i + 1]].filter(Boolean)) api.prefetch(`/book_times/${ctx.loc}/${ctx.staffId}/${n}`, params);
     slotsBody.removeAttribute('aria-busy');
     times = (times || []).filter((s) => !(d === ctx.b.date && s.time === ctx.b.time));
     if (!times.length) { slotsBody.replaceChildren(h('p', { class: 'empty' }, t('slots.none'))); return; }

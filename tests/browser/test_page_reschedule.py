@@ -4,6 +4,7 @@ same recovery as a new booking: the nearest free times inline."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -192,4 +193,38 @@ def test_the_move_screen_asks_the_first_free_days_times_before_the_tap(browser, 
     first.click()
     page.wait_for_selector("#slots button.slot, #slots p.empty")
     assert asked() == 1  # shown from the page's own copy
+    assert page.errors == []
+
+
+def test_the_move_screen_asks_a_picked_days_neighbours_and_the_next_months_days_ahead(browser, stack, api):
+    rec = book_direct(api, "+12125550185")
+    page = new_page(browser, DESKTOP)
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
+    page.goto(page_url(stack, form=2) + f"#manage={rec['loc']}.{rec['id']}.{rec['hash']}")
+    page.click("#move")
+    sign_in(page, "+1 212 555 0185", keyboard=False)
+    for _ in range(3):  # a month with at least four free days left
+        page.wait_for_selector("table.grid[aria-busy='false']")
+        if page.locator("button.day.free").count() >= 4:
+            break
+        page.locator(".cal-head button").last.click()
+    page.wait_for_load_state("networkidle")
+    free = [b.get_attribute("data-date") for b in page.locator("button.day.free").all()]
+    assert len(free) >= 4, free
+    month = free[0][:8] + "01"
+    following = (dt.date.fromisoformat(month) + dt.timedelta(days=32)).replace(day=1).isoformat()
+    assert any("/book_dates/" in u and f"date_from={following}" in u for u in urls), urls  # before its click
+
+    def asked(day: str) -> int:
+        return len([u for u in urls if re.search(rf"/book_times/\d+/\d+/{day}\b", u)])
+
+    assert asked(free[1]) == asked(free[3]) == 0  # (the first free day's times are asked ahead anyway)
+    page.click(f"button.day[data-date='{free[2]}']")
+    page.wait_for_selector("#slots button.slot, #slots p.empty")
+    page.wait_for_load_state("networkidle")
+    assert asked(free[1]) == 1 and asked(free[3]) == 1  # both neighbours, before any tap on them
+    page.click(f"button.day[data-date='{free[3]}']")
+    page.wait_for_selector(f"#slots button.slot[data-date='{free[3]}'], #slots p.empty")
+    assert asked(free[3]) == 1  # shown from the page's own copy
     assert page.errors == []

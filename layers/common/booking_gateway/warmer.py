@@ -253,7 +253,7 @@ def first_visits(hot: list[tuple[int, ReadKey]]) -> list[ReadKey]:
         for service in [s["id"] for s in listed if isinstance(s, dict) and "id" in s]:
             staff = ReadKey("book_staff", f"/book_staff/{loc}", _query(service=service), loc)
             rounds[0].append(staff)
-            for n, member in enumerate([0, *_members(loc, staff.query)]):
+            for member in [0, *_members(loc, staff.query)]:
                 dates = ReadKey(
                     "book_dates",
                     f"/book_dates/{loc}",
@@ -270,7 +270,7 @@ def first_visits(hot: list[tuple[int, ReadKey]]) -> list[ReadKey]:
                 )
                 days = sorted(d for d in _body(dates).get("booking_dates") or [] if isinstance(d, str))
                 times = [_times(loc, member, day, _query(service=service)) for day in days[:FIRST_DAYS]]
-                at = 0 if n == 0 else 1  # "any": rounds 0, 2, 4; a member: 1, 3, 5
+                at = 0 if member == 0 else 1  # "any": rounds 0, 2, 4; a member: 1, 3, 5
                 rounds[at] += [seances, dates]
                 rounds[at + 2] += times[:2]
                 rounds[at + 4] += times[2:]

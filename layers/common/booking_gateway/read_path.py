@@ -11,8 +11,9 @@
   Altegio's 429) refused leaves that answer in the lock for its waiters: they would be refused the same,
   and waiting on or taking over from it only ran them into their own timeout ("Altegio is slow").
 - Altegio's answer passes through unchanged (status, body); only 200s are stored.
-- Altegio failing or rate-limiting: the stale copy (X-Cache: stale), else 502/504/503 (+ Retry-After) in
-  Altegio's envelope. The budget spent: the same. Never a slot list from before a booking, unless patched
+- Altegio failing or rate-limiting: the stale copy (X-Cache: stale), else one derived from aged lists
+  still exact as of every known change (derive.py; served stale too), else 502/504/503 (+ Retry-After)
+  in Altegio's envelope. The budget spent: the same. Never a slot list from before a booking, unless patched
   without what the gateway's bookings took (holds.py).
 - Refreshing a copy that may stand in is the budget's lowest priority: misses go first; for a moment
   after this container found the minute spent for refreshes, the copy is served without trying.

@@ -169,56 +169,45 @@ def test_move_keeps_the_old_time_when_the_new_one_is_taken_by_keyboard(
     assert page.errors == []
 
 
-def test_the_move_screen_asks_the_first_free_days_times_before_the_tap(browser, stack, api):
-    rec = book_direct(api, "+12125550184")
+def _move_screen(browser, stack, api, phone: str, free_days: int):
+    """The move screen of a new booking, signed in, at the first month with `free_days` free days (of three
+    tried): the page, every URL it requested, the free days shown, and how often a day's times were asked."""
+    rec = book_direct(api, phone)
     page = new_page(browser, DESKTOP)
     urls: list[str] = []
     page.on("request", lambda r: urls.append(r.url))
     page.goto(page_url(stack, form=2) + f"#manage={rec['loc']}.{rec['id']}.{rec['hash']}")
     page.click("#move")
-    sign_in(page, "+1 212 555 0184", keyboard=False)
-    for _ in range(3):  # the month may have no free day left: move on
+    sign_in(page, f"+1 212 555 {phone[-4:]}", keyboard=False)
+    for _ in range(3):  # the month may have too few free days left: move on
         page.wait_for_selector("table.grid[aria-busy='false']")
-        if page.locator("button.day.free").count():
-            break
-        page.locator(".cal-head button").last.click()
-    page.wait_for_load_state("networkidle")
-    first = page.locator("button.day.free").first
-    iso = first.get_attribute("data-date")
-
-    def asked() -> int:
-        return len([u for u in urls if re.search(rf"/book_times/\d+/\d+/{iso}\b", u)])
-
-    assert asked() == 1, urls  # before any tap
-    first.click()
-    page.wait_for_selector("#slots button.slot, #slots p.empty")
-    assert asked() == 1  # shown from the page's own copy
-    assert page.errors == []
-
-
-def test_the_move_screen_asks_a_picked_days_neighbours_and_the_next_months_days_ahead(browser, stack, api):
-    rec = book_direct(api, "+12125550185")
-    page = new_page(browser, DESKTOP)
-    urls: list[str] = []
-    page.on("request", lambda r: urls.append(r.url))
-    page.goto(page_url(stack, form=2) + f"#manage={rec['loc']}.{rec['id']}.{rec['hash']}")
-    page.click("#move")
-    sign_in(page, "+1 212 555 0185", keyboard=False)
-    for _ in range(3):  # a month with at least four free days left
-        page.wait_for_selector("table.grid[aria-busy='false']")
-        if page.locator("button.day.free").count() >= 4:
+        if page.locator("button.day.free").count() >= free_days:
             break
         page.locator(".cal-head button").last.click()
     page.wait_for_load_state("networkidle")
     free = [b.get_attribute("data-date") for b in page.locator("button.day.free").all()]
-    assert len(free) >= 4, free
-    month = free[0][:8] + "01"
-    following = (dt.date.fromisoformat(month) + dt.timedelta(days=32)).replace(day=1).isoformat()
-    assert any("/book_dates/" in u and f"date_from={following}" in u for u in urls), urls  # before its click
+    assert len(free) >= free_days, free
 
     def asked(day: str) -> int:
         return len([u for u in urls if re.search(rf"/book_times/\d+/\d+/{day}\b", u)])
 
+    return page, urls, free, asked
+
+
+def test_the_move_screen_asks_the_first_free_days_times_before_the_tap(browser, stack, api):
+    page, urls, free, asked = _move_screen(browser, stack, api, "+12125550184", 1)
+    assert asked(free[0]) == 1, urls  # before any tap
+    page.click(f"button.day[data-date='{free[0]}']")
+    page.wait_for_selector("#slots button.slot, #slots p.empty")
+    assert asked(free[0]) == 1  # shown from the page's own copy
+    assert page.errors == []
+
+
+def test_the_move_screen_asks_a_picked_days_neighbours_and_the_next_months_days_ahead(browser, stack, api):
+    page, urls, free, asked = _move_screen(browser, stack, api, "+12125550185", 4)
+    month = free[0][:8] + "01"
+    following = (dt.date.fromisoformat(month) + dt.timedelta(days=32)).replace(day=1).isoformat()
+    assert any("/book_dates/" in u and f"date_from={following}" in u for u in urls), urls  # before its click
     assert asked(free[1]) == asked(free[3]) == 0  # (the first free day's times are asked ahead anyway)
     page.click(f"button.day[data-date='{free[2]}']")
     page.wait_for_selector("#slots button.slot, #slots p.empty")

@@ -231,7 +231,7 @@ def nearest_times(
 
 def _day_times(
     location_id: int, member: int, day: str, services: list[int], aged: bool
-) -> cache.Entry | cache.Entry | None:
+) -> cache.Entry | None:
     """The member's list of times that day (for "any", its own or derived)."""
     path = f"/book_times/{location_id}/{member}/{day}"
     query = [("service_ids[]", str(s)) for s in services]
